@@ -1,0 +1,222 @@
+//! OAuth 2.0 for GoTo: the refresh-token grant with Basic client authentication.
+//!
+//! The access token and its timing are cached through `set-secret`, so separate runs reuse it.
+//! A token is refreshed once two thirds of its life have passed (GoTo tokens last an hour),
+//! or when GoTo answers 401. A rotated refresh token is persisted before anything uses it,
+//! and the old one is kept when the response carries none (GoTo usually sends none).
+
+use std::cell::RefCell;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{config, transport, unauthorized};
+use crate::goto::errors::{excerpt, from_response};
+use crate::goto::model::{TokenError, TokenGrant};
+use crate::host::{Host, LogLevel};
+use crate::retry;
+use crate::transport::{HttpRequest, Method, Transport};
+use crate::types::ConnectorError;
+
+pub const SECRET_CLIENT_ID: &str = "client-id";
+pub const SECRET_CLIENT_SECRET: &str = "client-secret";
+pub const SECRET_REFRESH_TOKEN: &str = "refresh-token";
+pub const SECRET_ACCESS_TOKEN: &str = "access-token";
+
+/// GoTo's documented access-token lifetime, used when a response omits `expires_in`.
+const DEFAULT_LIFETIME_SECS: u64 = 3600;
+
+/// The cached access token as stored under the `access-token` secret.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct CachedToken {
+    token: String,
+    expires_at: u64,
+    refresh_after: u64,
+}
+
+pub struct Tokens<'a> {
+    host: &'a dyn Host,
+    http: &'a dyn Transport,
+    token_url: String,
+    current: RefCell<Option<CachedToken>>,
+}
+
+impl<'a> Tokens<'a> {
+    pub fn new(host: &'a dyn Host, http: &'a dyn Transport, token_base: &str) -> Self {
+        Tokens { host, http, token_url: format!("{token_base}/oauth/token"), current: RefCell::new(None) }
+    }
+
+    /// A usable access token: from memory, else from the secret store, else freshly refreshed.
+    pub fn access_token(&self) -> Result<String, ConnectorError> {
+        let now = self.host.now_unix();
+        if self.current.borrow().is_none() {
+            let stored = self.host.secret(SECRET_ACCESS_TOKEN)?.and_then(|s| serde_json::from_str(&s).ok());
+            *self.current.borrow_mut() = stored;
+        }
+        if let Some(t) = self.current.borrow().as_ref().filter(|t| now < t.refresh_after) {
+            return Ok(t.token.clone());
+        }
+        self.refresh()
+    }
+
+    /// Exchanges the refresh token for a new access token, whatever the cache says.
+    pub fn refresh(&self) -> Result<String, ConnectorError> {
+        let client_id = required_secret(self.host, SECRET_CLIENT_ID, "the OAuth client id")?;
+        let client_secret = required_secret(self.host, SECRET_CLIENT_SECRET, "the OAuth client secret")?;
+        let refresh_token = required_secret(self.host, SECRET_REFRESH_TOKEN, "a refresh token from one-time admin consent")?;
+
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
+            .append_pair("refresh_token", &refresh_token)
+            .finish();
+        let request = HttpRequest {
+            method: Method::Post,
+            url: self.token_url.clone(),
+            headers: vec![
+                ("Authorization", format!("Basic {}", STANDARD.encode(format!("{client_id}:{client_secret}")))),
+                ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
+                ("Accept", "application/json".to_owned()),
+            ],
+            body: Some(body.into_bytes()),
+        };
+        // A failed refresh changes nothing server-side, so it may be retried like a GET.
+        let response = retry::send(self.host, self.http, &request, true)?;
+        if !response.is_success() {
+            return Err(token_failure(&response));
+        }
+        let grant: TokenGrant = serde_json::from_slice(&response.body).map_err(|e| {
+            transport(format!("the token endpoint sent an unreadable body ({e}): \"{}\"", excerpt(&response.body)))
+        })?;
+
+        if let Some(rotated) = grant.refresh_token.as_deref().filter(|t| !t.is_empty() && *t != refresh_token) {
+            // Persist first: once GoTo has rotated it, the old refresh token is dead.
+            self.host.set_secret(SECRET_REFRESH_TOKEN, rotated)?;
+            self.host.log(LogLevel::Info, "GoTo rotated the refresh token; the new one is stored");
+        }
+        let now = self.host.now_unix();
+        let lifetime = grant.expires_in.unwrap_or(DEFAULT_LIFETIME_SECS);
+        let cached = CachedToken {
+            token: grant.access_token,
+            expires_at: now + lifetime,
+            refresh_after: now + lifetime * 2 / 3,
+        };
+        let serialized = serde_json::to_string(&cached).expect("a cached token always serialises");
+        self.host.set_secret(SECRET_ACCESS_TOKEN, &serialized)?;
+        self.host.log(LogLevel::Info, &format!("access token refreshed; valid for {lifetime} s"));
+        let token = cached.token.clone();
+        *self.current.borrow_mut() = Some(cached);
+        Ok(token)
+    }
+}
+
+fn required_secret(host: &dyn Host, name: &str, what: &str) -> Result<String, ConnectorError> {
+    match host.secret(name)? {
+        Some(value) if !value.trim().is_empty() => Ok(value.trim().to_owned()),
+        _ => Err(config(name, format!("the secret {name} is not set: store {what} under that name"))),
+    }
+}
+
+/// Token-endpoint errors become `unauthorized` with what to do about them.
+fn token_failure(response: &crate::transport::HttpResponse) -> ConnectorError {
+    let Ok(error) = serde_json::from_slice::<TokenError>(&response.body) else {
+        return from_response("POST /oauth/token", response);
+    };
+    let said = match &error.error_description {
+        Some(d) => format!("{} ({d})", error.error),
+        None => error.error.clone(),
+    };
+    match error.error.as_str() {
+        "invalid_grant" => unauthorized(format!(
+            "GoTo rejected the refresh token: {said}. It has expired, been revoked, or been replaced by a rotated one. \
+             Get a new refresh token through GoTo's admin consent flow and store it as the secret {SECRET_REFRESH_TOKEN}"
+        )),
+        "invalid_client" | "unauthorized_client" => unauthorized(format!(
+            "GoTo rejected the OAuth client: {said}. Check the secrets {SECRET_CLIENT_ID} and {SECRET_CLIENT_SECRET} \
+             against the client in GoTo's developer center"
+        )),
+        _ => unauthorized(format!("the token endpoint refused the refresh: {said}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeHost, FakeTransport, json};
+
+    fn host() -> FakeHost {
+        FakeHost::default()
+            .with_secret(SECRET_CLIENT_ID, "cid")
+            .with_secret(SECRET_CLIENT_SECRET, "csecret")
+            .with_secret(SECRET_REFRESH_TOKEN, "rt-1")
+    }
+
+    #[test]
+    fn refresh_uses_basic_auth_and_caches_the_token_through_the_host() {
+        let host = host();
+        let http = FakeTransport::sequence(vec![json(200, r#"{"access_token":"at-1","expires_in":3600}"#)]);
+        let tokens = Tokens::new(&host, &http, "https://auth.example");
+        assert_eq!(tokens.access_token().unwrap(), "at-1");
+
+        let sent = &http.requests()[0];
+        assert_eq!(sent.url, "https://auth.example/oauth/token");
+        assert!(sent.headers.contains(&("Authorization", format!("Basic {}", STANDARD.encode("cid:csecret")))));
+        assert_eq!(String::from_utf8(sent.body.clone().unwrap()).unwrap(), "grant_type=refresh_token&refresh_token=rt-1");
+        // The old refresh token is kept: the response carried none.
+        assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rt-1"));
+
+        // A second run (new Tokens, same host) reuses the cached token without a request.
+        let again = Tokens::new(&host, &http, "https://auth.example");
+        assert_eq!(again.access_token().unwrap(), "at-1");
+        assert_eq!(http.requests().len(), 1);
+    }
+
+    #[test]
+    fn a_token_past_two_thirds_of_its_life_is_refreshed_ahead_of_expiry() {
+        let host = host();
+        let http = FakeTransport::sequence(vec![
+            json(200, r#"{"access_token":"at-1","expires_in":3600}"#),
+            json(200, r#"{"access_token":"at-2","expires_in":3600}"#),
+        ]);
+        let tokens = Tokens::new(&host, &http, "https://auth.example");
+        assert_eq!(tokens.access_token().unwrap(), "at-1");
+        host.advance(2399);
+        assert_eq!(tokens.access_token().unwrap(), "at-1");
+        host.advance(2);
+        assert_eq!(tokens.access_token().unwrap(), "at-2");
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_is_stored_before_use() {
+        let host = host();
+        let http = FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","expires_in":60,"refresh_token":"rt-2"}"#)]);
+        Tokens::new(&host, &http, "https://a").refresh().unwrap();
+        assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rt-2"));
+    }
+
+    #[test]
+    fn invalid_grant_and_invalid_client_say_what_to_do() {
+        for (body, hint) in [
+            (r#"{"error":"invalid_grant","error_description":"expired"}"#, "store it as the secret refresh-token"),
+            (r#"{"error":"invalid_client"}"#, "Check the secrets client-id and client-secret"),
+        ] {
+            let host = host();
+            let http = FakeTransport::sequence(vec![json(400, body)]);
+            match Tokens::new(&host, &http, "https://a").refresh() {
+                Err(ConnectorError::Unauthorized(c)) => assert!(c.message.contains(hint), "{}", c.message),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_secret_is_a_config_error_naming_it() {
+        let host = FakeHost::default().with_secret(SECRET_CLIENT_ID, "cid");
+        let http = FakeTransport::sequence(vec![]);
+        match Tokens::new(&host, &http, "https://a").access_token() {
+            Err(ConnectorError::Config(c)) => assert_eq!(c.field.as_deref(), Some(SECRET_CLIENT_SECRET)),
+            other => panic!("{other:?}"),
+        }
+        assert!(http.requests().is_empty());
+    }
+}

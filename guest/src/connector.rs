@@ -1,0 +1,285 @@
+//! The connector operations, one method per WIT export, on top of a [`Session`].
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+
+use crate::cursor::Cursor;
+use crate::error::{config, invalid_input, unsupported};
+use crate::filter;
+use crate::goto::model::{Group, License, ListPage, User, UserRoles};
+use crate::goto::roles;
+use crate::host::Host;
+use crate::keys;
+use crate::session::Session;
+use crate::settings::MAX_PAGE_SIZE;
+use crate::transport::Transport;
+use crate::types::{
+    Account, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, RoleDetails,
+};
+use crate::wit::{
+    AccountFields, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, NewAccount,
+    WriteOptions, WriteOutcome,
+};
+
+pub struct Connector<'a> {
+    session: Session<'a>,
+}
+
+/// One page read from a GoTo list endpoint.
+struct Page<U> {
+    items: Vec<U>,
+    next_cursor: Option<String>,
+    total: u64,
+}
+
+impl<'a> Connector<'a> {
+    pub fn new(host: &'a dyn Host, http: &'a dyn Transport) -> Result<Self, ConnectorError> {
+        Ok(Connector { session: Session::new(host, http)? })
+    }
+
+    pub fn test_connection(&self) -> Result<ConnectionInfo, ConnectorError> {
+        let me = self.session.me()?;
+        let administered: Vec<&str> = me.accounts.iter().map(|a| a.key.0.as_str()).collect();
+        if let Some(configured) = &self.session.settings.account_key
+            && !administered.is_empty()
+            && !administered.contains(&configured.as_str())
+        {
+            return Err(config(
+                "account-key",
+                format!(
+                    "the account-key setting {configured} is not an account these credentials administer ({})",
+                    administered.join(", ")
+                ),
+            ));
+        }
+        let account_key = self.session.account_key()?.to_owned();
+        let account_name = me.accounts.iter().find(|a| a.key.0 == account_key).and_then(|a| a.name.clone());
+        Ok(ConnectionInfo { account_key, account_name, principal: me.email, admin_roles: me.admin_roles })
+    }
+
+    pub fn list_accounts(&self, query: &AccountQuery) -> Result<AccountPage, ConnectorError> {
+        let filter = query.filter.as_ref().map(filter::account_filter).transpose()?;
+        let extra: Vec<(&str, &str)> = filter.iter().map(|f| ("filter", f.as_str())).collect();
+        let page = self.page::<User, Account>("users", &extra, query.page_size, query.cursor.as_deref())?;
+        Ok(AccountPage { accounts: page.items, next_cursor: page.next_cursor, total: page.total })
+    }
+
+    pub fn get_account(&self, key: &str) -> Result<Account, ConnectorError> {
+        keys::validate("key", key)?;
+        let account = self.session.account_key()?;
+        let user: User = self.session.get(&format!("/accounts/{account}/users/{key}"), &[])?;
+        Ok(user.into())
+    }
+
+    pub fn list_entitlements(
+        &self,
+        kind: EntitlementKind,
+        query: &EntitlementQuery,
+    ) -> Result<EntitlementPage, ConnectorError> {
+        let page = match kind {
+            EntitlementKind::Group => self.page::<Group, Entitlement>("groups", &[], query.page_size, query.cursor.as_deref())?,
+            EntitlementKind::License => {
+                self.page::<License, Entitlement>("licenses", &[], query.page_size, query.cursor.as_deref())?
+            }
+            EntitlementKind::AdminRole => self.admin_roles(query)?,
+        };
+        Ok(EntitlementPage { entitlements: page.items, next_cursor: page.next_cursor, total: page.total })
+    }
+
+    pub fn create_account(&self, _account: &NewAccount, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+        Err(not_yet("create-account"))
+    }
+
+    pub fn update_account(&self, _key: &str, _changes: &AccountFields, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+        Err(not_yet("update-account"))
+    }
+
+    pub fn delete_account(&self, _key: &str, _mode: DeleteMode, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+        Err(not_yet("delete-account"))
+    }
+
+    pub fn add_access(&self, _account_key: &str, _entitlement: &EntitlementRef, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+        Err(not_yet("add-access"))
+    }
+
+    pub fn remove_access(&self, _account_key: &str, _entitlement: &EntitlementRef, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+        Err(not_yet("remove-access"))
+    }
+
+    /// Reads one page of `/accounts/{account}/{collection}` starting where the cursor says.
+    fn page<T, U>(
+        &self,
+        collection: &str,
+        extra: &[(&str, &str)],
+        page_size: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<U>, ConnectorError>
+    where
+        T: DeserializeOwned + Into<U>,
+    {
+        let size = self.page_size(page_size)?;
+        let offset = Cursor::start(cursor)?;
+        let account = self.session.account_key()?;
+        let (offset_text, size_text) = (offset.to_string(), size.to_string());
+        let mut params = vec![("offset", offset_text.as_str()), ("pageSize", size_text.as_str())];
+        params.extend_from_slice(extra);
+        let list: ListPage<T> = self.session.get(&format!("/accounts/{account}/{collection}"), &params)?;
+        let returned = list.results.len();
+        // Without a total the page is taken as the last one.
+        let total = list.total.unwrap_or(offset + returned as u64);
+        Ok(Page {
+            items: list.results.into_iter().map(Into::into).collect(),
+            next_cursor: Cursor::after(offset, returned, total),
+            total,
+        })
+    }
+
+    fn page_size(&self, requested: Option<u32>) -> Result<u32, ConnectorError> {
+        match requested {
+            None => Ok(self.session.settings.page_size),
+            Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
+            Some(n) => Err(invalid_input("page-size", format!("page-size must be 1..={MAX_PAGE_SIZE}, got {n}"))),
+        }
+    }
+
+    /// GoTo has no role catalogue endpoint: the documented roles, plus any other role found
+    /// on a user, counted over every user. Returned as a single page.
+    fn admin_roles(&self, query: &EntitlementQuery) -> Result<Page<Entitlement>, ConnectorError> {
+        if query.cursor.is_some() {
+            return Err(invalid_input("cursor", "admin roles come in a single page; call again without a cursor"));
+        }
+        let mut members: BTreeMap<String, u32> = BTreeMap::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.page::<UserRoles, UserRoles>(
+                "users",
+                &[("attributes", "key,adminRoles")],
+                Some(MAX_PAGE_SIZE),
+                cursor.as_deref(),
+            )?;
+            for role in page.items.into_iter().flat_map(|u| u.admin_roles) {
+                *members.entry(role).or_default() += 1;
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let documented = roles::DOCUMENTED.iter().map(|(name, _)| name.to_string());
+        let extra: Vec<String> = members.keys().filter(|r| roles::description(r).is_none()).cloned().collect();
+        let items: Vec<Entitlement> = documented
+            .chain(extra)
+            .map(|name| Entitlement {
+                id: EntitlementRef { kind: EntitlementKind::AdminRole, key: name.clone() },
+                description: roles::description(&name).map(str::to_owned),
+                details: EntitlementDetails::AdminRole(RoleDetails {
+                    documented: roles::description(&name).is_some(),
+                    member_count: members.get(&name).copied().unwrap_or(0),
+                }),
+                name,
+            })
+            .collect();
+        let total = items.len() as u64;
+        Ok(Page { items, next_cursor: None, total })
+    }
+}
+
+/// The write operations' answer until provisioning lands.
+fn not_yet(operation: &str) -> ConnectorError {
+    unsupported(format!("{operation} is not available in this version of the connector (provisioning comes next)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeTransport, json, signed_in_host};
+    use crate::wit::AccountFilter;
+
+    fn connector_with<'a>(host: &'a crate::testing::FakeHost, http: &'a FakeTransport) -> Connector<'a> {
+        Connector::new(host, http).unwrap()
+    }
+
+    #[test]
+    fn list_accounts_pages_by_offset_and_stops_at_total() {
+        let host = signed_in_host().with_setting("account-key", "9");
+        let http = FakeTransport::sequence(vec![
+            json(200, r#"{"results":[{"key":"1","email":"a@x"},{"key":2,"email":"b@x"}],"fromIndex":0,"toIndex":2,"total":3}"#),
+            json(200, r#"{"results":[{"key":"3","email":"c@x"}],"fromIndex":2,"toIndex":3,"total":3}"#),
+        ]);
+        let c = connector_with(&host, &http);
+        let first = c.list_accounts(&AccountQuery { filter: None, page_size: Some(2), cursor: None }).unwrap();
+        assert_eq!((first.accounts.len(), first.total), (2, 3));
+        let second = c.list_accounts(&AccountQuery { filter: None, page_size: Some(2), cursor: first.next_cursor }).unwrap();
+        assert_eq!(second.accounts[0].key, "3");
+        assert_eq!(second.next_cursor, None);
+        let urls: Vec<String> = http.requests().into_iter().map(|r| r.url).collect();
+        assert!(urls[0].ends_with("/accounts/9/users?offset=0&pageSize=2"), "{}", urls[0]);
+        assert!(urls[1].ends_with("/accounts/9/users?offset=2&pageSize=2"), "{}", urls[1]);
+    }
+
+    #[test]
+    fn a_filtered_import_sends_an_escaped_filter() {
+        let host = signed_in_host().with_setting("account-key", "9");
+        let http = FakeTransport::sequence(vec![json(200, r#"{"results":[],"fromIndex":0,"toIndex":0,"total":0}"#)]);
+        let page = connector_with(&host, &http)
+            .list_accounts(&AccountQuery { filter: Some(AccountFilter::Email("a+b@x.com".into())), page_size: None, cursor: None })
+            .unwrap();
+        assert_eq!(page.total, 0);
+        assert!(http.requests()[0].url.contains("filter=%28email%3D%22%28%3Fi%29a%5C%2Bb%40x%5C.com%22%29"));
+    }
+
+    #[test]
+    fn bad_page_sizes_and_keys_are_rejected_before_any_request() {
+        let host = signed_in_host().with_setting("account-key", "9");
+        let http = FakeTransport::sequence(vec![]);
+        let c = connector_with(&host, &http);
+        assert!(matches!(c.list_accounts(&AccountQuery { filter: None, page_size: Some(0), cursor: None }), Err(ConnectorError::InvalidInput(_))));
+        assert!(matches!(c.get_account("../me"), Err(ConnectorError::InvalidInput(_))));
+        assert!(http.requests().is_empty());
+    }
+
+    #[test]
+    fn admin_roles_merge_documented_names_with_roles_found_on_users() {
+        let host = signed_in_host().with_setting("account-key", "9");
+        let http = FakeTransport::sequence(vec![json(
+            200,
+            r#"{"results":[{"key":"1","adminRoles":["SUPER_USER"]},{"key":"2","adminRoles":["SUPER_USER","CUSTOM_X"]},{"key":"3"}],"total":3}"#,
+        )]);
+        let page = connector_with(&host, &http)
+            .list_entitlements(EntitlementKind::AdminRole, &EntitlementQuery { page_size: None, cursor: None })
+            .unwrap();
+        assert_eq!(page.total as usize, roles::DOCUMENTED.len() + 1);
+        let count = |name: &str| match &page.entitlements.iter().find(|e| e.name == name).unwrap().details {
+            EntitlementDetails::AdminRole(d) => (d.member_count, d.documented),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(count("SUPER_USER"), (2, true));
+        assert_eq!(count("CUSTOM_X"), (1, false));
+        assert_eq!(count("RUN_REPORTS"), (0, true));
+        assert!(http.requests()[0].url.contains("attributes=key%2CadminRoles"));
+    }
+
+    #[test]
+    fn writes_are_unsupported_until_provisioning_lands() {
+        let host = signed_in_host();
+        let http = FakeTransport::sequence(vec![]);
+        let c = connector_with(&host, &http);
+        let role = EntitlementRef { kind: EntitlementKind::AdminRole, key: "SUPER_USER".into() };
+        match c.add_access("1", &role, WriteOptions { dry_run: true }) {
+            Err(ConnectorError::Unsupported(e)) => assert!(e.message.contains("add-access"), "{}", e.message),
+            other => panic!("{other:?}"),
+        }
+        assert!(http.requests().is_empty());
+    }
+
+    #[test]
+    fn test_connection_rejects_an_account_key_the_user_does_not_administer() {
+        let host = signed_in_host().with_setting("account-key", "5");
+        let http = FakeTransport::sequence(vec![json(200, r#"{"email":"a@x","accountKey":"1","accounts":[{"key":"1","name":"Acme"}]}"#)]);
+        match connector_with(&host, &http).test_connection() {
+            Err(ConnectorError::Config(c)) => assert_eq!(c.field.as_deref(), Some("account-key")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Building GoTo filter expressions (dialect `(attr="regex")`) from typed filters.
+//!
+//! GoTo matches filter values as full regular expressions, so every value taken from a caller
+//! is escaped: `a+b@x.com` must match only itself, not `aab@xxcom`.
+
+use crate::error::invalid_input;
+use crate::keys;
+use crate::types::ConnectorError;
+use crate::wit::AccountFilter;
+
+/// The GoTo `filter` query value for an account filter.
+pub fn account_filter(filter: &AccountFilter) -> Result<String, ConnectorError> {
+    match filter {
+        AccountFilter::Email(email) => {
+            let email = literal("filter.email", email)?;
+            Ok(format!("(email=\"(?i){email}\")"))
+        }
+        AccountFilter::Key(key) => {
+            keys::validate("filter.key", key)?;
+            Ok(format!("(key=\"{key}\")"))
+        }
+        AccountFilter::Name(name) => {
+            let name = literal("filter.name", name)?;
+            Ok(format!("(firstName=\"(?i){name}\") | (lastName=\"(?i){name}\")"))
+        }
+        AccountFilter::Goto(raw) => {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Err(invalid_input("filter.goto", "a GoTo filter expression must not be empty"));
+            }
+            Ok(raw.to_owned())
+        }
+    }
+}
+
+/// Escapes a caller's value so GoTo's regex matching treats it literally.
+fn literal(field: &str, value: &str) -> Result<String, ConnectorError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(invalid_input(field, format!("{field} must not be empty")));
+    }
+    if let Some(c) = value.chars().find(|c| *c == '"' || c.is_control()) {
+        return Err(invalid_input(field, format!("{field} must not contain {c:?}")));
+    }
+    let mut escaped = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    Ok(escaped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_metacharacters_are_escaped() {
+        let f = account_filter(&AccountFilter::Email("a.b+sales@x.com".into())).unwrap();
+        assert_eq!(f, r#"(email="(?i)a\.b\+sales@x\.com")"#);
+    }
+
+    #[test]
+    fn name_matches_first_or_last_name() {
+        let f = account_filter(&AccountFilter::Name("Lee".into())).unwrap();
+        assert_eq!(f, r#"(firstName="(?i)Lee") | (lastName="(?i)Lee")"#);
+    }
+
+    #[test]
+    fn bad_values_name_the_filter_field() {
+        for (filter, field) in [
+            (AccountFilter::Email("".into()), "filter.email"),
+            (AccountFilter::Email("a\"b@x".into()), "filter.email"),
+            (AccountFilter::Key("12x".into()), "filter.key"),
+            (AccountFilter::Goto("  ".into()), "filter.goto"),
+        ] {
+            match account_filter(&filter) {
+                Err(ConnectorError::InvalidInput(c)) => assert_eq!(c.field.as_deref(), Some(field)),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Turning a failed GoTo response into the WIT error variant.
+//!
+//! GoTo's envelope is `{"incidentId": …, "errors": [{"code": "user.not.found", "value": …}]}`;
+//! gateways in front of it send HTML instead, which must still produce a readable error.
+
+use serde::Deserialize;
+
+use crate::types::{ConnectorError, ErrorInfo, RateLimit, RemoteFailure};
+use crate::transport::HttpResponse;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    incident_id: Option<serde_json::Value>,
+    #[serde(default)]
+    errors: Vec<ErrorItem>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorItem {
+    code: Option<String>,
+    value: Option<serde_json::Value>,
+}
+
+/// What GoTo said, as far as the body tells.
+struct Detail {
+    code: Option<String>,
+    value: Option<String>,
+    incident_id: Option<String>,
+    /// Set when the body was not GoTo's JSON envelope.
+    excerpt: Option<String>,
+}
+
+fn text(value: serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+fn detail(response: &HttpResponse) -> Detail {
+    match serde_json::from_slice::<Envelope>(&response.body) {
+        Ok(envelope) => {
+            let first = envelope.errors.into_iter().next();
+            Detail {
+                code: first.as_ref().and_then(|e| e.code.clone()),
+                value: first.and_then(|e| e.value).map(text),
+                incident_id: envelope.incident_id.map(text),
+                excerpt: None,
+            }
+        }
+        Err(_) => Detail { code: None, value: None, incident_id: None, excerpt: Some(excerpt(&response.body)) },
+    }
+}
+
+/// A short, single-line, tag-free excerpt of a body for error messages.
+pub fn excerpt(body: &[u8]) -> String {
+    const MAX: usize = 120;
+    let raw = String::from_utf8_lossy(body);
+    let mut plain = String::with_capacity(raw.len().min(4 * MAX));
+    let mut in_tag = false;
+    for c in raw.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                plain.push(' ');
+            }
+            _ if !in_tag => plain.push(c),
+            _ => {}
+        }
+    }
+    let words = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    match words.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &words[..cut]),
+        None => words,
+    }
+}
+
+/// Maps a non-2xx response to an error. `action` says what was attempted, e.g. `GET …/users`.
+pub fn from_response(action: &str, response: &HttpResponse) -> ConnectorError {
+    let d = detail(response);
+    let said = match (&d.code, &d.value, &d.excerpt) {
+        (Some(code), Some(value), _) => format!("{code} ({value})"),
+        (Some(code), None, _) => code.clone(),
+        (None, _, Some(excerpt)) if !excerpt.is_empty() => {
+            let kind = response.header("content-type").unwrap_or("no content type");
+            format!("a non-JSON body ({kind}): \"{excerpt}\"")
+        }
+        _ => "no error detail".to_owned(),
+    };
+    let message = format!("{action} failed with HTTP {}: {said}", response.status);
+    let context = |field: Option<&str>| ErrorInfo { message: message.clone(), field: field.map(str::to_owned) };
+    match response.status {
+        400 | 422 => {
+            let field = d.code.as_deref().and_then(|c| c.split('.').next()).map(|f| if f == "user" { "account" } else { f });
+            ConnectorError::InvalidInput(context(field))
+        }
+        401 => ConnectorError::Unauthorized(ErrorInfo {
+            message: format!(
+                "{message}. GoTo refused the access token even after a refresh: check that the OAuth client has the \
+                 Admin Center (identity:) scope and that the consenting user is still an admin"
+            ),
+            field: None,
+        }),
+        403 => ConnectorError::Forbidden(ErrorInfo {
+            message: format!("{message}. The GoTo user behind the credentials lacks the admin role this needs"),
+            field: None,
+        }),
+        404 => ConnectorError::NotFound(context(Some("key"))),
+        409 => ConnectorError::Conflict(context(None)),
+        429 => ConnectorError::RateLimited(RateLimit { retry_after_secs: retry_after(response), message }),
+        status => ConnectorError::Remote(RemoteFailure { status, code: d.code, incident_id: d.incident_id, message }),
+    }
+}
+
+/// `Retry-After` in seconds; GoTo does not document it, so absent or odd values give none.
+pub fn retry_after(response: &HttpResponse) -> Option<u32> {
+    response.header("retry-after").and_then(|v| v.trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, content_type: &str, body: &str) -> HttpResponse {
+        HttpResponse { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn the_envelope_maps_by_status_with_code_and_incident() {
+        let r = response(404, "application/json", r#"{"incidentId":"abc","errors":[{"code":"user.not.found","value":"42"}]}"#);
+        match from_response("GET user 42", &r) {
+            ConnectorError::NotFound(c) => assert!(c.message.contains("user.not.found (42)"), "{}", c.message),
+            other => panic!("{other:?}"),
+        }
+        let r = response(500, "application/json", r#"{"incidentId":"inc-1","errors":[{"code":"server.error"}]}"#);
+        match from_response("GET x", &r) {
+            ConnectorError::Remote(f) => {
+                assert_eq!((f.status, f.code.as_deref(), f.incident_id.as_deref()), (500, Some("server.error"), Some("inc-1")))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_html_gateway_page_becomes_a_remote_error_with_a_short_excerpt() {
+        let html = format!("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>{}</body></html>", "x ".repeat(400));
+        match from_response("GET users", &response(502, "text/html", &html)) {
+            ConnectorError::Remote(f) => {
+                assert_eq!(f.status, 502);
+                assert!(f.message.contains("non-JSON body (text/html): \"502 Bad Gateway 502 Bad Gateway"), "{}", f.message);
+                assert!(f.message.len() < 260, "{}", f.message);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rate_limits_carry_retry_after() {
+        let mut r = response(429, "application/json", "{}");
+        r.headers.push(("Retry-After".into(), "3".into()));
+        assert!(matches!(from_response("GET", &r), ConnectorError::RateLimited(RateLimit { retry_after_secs: Some(3), .. })));
+    }
+}

@@ -1,0 +1,18 @@
+//! What the connector needs from its host besides HTTP: the WIT `host` interface plus a clock.
+
+use std::time::Duration;
+
+use crate::types::ConnectorError;
+
+pub use crate::bindings::iga::gotomeeting::host::LogLevel;
+
+/// Settings, secrets, logging and time, as the embedding host supplies them.
+pub trait Host {
+    fn setting(&self, key: &str) -> Option<String>;
+    fn secret(&self, name: &str) -> Result<Option<String>, ConnectorError>;
+    fn set_secret(&self, name: &str, value: &str) -> Result<(), ConnectorError>;
+    fn log(&self, level: LogLevel, message: &str);
+    /// Seconds since the Unix epoch.
+    fn now_unix(&self) -> u64;
+    fn sleep(&self, duration: Duration);
+}

@@ -1,0 +1,74 @@
+//! GoTo keys: decimal identifiers sent as JSON strings or bare numbers of any length.
+//!
+//! serde_json's `arbitrary_precision` keeps a number's exact digits, so a 26-digit key never
+//! passes through `f64` or `u64`.
+
+use serde::{Deserialize, Deserializer};
+
+use crate::error::invalid_input;
+use crate::types::ConnectorError;
+
+/// A key as received from GoTo, normalised to its digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(pub String);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(s) => Ok(Key(s)),
+            serde_json::Value::Number(n) => Ok(Key(n.to_string())),
+            other => Err(D::Error::custom(format!("expected a key (string or number), got {other}"))),
+        }
+    }
+}
+
+impl From<Key> for String {
+    fn from(key: Key) -> String {
+        key.0
+    }
+}
+
+/// The longest key accepted from a caller; GoTo's longest documented example has 26 digits.
+const MAX_KEY_DIGITS: usize = 64;
+
+/// Checks a key given by a caller before it goes into a URL path.
+pub fn validate(field: &str, key: &str) -> Result<(), ConnectorError> {
+    if key.is_empty() || key.len() > MAX_KEY_DIGITS || !key.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid_input(
+            field,
+            format!("{field} must be a GoTo key: 1 to {MAX_KEY_DIGITS} decimal digits, got {key:?}"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Holder {
+        key: Key,
+        keys: Vec<Key>,
+    }
+
+    #[test]
+    fn keys_parse_from_strings_and_long_numbers_without_rounding() {
+        let h: Holder = serde_json::from_str(
+            r#"{"key": 78888886011013972886849029, "keys": ["6581286685341855244", 9082234732973873678]}"#,
+        )
+        .unwrap();
+        assert_eq!(h.key.0, "78888886011013972886849029");
+        assert_eq!(h.keys, vec![Key("6581286685341855244".into()), Key("9082234732973873678".into())]);
+    }
+
+    #[test]
+    fn a_key_must_be_digits() {
+        assert!(validate("key", "123").is_ok());
+        for bad in ["", "12a", "../1", "1 2", &"9".repeat(65)] {
+            let err = validate("key", bad).unwrap_err();
+            assert!(matches!(err, ConnectorError::InvalidInput(ref c) if c.field.as_deref() == Some("key")), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The GoTo Meeting connector.
+//!
+//! Everything that knows GoTo lives here as plain Rust behind two small traits,
+//! [`Transport`] (HTTP) and [`Host`] (settings, secrets, log, clock), so it is unit-tested
+//! natively. The `component` module is the thin layer that binds those traits to
+//! wit-bindgen imports and waki when compiled for `wasm32-wasip2`.
+
+mod bindings {
+    wit_bindgen::generate!({
+        world: "connector-component",
+        path: "../wit",
+        additional_derives: [PartialEq, Clone],
+    });
+}
+
+mod auth;
+mod connector;
+mod cursor;
+mod error;
+mod filter;
+mod goto;
+mod host;
+mod keys;
+mod retry;
+mod session;
+mod settings;
+mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+#[cfg(test)]
+mod testing;
+
+pub use bindings::exports::iga::gotomeeting::connector as wit;
+pub use bindings::iga::gotomeeting::types;
+pub use connector::Connector;
+pub use host::{Host, LogLevel};
+pub use transport::{HttpRequest, HttpResponse, Method, Transport};

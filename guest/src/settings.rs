@@ -1,0 +1,87 @@
+//! Non-secret settings read from the host, validated once per call.
+
+use crate::error::config;
+use crate::host::Host;
+use crate::keys;
+use crate::types::ConnectorError;
+
+pub const DEFAULT_API_BASE: &str = "https://api.getgo.com";
+pub const DEFAULT_TOKEN_BASE: &str = "https://authentication.logmeininc.com";
+pub const DEFAULT_PAGE_SIZE: u32 = 200;
+/// GoTo's largest page; larger requests are clamped by the API anyway.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Scheme and authority (and optional path prefix) of the Admin API, without a trailing `/`.
+    pub api_base: String,
+    /// Scheme and authority of the OAuth token service, without a trailing `/`.
+    pub token_base: String,
+    pub account_key: Option<String>,
+    pub page_size: u32,
+}
+
+impl Settings {
+    pub fn load(host: &dyn Host) -> Result<Self, ConnectorError> {
+        let api_base = base_url(host, "api-base", DEFAULT_API_BASE)?;
+        let token_base = base_url(host, "token-base", DEFAULT_TOKEN_BASE)?;
+        let account_key = host.setting("account-key").filter(|k| !k.is_empty());
+        if let Some(key) = &account_key {
+            keys::validate("account-key", key).map_err(|_| {
+                config("account-key", format!("setting account-key must be decimal digits, got {key:?}"))
+            })?;
+        }
+        let page_size = match host.setting("page-size") {
+            None => DEFAULT_PAGE_SIZE,
+            Some(raw) => parse_page_size(&raw)
+                .ok_or_else(|| config("page-size", format!("setting page-size must be 1..={MAX_PAGE_SIZE}, got {raw:?}")))?,
+        };
+        Ok(Settings { api_base, token_base, account_key, page_size })
+    }
+}
+
+pub fn parse_page_size(raw: &str) -> Option<u32> {
+    raw.trim().parse::<u32>().ok().filter(|n| (1..=MAX_PAGE_SIZE).contains(n))
+}
+
+fn base_url(host: &dyn Host, key: &str, default: &str) -> Result<String, ConnectorError> {
+    let value = host.setting(key).unwrap_or_else(|| default.to_owned());
+    let trimmed = value.trim().trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(authority) if !authority.is_empty() && !trimmed.contains(['?', '#', ' ']) => Ok(trimmed.to_owned()),
+        _ => Err(config(key, format!("setting {key} must be an http(s) URL such as {default}, got {value:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::FakeHost;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_configured() {
+        let s = Settings::load(&FakeHost::default()).unwrap();
+        assert_eq!(s.api_base, DEFAULT_API_BASE);
+        assert_eq!(s.token_base, DEFAULT_TOKEN_BASE);
+        assert_eq!(s.page_size, DEFAULT_PAGE_SIZE);
+        assert_eq!(s.account_key, None);
+    }
+
+    #[test]
+    fn bad_settings_are_config_errors_naming_the_setting() {
+        for (key, value) in [("api-base", "ftp://x"), ("token-base", "https://"), ("page-size", "0"), ("page-size", "x"), ("account-key", "abc")] {
+            let host = FakeHost::default().with_setting(key, value);
+            match Settings::load(&host) {
+                Err(ConnectorError::Config(c)) => assert_eq!(c.field.as_deref(), Some(key)),
+                other => panic!("{key}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn trailing_slashes_are_dropped() {
+        let host = FakeHost::default().with_setting("api-base", "http://127.0.0.1:8080/");
+        assert_eq!(Settings::load(&host).unwrap().api_base, "http://127.0.0.1:8080");
+    }
+}
