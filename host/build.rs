@@ -1,0 +1,67 @@
+//! Builds the guest component for wasm32-wasip2 with a nested cargo (the pattern of wasmtime's
+//! test-programs and waki) and tells the host crate where the `.wasm` is, so it can embed it.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
+    let workspace = manifest_dir.parent().unwrap().to_path_buf();
+    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+    }
+
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    require_target(Path::new(&rustc));
+
+    // A target directory of its own: the outer cargo holds the lock on the usual one.
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").unwrap());
+    let target_dir = guest_target_dir(&out_dir);
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&workspace)
+        .args(["build", "--package", "gtm-guest", "--target", TARGET, "--profile", "guest"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    // The outer build's flags are for the host target, not for wasm.
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+        command.env_remove(var);
+    }
+    if env::var_os("CARGO_NET_OFFLINE").is_some() || env::var("CARGO_CFG_OFFLINE").is_ok() {
+        command.arg("--offline");
+    }
+    let status = command.status().expect("failed to run cargo to build the guest component");
+    assert!(status.success(), "building the guest component (gtm-guest for {TARGET}) failed; see the errors above");
+
+    let wasm = target_dir.join(TARGET).join("guest").join("gtm_guest.wasm");
+    assert!(wasm.exists(), "the guest build produced no {}", wasm.display());
+    println!("cargo:rustc-env=GTM_GUEST_WASM={}", wasm.display());
+}
+
+/// Fails with the fix when the wasm32-wasip2 standard library is not installed.
+fn require_target(rustc: &Path) {
+    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output().expect("failed to run rustc --print sysroot");
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    let installed = sysroot.join("lib").join("rustlib").join(TARGET);
+    if !installed.is_dir() {
+        panic!(
+            "\n\nThe Rust target {TARGET} is not installed for this toolchain ({}).\n\
+             Install it with:\n\n    rustup target add {TARGET}\n\n",
+            sysroot.display()
+        );
+    }
+}
+
+/// `<target-dir>/guest-component`, found from OUT_DIR (`<target-dir>/<profile>/build/<pkg>/out`).
+fn guest_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .and_then(|build| build.parent()?.parent())
+        .map(|target| target.join("guest-component"))
+        .unwrap_or_else(|| out_dir.join("guest-component"))
+}

@@ -1,0 +1,217 @@
+//! The command-line grammar.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::runtime::{AccountFilter, EntitlementKind};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gtm-connector",
+    version,
+    about = "GoTo Meeting connector for identity governance, run as a sandboxed WebAssembly component",
+    after_help = "Start with `gtm-connector demo`. Configuration: profiles in $GTM_HOME/profiles/NAME.toml, \
+                  secrets via `gtm-connector secrets set NAME`. Exit codes: 0 success, 1 failure, \
+                  2 bad input or configuration, 3 credentials rejected."
+)]
+pub struct Cli {
+    /// Profile to use [env: GTM_PROFILE; default: default]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Directory holding profiles and secrets [env: GTM_HOME; default: ~/.config/gtm-connector]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Run this connector component instead of the one built into the binary
+    #[arg(long, global = true, value_name = "PATH")]
+    pub component: Option<PathBuf>,
+    /// GoTo Admin API base URL [env: GTM_API_BASE; default: https://api.getgo.com]
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// OAuth token service base URL [env: GTM_TOKEN_BASE; default: https://authentication.logmeininc.com]
+    #[arg(long, global = true, value_name = "URL")]
+    pub token_base: Option<String>,
+    /// GoTo account key (discovered from the credentials when absent) [env: GTM_ACCOUNT_KEY]
+    #[arg(long, global = true, value_name = "KEY")]
+    pub account_key: Option<String>,
+    /// Log connector activity and the HTTP traffic (credentials redacted) to stderr
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the credentials and show the GoTo account they reach
+    Test,
+    /// Import accounts or entitlements, streamed page by page
+    #[command(subcommand)]
+    Import(Import),
+    /// Read one object
+    #[command(subcommand)]
+    Get(Get),
+    /// Manage the profile's secrets (values are never printed)
+    #[command(subcommand)]
+    Secrets(Secrets),
+    /// Run the whole import against a bundled, seeded GoTo simulator
+    Demo(DemoArgs),
+    /// Serve the GoTo Admin API simulator on loopback
+    Sim(SimArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Import {
+    /// Import user accounts with their groups, licenses and admin roles
+    Accounts {
+        /// Import only matching accounts: email=ADDRESS, key=KEY, name=NAME (first or last),
+        /// or goto=EXPRESSION in GoTo's own filter syntax
+        #[arg(long, value_parser = parse_filter, value_name = "FILTER")]
+        filter: Option<AccountFilter>,
+        #[command(flatten)]
+        export: ExportArgs,
+    },
+    /// Import the catalogue of one kind of entitlement
+    Entitlements {
+        #[arg(long, value_enum)]
+        kind: Kind,
+        #[command(flatten)]
+        export: ExportArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+    /// Write to FILE (created only when the import succeeds) instead of stdout
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Records per GoTo request (1-1000; default from the profile, else 200)
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000), value_name = "N")]
+    pub page_size: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per line
+    Jsonl,
+    /// One JSON array
+    Json,
+    /// Comma-separated values with a header row; lists joined with ';'
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Groups,
+    Licenses,
+    Roles,
+}
+
+impl From<Kind> for EntitlementKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Groups => EntitlementKind::Group,
+            Kind::Licenses => EntitlementKind::License,
+            Kind::Roles => EntitlementKind::AdminRole,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Get {
+    /// One account by key, as JSON
+    Account { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Secrets {
+    /// Store a secret; the value is read from stdin (without echo on a terminal)
+    Set { name: String },
+    /// List stored secret names and where they come from
+    List,
+    /// Delete a secret from the profile's secret file
+    Delete { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed for the simulated account's data
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Simulated users
+    #[arg(long, default_value_t = 3000)]
+    pub users: usize,
+    /// Also write the imported records as JSON Lines files into DIR
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Loopback port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Seed for the simulated account's data
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 500)]
+    pub users: usize,
+    #[arg(long, default_value_t = 12)]
+    pub groups: usize,
+    #[arg(long, default_value_t = 4)]
+    pub licenses: usize,
+    /// Requests per second before 429 (0 turns rate limiting off)
+    #[arg(long, default_value_t = 10)]
+    pub rate_limit: u32,
+    /// Access-token lifetime in seconds
+    #[arg(long, default_value_t = 3600)]
+    pub token_ttl: u64,
+    /// Refresh-token rotation: never, always, or the days of remaining life below which it rotates
+    #[arg(long, default_value = "7", value_parser = parse_rotation)]
+    pub rotation: gotosim::Rotation,
+    /// Emit keys as bare JSON numbers
+    #[arg(long)]
+    pub numeric_keys: bool,
+    /// Seed 26-digit keys (longer than 64 bits)
+    #[arg(long)]
+    pub long_keys: bool,
+    /// Delay every response by this many milliseconds
+    #[arg(long, default_value_t = 0)]
+    pub slow_ms: u64,
+    /// Answer the next N Admin API requests with HTTP 503
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub fail_next: u32,
+    /// Also write a profile NAME (and its secrets) pointing at this simulator
+    #[arg(long, value_name = "NAME")]
+    pub write_profile: Option<String>,
+}
+
+fn parse_filter(text: &str) -> Result<AccountFilter, String> {
+    let usage = "use email=ADDRESS, key=KEY, name=NAME or goto=EXPRESSION";
+    let (attribute, value) = text.split_once('=').ok_or_else(|| format!("{text:?} has no '=': {usage}"))?;
+    if value.trim().is_empty() {
+        return Err(format!("the {attribute} filter has an empty value: {usage}"));
+    }
+    let value = value.to_owned();
+    match attribute.trim() {
+        "email" => Ok(AccountFilter::Email(value)),
+        "key" => Ok(AccountFilter::Key(value)),
+        "name" => Ok(AccountFilter::Name(value)),
+        "goto" => Ok(AccountFilter::Goto(value)),
+        other => Err(format!("unknown filter attribute {other:?}: {usage}")),
+    }
+}
+
+fn parse_rotation(text: &str) -> Result<gotosim::Rotation, String> {
+    match text {
+        "never" => Ok(gotosim::Rotation::Never),
+        "always" => Ok(gotosim::Rotation::Always),
+        days => days
+            .parse::<u64>()
+            .map(|d| gotosim::Rotation::WhenRemainingBelowSecs(d * 86_400))
+            .map_err(|_| format!("{text:?}: use never, always or a number of days")),
+    }
+}

@@ -1,0 +1,186 @@
+//! `test`, `import` and `get`: reading from GoTo through the component.
+
+use anyhow::Result;
+
+use super::args::{ExportArgs, Get, Import, Kind};
+use super::output::{Export, Record, account_record, entitlement_record, to_object};
+use super::progress::Progress;
+use super::{Context, bad_input};
+use crate::log::Level;
+use crate::runtime::{
+    AccountFilter, AccountPage, AccountQuery, CallError, Connection, ConnectionInfo, EntitlementKind, EntitlementPage,
+    EntitlementQuery,
+};
+
+pub fn test(ctx: &mut Context<'_>) -> Result<()> {
+    let mut conn = ctx.connect()?;
+    let info = check(&mut conn)?;
+    let name = info.account_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let principal = info.principal.as_deref().unwrap_or("an unnamed user");
+    let roles = if info.admin_roles.is_empty() { "no admin roles".to_owned() } else { info.admin_roles.join(", ") };
+    writeln!(ctx.stdout, "connected to GoTo account {}{name} as {principal} [{roles}]", info.account_key)?;
+    Ok(())
+}
+
+/// Tests the connection and pins the account key for the rest of the run.
+pub fn check(conn: &mut Connection) -> Result<ConnectionInfo> {
+    let info = conn.test_connection()?;
+    conn.remember_setting("account-key", &info.account_key);
+    Ok(info)
+}
+
+pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
+    let mut conn = ctx.connect()?;
+    check(&mut conn)?;
+    match what {
+        Import::Accounts { filter, export } => {
+            let filter = filter.clone();
+            export_pages(ctx, export, "accounts", |on_page| {
+                each_account_page(&mut conn, filter, export.page_size, |page| {
+                    on_page(page.accounts.iter().map(account_record).collect(), page.total)
+                })
+            })
+        }
+        Import::Entitlements { kind, export } => {
+            let label = match kind {
+                Kind::Groups => "groups",
+                Kind::Licenses => "licenses",
+                Kind::Roles => "admin roles",
+            };
+            export_pages(ctx, export, label, |on_page| {
+                each_entitlement_page(&mut conn, (*kind).into(), export.page_size, |page| {
+                    on_page(page.entitlements.iter().map(entitlement_record).collect(), page.total)
+                })
+            })
+        }
+    }
+}
+
+pub fn get(ctx: &mut Context<'_>, what: &Get) -> Result<()> {
+    let Get::Account { key } = what;
+    let mut conn = ctx.connect()?;
+    let account = conn.get_account(key)?;
+    writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&to_object(account_record(&account)))?)?;
+    Ok(())
+}
+
+/// Page callback: the page's records and the total GoTo reported with it.
+type OnPage<'a> = dyn FnMut(Vec<Record>, u64) -> Result<()> + 'a;
+
+/// Streams the pages `read` produces into the export's destination, with progress, and
+/// commits the output file only when every page was read.
+fn export_pages(
+    ctx: &mut Context<'_>,
+    export: &ExportArgs,
+    label: &str,
+    read: impl FnOnce(&mut OnPage<'_>) -> Result<Totals>,
+) -> Result<()> {
+    let progress = Progress::new(ctx.stderr_is_terminal, label);
+    let mut out = match &export.output {
+        Some(path) => Export::to_file(export.format, path).map_err(bad_input)?,
+        None => Export::to_stdout(export.format, &mut *ctx.stdout)?,
+    };
+    let mut written = 0u64;
+    let totals = read(&mut |records, total| {
+        for record in records {
+            out.write(record)?;
+            written += 1;
+        }
+        progress.page(written, total);
+        Ok(())
+    })?;
+    out.finish()?;
+    progress.finish();
+    totals.report(ctx, label);
+    Ok(())
+}
+
+/// What a paged read saw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    pub read: u64,
+    /// The total GoTo reported with the last page.
+    pub reported: u64,
+}
+
+impl Totals {
+    fn report(&self, ctx: &Context<'_>, label: &str) {
+        if self.read != self.reported {
+            ctx.log.log(
+                Level::Warn,
+                "import",
+                format_args!("GoTo reported {} {label} but {} were read: the data changed during the import", self.reported, self.read),
+            );
+        }
+        ctx.log.log(Level::Info, "import", format_args!("{} {label} imported", self.read));
+    }
+}
+
+/// A page of a paged listing.
+trait Paged {
+    fn len(&self) -> usize;
+    fn total(&self) -> u64;
+    fn next_cursor(&self) -> Option<String>;
+}
+
+impl Paged for AccountPage {
+    fn len(&self) -> usize {
+        self.accounts.len()
+    }
+    fn total(&self) -> u64 {
+        self.total
+    }
+    fn next_cursor(&self) -> Option<String> {
+        self.next_cursor.clone()
+    }
+}
+
+impl Paged for EntitlementPage {
+    fn len(&self) -> usize {
+        self.entitlements.len()
+    }
+    fn total(&self) -> u64 {
+        self.total
+    }
+    fn next_cursor(&self) -> Option<String> {
+        self.next_cursor.clone()
+    }
+}
+
+/// Calls `fetch` with each cursor until the connector reports no next page.
+fn drain<P: Paged>(
+    mut fetch: impl FnMut(Option<String>) -> Result<P, CallError>,
+    mut on_page: impl FnMut(&P) -> Result<()>,
+) -> Result<Totals> {
+    let mut totals = Totals::default();
+    let mut cursor = None;
+    loop {
+        let page = fetch(cursor.take())?;
+        on_page(&page)?;
+        totals.read += page.len() as u64;
+        totals.reported = page.total();
+        match page.next_cursor() {
+            Some(next) => cursor = Some(next),
+            None => return Ok(totals),
+        }
+    }
+}
+
+pub fn each_account_page(
+    conn: &mut Connection,
+    filter: Option<AccountFilter>,
+    page_size: Option<u32>,
+    on_page: impl FnMut(&AccountPage) -> Result<()>,
+) -> Result<Totals> {
+    drain(|cursor| conn.list_accounts(&AccountQuery { filter: filter.clone(), page_size, cursor }), on_page)
+}
+
+pub fn each_entitlement_page(
+    conn: &mut Connection,
+    kind: EntitlementKind,
+    page_size: Option<u32>,
+    on_page: impl FnMut(&EntitlementPage) -> Result<()>,
+) -> Result<Totals> {
+    drain(|cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }), on_page)
+}
+

@@ -1,0 +1,219 @@
+//! The `gtm-connector` command line. [`run`] takes everything it touches (arguments,
+//! environment, stdin, stdout, stderr) as an [`Invocation`], so tests drive it in-process.
+
+mod args;
+mod demo;
+mod import;
+mod output;
+mod progress;
+mod secret_commands;
+mod sim;
+
+use std::fmt;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::Parser;
+
+use crate::engine::EMBEDDED_COMPONENT;
+use crate::log::{Level, Logger};
+use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, Profile};
+use crate::runtime::{CallError, Connection, ConnectorError, ConnectorRuntime};
+use crate::secrets::SecretStore;
+use args::{Cli, Command};
+
+/// One run of the CLI.
+pub struct Invocation<'a> {
+    pub args: Vec<String>,
+    pub env: Environment,
+    pub stdin: &'a mut dyn Read,
+    pub stdin_is_terminal: bool,
+    pub stdout: &'a mut dyn Write,
+    pub stderr: Box<dyn Write + Send>,
+    /// Progress bars are drawn (on the process's stderr) only when it is a terminal.
+    pub stderr_is_terminal: bool,
+}
+
+/// Exit statuses, as documented in `--help`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Success = 0,
+    Failure = 1,
+    BadInput = 2,
+    Unauthorized = 3,
+}
+
+/// An error the user fixes by changing the invocation or the configuration (exit status 2).
+#[derive(Debug)]
+pub struct BadInput(pub anyhow::Error);
+
+impl fmt::Display for BadInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+pub fn bad_input(error: anyhow::Error) -> anyhow::Error {
+    anyhow::Error::new(BadInput(error))
+}
+
+/// Runs the CLI and returns the process exit status.
+pub fn run(invocation: Invocation<'_>) -> i32 {
+    let Invocation { args, env, stdin, stdin_is_terminal, stdout, mut stderr, stderr_is_terminal } = invocation;
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let _ = write!(stderr, "{e}");
+            return Exit::BadInput as i32;
+        }
+        Err(e) => {
+            let _ = write!(stdout, "{e}");
+            return Exit::Success as i32;
+        }
+    };
+    let level = if cli.verbose > 0 { Level::Debug } else { Level::Warn };
+    let log = Logger::new(level, stderr);
+    let mut ctx = Context { cli: &cli, env: &env, log: log.clone(), stdout, stdin, stdin_is_terminal, stderr_is_terminal };
+    match dispatch(&mut ctx) {
+        Ok(()) => Exit::Success as i32,
+        Err(error) => {
+            log.say(format_args!("error: {error:#}"));
+            if let Some(hint) = hint(&error, &ctx.profile_flag()) {
+                log.say(format_args!("hint: {hint}"));
+            }
+            exit_status(&error) as i32
+        }
+    }
+}
+
+fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
+    match &ctx.cli.command {
+        Command::Test => import::test(ctx),
+        Command::Import(what) => import::run(ctx, what),
+        Command::Get(what) => import::get(ctx, what),
+        Command::Secrets(action) => secret_commands::run(ctx, action),
+        Command::Demo(args) => demo::run(ctx, args),
+        Command::Sim(args) => sim::run(ctx, args),
+    }
+}
+
+/// What every command can reach: the parsed flags, the environment and the terminal.
+pub struct Context<'a> {
+    cli: &'a Cli,
+    env: &'a Environment,
+    log: Logger,
+    stdout: &'a mut dyn Write,
+    stdin: &'a mut dyn Read,
+    stdin_is_terminal: bool,
+    stderr_is_terminal: bool,
+}
+
+impl Context<'_> {
+    fn paths(&self) -> Result<Paths> {
+        Paths::resolve(self.cli.config_dir.clone(), self.env).map_err(bad_input)
+    }
+
+    fn profile_name(&self) -> String {
+        self.cli
+            .profile
+            .clone()
+            .or_else(|| self.env.get("GTM_PROFILE").filter(|p| !p.is_empty()).cloned())
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
+    }
+
+    /// ` --profile NAME` when a non-default profile is in use, for hints.
+    fn profile_flag(&self) -> String {
+        match self.profile_name() {
+            name if name == DEFAULT_PROFILE => String::new(),
+            name => format!(" --profile {name}"),
+        }
+    }
+
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            api_base: self.cli.api_base.clone(),
+            token_base: self.cli.token_base.clone(),
+            account_key: self.cli.account_key.clone(),
+        }
+    }
+
+    fn secret_store(&self, paths: &Paths) -> Result<SecretStore> {
+        SecretStore::open(paths.secrets_file(&self.profile_name()), self.env).map_err(bad_input)
+    }
+
+    /// The component to run: `--component PATH`, else the one built into this binary.
+    fn runtime(&self, paths: &Paths) -> Result<ConnectorRuntime> {
+        let custom = match &self.cli.component {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .with_context(|| format!("cannot read the component {}", path.display()))
+                    .map_err(bad_input)?,
+            ),
+            None => None,
+        };
+        let wasm = custom.as_deref().unwrap_or(EMBEDDED_COMPONENT);
+        let runtime = ConnectorRuntime::load(wasm, Some(&paths.cache.join("components")))?;
+        self.log.log(Level::Debug, "host", format_args!("component loaded ({:?})", runtime.cache));
+        Ok(runtime)
+    }
+
+    /// Loads the profile, its secrets and the component, and instantiates it.
+    fn connect(&self) -> Result<Connection> {
+        let paths = self.paths()?;
+        let profile = Profile::load(&paths, &self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
+        self.connect_with(&paths, &profile)
+    }
+
+    fn connect_with(&self, paths: &Paths, profile: &Profile) -> Result<Connection> {
+        let secrets = self.secret_store(paths)?;
+        self.runtime(paths)?.connect(profile, secrets, self.log.clone())
+    }
+}
+
+/// Exit status for an error: the innermost cause that says what kind of failure it was.
+fn exit_status(error: &anyhow::Error) -> Exit {
+    for cause in error.chain() {
+        if cause.is::<BadInput>() {
+            return Exit::BadInput;
+        }
+        if let Some(CallError::Connector(e)) = cause.downcast_ref::<CallError>() {
+            return match e {
+                ConnectorError::InvalidInput(_) | ConnectorError::Config(_) => Exit::BadInput,
+                ConnectorError::Unauthorized(_) | ConnectorError::Forbidden(_) => Exit::Unauthorized,
+                _ => Exit::Failure,
+            };
+        }
+    }
+    Exit::Failure
+}
+
+/// The next step for errors that have an obvious one.
+fn hint(error: &anyhow::Error, profile_flag: &str) -> Option<String> {
+    let connector_error = error.chain().find_map(|c| match c.downcast_ref::<CallError>() {
+        Some(CallError::Connector(e)) => Some(e),
+        _ => None,
+    })?;
+    let set = |name: &str| format!("store it with `gtm-connector{profile_flag} secrets set {name}` (value on stdin)");
+    match connector_error {
+        ConnectorError::Config(info) => match info.field.as_deref() {
+            Some(name @ ("client-id" | "client-secret" | "refresh-token")) => Some(set(name)),
+            _ => None,
+        },
+        ConnectorError::Unauthorized(info) if info.message.contains("refresh token") => Some(set("refresh-token")),
+        ConnectorError::Transport(info) if info.message.contains("egress policy") => {
+            Some("only the profile's api-base and token-base origins are reachable; check those settings".into())
+        }
+        ConnectorError::Transport(info) if info.message.contains("Connection") || info.message.contains("Dns") => Some(
+            "check that api-base and token-base point at a reachable host (`gtm-connector sim` serves a local simulator)".into(),
+        ),
+        _ => None,
+    }
+}
+
+/// Absolute path for messages, without failing when the file does not exist yet.
+fn shown(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}

@@ -1,0 +1,241 @@
+//! Turning connector records into JSON Lines, JSON or CSV, streamed to stdout or to a file
+//! that appears only when the whole import succeeded.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Map, Value, json};
+
+use super::args::Format;
+use crate::runtime::{Account, AccountStatus, Entitlement, EntitlementDetails, EntitlementKind};
+
+/// A flat record: named values in a fixed order, the same names for every record of a kind.
+pub type Record = Vec<(&'static str, Value)>;
+
+pub fn status_name(status: &AccountStatus) -> &str {
+    match status {
+        AccountStatus::Active => "active",
+        AccountStatus::Invited => "invited",
+        AccountStatus::Suspended => "suspended",
+        AccountStatus::Inactive => "inactive",
+        AccountStatus::Other(other) => other,
+    }
+}
+
+pub fn account_record(a: &Account) -> Record {
+    vec![
+        ("key", json!(a.key)),
+        ("email", json!(a.email)),
+        ("first-name", json!(a.first_name)),
+        ("last-name", json!(a.last_name)),
+        ("locale", json!(a.locale)),
+        ("time-zone", json!(a.time_zone)),
+        ("status", json!(status_name(&a.status))),
+        ("license-keys", json!(a.license_keys)),
+        ("products", json!(a.products)),
+        ("group-key", json!(a.group_key)),
+        ("group-name", json!(a.group_name)),
+        ("admin-roles", json!(a.admin_roles)),
+        ("invited-date-ms", json!(a.invited_date_ms)),
+        ("password-created", json!(a.password_created)),
+    ]
+}
+
+pub fn kind_name(kind: EntitlementKind) -> &'static str {
+    match kind {
+        EntitlementKind::Group => "group",
+        EntitlementKind::License => "license",
+        EntitlementKind::AdminRole => "admin-role",
+    }
+}
+
+pub fn entitlement_record(e: &Entitlement) -> Record {
+    let mut record: Record = vec![
+        ("kind", json!(kind_name(e.id.kind))),
+        ("key", json!(e.id.key)),
+        ("name", json!(e.name)),
+        ("description", json!(e.description)),
+    ];
+    match &e.details {
+        EntitlementDetails::Group(g) => record.extend([
+            ("parent-key", json!(g.parent_key)),
+            ("name-path", json!(g.name_path)),
+            ("member-count", json!(g.member_count)),
+            ("total-member-count", json!(g.total_member_count)),
+        ]),
+        EntitlementDetails::License(l) => record.extend([
+            ("seats", json!(l.seats)),
+            ("used", json!(l.used)),
+            ("products", json!(l.products)),
+            ("enabled", json!(l.enabled)),
+            ("license-type", json!(l.license_type)),
+        ]),
+        EntitlementDetails::AdminRole(r) => {
+            record.extend([("documented", json!(r.documented)), ("member-count", json!(r.member_count))])
+        }
+    }
+    record
+}
+
+pub fn to_object(record: Record) -> Value {
+    Value::Object(record.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<Map<_, _>>())
+}
+
+/// Writes records in one format. `finish` must be called for the output to be complete.
+pub enum RecordWriter<W: Write> {
+    Jsonl(W),
+    Json { out: W, written: u64 },
+    Csv { out: csv::Writer<W>, header: bool },
+}
+
+impl<W: Write> RecordWriter<W> {
+    pub fn new(format: Format, mut out: W) -> Result<Self> {
+        Ok(match format {
+            Format::Jsonl => RecordWriter::Jsonl(out),
+            Format::Json => {
+                out.write_all(b"[")?;
+                RecordWriter::Json { out, written: 0 }
+            }
+            Format::Csv => RecordWriter::Csv { out: csv::WriterBuilder::new().has_headers(false).from_writer(out), header: false },
+        })
+    }
+
+    pub fn write(&mut self, record: Record) -> Result<()> {
+        match self {
+            RecordWriter::Jsonl(out) => {
+                serde_json::to_writer(&mut *out, &to_object(record))?;
+                out.write_all(b"\n")?;
+            }
+            RecordWriter::Json { out, written } => {
+                out.write_all(if *written == 0 { b"\n" } else { b",\n" })?;
+                serde_json::to_writer(&mut *out, &to_object(record))?;
+                *written += 1;
+            }
+            RecordWriter::Csv { out, header } => {
+                if !*header {
+                    out.write_record(record.iter().map(|(name, _)| *name))?;
+                    *header = true;
+                }
+                out.write_record(record.iter().map(|(_, value)| csv_cell(value)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the format (the JSON array, the CSV buffer) and returns the sink.
+    pub fn finish(self) -> Result<W> {
+        let mut out = match self {
+            RecordWriter::Jsonl(out) => out,
+            RecordWriter::Json { mut out, written } => {
+                out.write_all(if written == 0 { b"]\n" } else { b"\n]\n" })?;
+                out
+            }
+            RecordWriter::Csv { out, .. } => out.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?,
+        };
+        out.flush()?;
+        Ok(out)
+    }
+}
+
+fn csv_cell(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(csv_cell).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    }
+}
+
+/// Where an export goes: stdout as it streams, or a temporary file beside the target that is
+/// renamed into place by `finish` and removed if the export fails, so no partial file is left.
+pub enum Export<'a> {
+    Stdout(RecordWriter<&'a mut dyn Write>),
+    File { writer: RecordWriter<BufWriter<tempfile::NamedTempFile>>, path: PathBuf },
+}
+
+impl<'a> Export<'a> {
+    pub fn to_stdout(format: Format, stdout: &'a mut dyn Write) -> Result<Self> {
+        Ok(Export::Stdout(RecordWriter::new(format, stdout)?))
+    }
+
+    pub fn to_file(format: Format, path: &Path) -> Result<Self> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        if !dir.is_dir() {
+            bail!("cannot write {}: the directory {} does not exist", path.display(), dir.display());
+        }
+        let temp = tempfile::Builder::new()
+            .prefix(".gtm-export-")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        Ok(Export::File { writer: RecordWriter::new(format, BufWriter::new(temp))?, path: path.to_owned() })
+    }
+
+    pub fn write(&mut self, record: Record) -> Result<()> {
+        match self {
+            Export::Stdout(writer) => writer.write(record),
+            Export::File { writer, .. } => writer.write(record),
+        }
+    }
+
+    /// Completes the output; a file is synced and renamed into place.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Export::Stdout(writer) => writer.finish().map(drop),
+            Export::File { writer, path } => {
+                let temp = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
+                temp.as_file().sync_all()?;
+                temp.persist(&path).with_context(|| format!("moving the export into place at {}", path.display()))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records() -> Vec<Record> {
+        vec![
+            vec![("key", json!("1")), ("roles", json!(["A", "B"])), ("name", json!(null))],
+            vec![("key", json!("2")), ("roles", json!([])), ("name", json!("x,y"))],
+        ]
+    }
+
+    fn render(format: Format, records: Vec<Record>) -> String {
+        let mut w = RecordWriter::new(format, Vec::new()).unwrap();
+        for r in records {
+            w.write(r).unwrap();
+        }
+        String::from_utf8(w.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn each_format_renders_the_same_records() {
+        assert_eq!(render(Format::Jsonl, records()), "{\"key\":\"1\",\"roles\":[\"A\",\"B\"],\"name\":null}\n{\"key\":\"2\",\"roles\":[],\"name\":\"x,y\"}\n");
+        let json: Value = serde_json::from_str(&render(Format::Json, records())).unwrap();
+        assert_eq!(json.as_array().unwrap().len(), 2);
+        assert_eq!(render(Format::Csv, records()), "key,roles,name\n1,A;B,\n2,,\"x,y\"\n");
+        assert_eq!(render(Format::Json, vec![]), "[]\n");
+    }
+
+    #[test]
+    fn a_file_export_appears_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.jsonl");
+        let mut export = Export::to_file(Format::Jsonl, &path).unwrap();
+        export.write(records().remove(0)).unwrap();
+        drop(export);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        let mut export = Export::to_file(Format::Jsonl, &path).unwrap();
+        export.write(records().remove(0)).unwrap();
+        export.finish().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"key\":\"1\",\"roles\":[\"A\",\"B\"],\"name\":null}\n");
+        assert!(Export::to_file(Format::Jsonl, &dir.path().join("missing/out")).is_err());
+    }
+}

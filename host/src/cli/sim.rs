@@ -1,0 +1,53 @@
+//! `sim`: serve the GoTo simulator on loopback until interrupted, and (by default) write a
+//! profile with its credentials so other commands can use it at once.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use anyhow::{Context as _, Result};
+use gotosim::{Fault, FaultRule, Matcher, SimConfig, Simulator};
+
+use super::args::SimArgs;
+use super::{Context, shown};
+use crate::profile::ProfileFile;
+
+pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
+    let mut config = SimConfig::sized(args.seed, args.users, args.groups, args.licenses);
+    let knobs = &mut config.knobs;
+    knobs.rate_limit_per_sec = (args.rate_limit > 0).then_some(args.rate_limit);
+    knobs.access_token_ttl_secs = args.token_ttl;
+    knobs.rotation = args.rotation;
+    knobs.numeric_keys = args.numeric_keys;
+    knobs.long_keys = args.long_keys;
+    knobs.response_delay_ms = args.slow_ms;
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let sim = Simulator::start_on(config, address).with_context(|| format!("cannot listen on {address}"))?;
+    if args.fail_next > 0 {
+        sim.add_fault(FaultRule {
+            matcher: Matcher { path_contains: Some("/admin/rest/v1/".into()), ..Default::default() },
+            skip: 0,
+            times: args.fail_next,
+            fault: Fault::Status(503),
+        });
+    }
+    writeln!(ctx.stdout, "GoTo simulator listening on {}", sim.base_url())?;
+    writeln!(ctx.stdout, "account {}: {} users, {} groups, {} licenses (seed {})", sim.account_key(), args.users, args.groups, args.licenses, args.seed)?;
+
+    if let Some(name) = &args.write_profile {
+        let paths = ctx.paths()?;
+        let file = ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() };
+        let profile_path = paths.profile_file(name);
+        file.save(&profile_path)?;
+        let mut secrets = crate::secrets::SecretStore::open(paths.secrets_file(name), ctx.env)?;
+        let credentials = sim.credentials();
+        secrets.set("client-id", &credentials.client_id)?;
+        secrets.set("client-secret", &credentials.client_secret)?;
+        secrets.set("refresh-token", &credentials.refresh_token)?;
+        secrets.delete("access-token")?;
+        writeln!(ctx.stdout, "profile {name} written to {} with its secrets", shown(&profile_path).display())?;
+        writeln!(ctx.stdout, "try: gtm-connector --profile {name} import accounts --format csv")?;
+    }
+    writeln!(ctx.stdout, "press Ctrl-C to stop")?;
+    ctx.stdout.flush()?;
+    sim.wait();
+    Ok(())
+}

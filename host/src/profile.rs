@@ -1,0 +1,227 @@
+//! Profiles: a TOML file each under `<home>/profiles/<name>.toml`, overridden by `GTM_*`
+//! environment variables, overridden in turn by command-line flags.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::egress::{self, EgressPolicy};
+use crate::runtime::Limits;
+
+/// A snapshot of environment variables (the process's, or a test's own).
+pub type Environment = BTreeMap<String, String>;
+
+pub const DEFAULT_PROFILE: &str = "default";
+pub const DEFAULT_API_BASE: &str = "https://api.getgo.com";
+pub const DEFAULT_TOKEN_BASE: &str = "https://authentication.logmeininc.com";
+
+/// Where profiles, secrets and compiled code live.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub home: PathBuf,
+    pub cache: PathBuf,
+}
+
+impl Paths {
+    /// `--config-dir`, else `GTM_HOME`, else `$XDG_CONFIG_HOME/gtm-connector`, else
+    /// `~/.config/gtm-connector`; the cache likewise from `GTM_CACHE_DIR` / `XDG_CACHE_HOME`.
+    pub fn resolve(config_dir: Option<PathBuf>, env: &Environment) -> Result<Paths> {
+        let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let home_dir = var("HOME");
+        let home = config_dir
+            .or_else(|| var("GTM_HOME"))
+            .or_else(|| var("XDG_CONFIG_HOME").map(|d| d.join("gtm-connector")))
+            .or_else(|| home_dir.as_ref().map(|h| h.join(".config/gtm-connector")))
+            .context("cannot tell where to keep configuration: set GTM_HOME or HOME, or pass --config-dir")?;
+        let cache = var("GTM_CACHE_DIR")
+            .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("gtm-connector")))
+            .or_else(|| home_dir.map(|h| h.join(".cache/gtm-connector")))
+            .unwrap_or_else(|| home.join("cache"));
+        Ok(Paths { home, cache })
+    }
+
+    pub fn profile_file(&self, profile: &str) -> PathBuf {
+        self.home.join("profiles").join(format!("{profile}.toml"))
+    }
+
+    pub fn secrets_file(&self, profile: &str) -> PathBuf {
+        self.home.join("secrets").join(format!("{profile}.json"))
+    }
+
+    fn known_profiles(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.home.join("profiles"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.strip_suffix(".toml").map(str::to_owned))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// The profile file's contents; every field is optional.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileFile {
+    pub api_base: Option<String>,
+    pub token_base: Option<String>,
+    pub account_key: Option<String>,
+    pub page_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitsFile>,
+}
+
+/// Optional `[limits]` table.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LimitsFile {
+    pub memory_mib: Option<u64>,
+    pub call_timeout_secs: Option<u64>,
+    pub http_timeout_secs: Option<u64>,
+    pub max_response_mib: Option<u64>,
+}
+
+impl ProfileFile {
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let dir = path.parent().context("profile path has no directory")?;
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        fs::write(path, toml::to_string_pretty(self)?).with_context(|| format!("writing {}", path.display()))
+    }
+}
+
+/// Settings given on the command line; they win over the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub api_base: Option<String>,
+    pub token_base: Option<String>,
+    pub account_key: Option<String>,
+}
+
+/// A resolved, validated profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub api_base: String,
+    pub token_base: String,
+    pub account_key: Option<String>,
+    pub page_size: Option<u32>,
+    pub limits: Limits,
+    pub egress: EgressPolicy,
+}
+
+impl Profile {
+    pub fn load(paths: &Paths, name: &str, env: &Environment, flags: &Overrides) -> Result<Profile> {
+        let path = paths.profile_file(name);
+        let file = match fs::read_to_string(&path) {
+            Ok(text) => toml::from_str::<ProfileFile>(&text)
+                .with_context(|| format!("the profile file {} is not valid", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && name == DEFAULT_PROFILE => ProfileFile::default(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let known = paths.known_profiles();
+                let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
+                bail!("unknown profile {name:?}: there is no {} (known profiles: {known})", path.display());
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let env_var = |var: &str| env.get(var).filter(|v| !v.is_empty()).cloned();
+        let api_base = flags.api_base.clone().or_else(|| env_var("GTM_API_BASE")).or(file.api_base).unwrap_or(DEFAULT_API_BASE.into());
+        let token_base =
+            flags.token_base.clone().or_else(|| env_var("GTM_TOKEN_BASE")).or(file.token_base).unwrap_or(DEFAULT_TOKEN_BASE.into());
+        let account_key = flags.account_key.clone().or_else(|| env_var("GTM_ACCOUNT_KEY")).or(file.account_key);
+        let page_size = match env_var("GTM_PAGE_SIZE") {
+            Some(raw) => Some(raw.parse().ok().context(format!("GTM_PAGE_SIZE must be a number, got {raw:?}"))?),
+            None => file.page_size,
+        };
+        if let Some(size) = page_size
+            && !(1..=1000).contains(&size)
+        {
+            bail!("page-size must be between 1 and 1000, got {size}");
+        }
+        if let Some(key) = &account_key
+            && (key.is_empty() || !key.bytes().all(|b| b.is_ascii_digit()))
+        {
+            bail!("account-key must be GoTo's decimal account key, got {key:?}");
+        }
+        let origins = egress::origins_for(&[("api-base", &api_base), ("token-base", &token_base)])?;
+        let limits = Limits::from_file(file.limits.unwrap_or_default());
+        let mut egress = EgressPolicy::allow(origins);
+        egress.first_byte_timeout = limits.http_timeout;
+        egress.between_bytes_timeout = limits.http_timeout;
+        egress.max_response_bytes = limits.max_response_bytes;
+        Ok(Profile { name: name.to_owned(), api_base, token_base, account_key, page_size, limits, egress })
+    }
+
+    /// The settings the guest reads through `get-setting`.
+    pub fn settings(&self) -> BTreeMap<String, String> {
+        let mut settings = BTreeMap::from([
+            ("api-base".to_owned(), self.api_base.clone()),
+            ("token-base".to_owned(), self.token_base.clone()),
+        ]);
+        if let Some(key) = &self.account_key {
+            settings.insert("account-key".into(), key.clone());
+        }
+        if let Some(size) = self.page_size {
+            settings.insert("page-size".into(), size.to_string());
+        }
+        settings
+    }
+}
+
+impl Limits {
+    fn from_file(file: LimitsFile) -> Limits {
+        let defaults = Limits::default();
+        Limits {
+            memory_bytes: file.memory_mib.map_or(defaults.memory_bytes, |m| (m as usize) << 20),
+            call_timeout: file.call_timeout_secs.map_or(defaults.call_timeout, Duration::from_secs),
+            http_timeout: file.http_timeout_secs.map_or(defaults.http_timeout, Duration::from_secs),
+            max_response_bytes: file.max_response_mib.map_or(defaults.max_response_bytes, |m| (m as usize) << 20),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(dir: &Path) -> Paths {
+        Paths { home: dir.to_path_buf(), cache: dir.join("cache") }
+    }
+
+    #[test]
+    fn the_default_profile_needs_no_file_and_flags_beat_env_beat_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Profile::load(&paths(dir.path()), DEFAULT_PROFILE, &Environment::new(), &Overrides::default()).unwrap();
+        assert_eq!((p.api_base.as_str(), p.token_base.as_str()), (DEFAULT_API_BASE, DEFAULT_TOKEN_BASE));
+
+        let file = ProfileFile { api_base: Some("http://127.0.0.1:1".into()), account_key: Some("5".into()), ..Default::default() };
+        file.save(&paths(dir.path()).profile_file("lab")).unwrap();
+        let env = Environment::from([("GTM_ACCOUNT_KEY".to_owned(), "6".to_owned())]);
+        let flags = Overrides { account_key: Some("7".into()), ..Default::default() };
+        let p = Profile::load(&paths(dir.path()), "lab", &env, &Overrides::default()).unwrap();
+        assert_eq!((p.api_base.as_str(), p.account_key.as_deref()), ("http://127.0.0.1:1", Some("6")));
+        let p = Profile::load(&paths(dir.path()), "lab", &env, &flags).unwrap();
+        assert_eq!(p.account_key.as_deref(), Some("7"));
+    }
+
+    #[test]
+    fn bad_profiles_fail_with_the_file_and_the_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = paths(dir.path());
+        let err = Profile::load(&paths, "nope", &Environment::new(), &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown profile \"nope\""), "{err:#}");
+
+        fs::create_dir_all(paths.home.join("profiles")).unwrap();
+        fs::write(paths.profile_file("typo"), "api_bsae = \"x\"\n").unwrap();
+        let err = Profile::load(&paths, "typo", &Environment::new(), &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("unknown field `api_bsae`"), "{err:#}");
+
+        fs::write(paths.profile_file("plain"), "api-base = \"http://api.getgo.com\"\n").unwrap();
+        let err = Profile::load(&paths, "plain", &Environment::new(), &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("plain http is only allowed for loopback"), "{err:#}");
+    }
+}

@@ -1,0 +1,295 @@
+//! Loading the connector component and calling it: one [`Connection`] is one sandboxed
+//! instance with its own store, limits, egress hooks, settings and secret store.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::egress::EgressHooks;
+use crate::engine::{self, CacheOutcome};
+use crate::log::{Level, Logger};
+use crate::profile::Profile;
+use crate::secrets::SecretStore;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "connector-component",
+    });
+}
+
+pub use bindings::exports::iga::gotomeeting::connector::{
+    AccountFilter, AccountPage, AccountQuery, ConnectionInfo, EntitlementPage, EntitlementQuery,
+};
+pub use bindings::iga::gotomeeting::types::{
+    Account, AccountStatus, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, ErrorInfo,
+};
+use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
+use bindings::{ConnectorComponent, ConnectorComponentPre};
+
+/// Resource limits for one connection.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest linear memory the guest may grow.
+    pub memory_bytes: usize,
+    /// Longest a single connector call may run, including time spent waiting on HTTP.
+    pub call_timeout: Duration,
+    /// First-byte and between-bytes timeout for each HTTP exchange.
+    pub http_timeout: Duration,
+    /// Largest HTTP response body accepted.
+    pub max_response_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory_bytes: 256 << 20,
+            call_timeout: Duration::from_secs(600),
+            http_timeout: Duration::from_secs(60),
+            max_response_bytes: 32 << 20,
+        }
+    }
+}
+
+/// Epochs advance every tick; a call's deadline is counted in ticks.
+const TICK: Duration = Duration::from_millis(100);
+
+/// Secrets the guest may read, and the subset it may write (tokens it refreshes).
+const READABLE_SECRETS: &[&str] = &["client-id", "client-secret", "refresh-token", "access-token"];
+const WRITABLE_SECRETS: &[&str] = &["refresh-token", "access-token"];
+
+/// A failed connector call: an error the connector reported, or a trap (a bug or a limit).
+#[derive(Debug)]
+pub enum CallError {
+    Connector(ConnectorError),
+    Trap(anyhow::Error),
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Connector(e) => write!(f, "{}", describe(e)),
+            CallError::Trap(e) => write!(f, "the connector stopped: {e:#}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// One line for a connector error: its kind, what went wrong, and the field at fault.
+pub fn describe(error: &ConnectorError) -> String {
+    let with_field = |kind: &str, info: &ErrorInfo| match &info.field {
+        Some(field) => format!("{kind} ({field}): {}", info.message),
+        None => format!("{kind}: {}", info.message),
+    };
+    match error {
+        ConnectorError::NotFound(i) => with_field("not found", i),
+        ConnectorError::AlreadyExists(key) => format!("already exists: the account has key {key}"),
+        ConnectorError::Conflict(i) => with_field("conflict", i),
+        ConnectorError::InvalidInput(i) => with_field("invalid input", i),
+        ConnectorError::Unauthorized(i) => with_field("unauthorized", i),
+        ConnectorError::Forbidden(i) => with_field("forbidden", i),
+        ConnectorError::RateLimited(r) => match r.retry_after_secs {
+            Some(s) => format!("rate limited (GoTo asked to wait {s} s): {}", r.message),
+            None => format!("rate limited: {}", r.message),
+        },
+        ConnectorError::Remote(r) => {
+            let incident = r.incident_id.as_ref().map(|i| format!(" [GoTo incident {i}]")).unwrap_or_default();
+            format!("GoTo error: {}{incident}", r.message)
+        }
+        ConnectorError::Transport(i) => with_field("transport", i),
+        ConnectorError::Config(i) => with_field("configuration", i),
+        ConnectorError::Unsupported(i) => with_field("unsupported", i),
+    }
+}
+
+/// A compiled connector component, ready to instantiate many times.
+pub struct ConnectorRuntime {
+    engine: Engine,
+    pre: ConnectorComponentPre<State>,
+    /// Whether loading reused compiled code from the cache.
+    pub cache: CacheOutcome,
+}
+
+impl ConnectorRuntime {
+    /// Compiles (or loads from `cache_dir`) the component in `wasm` and links the host.
+    pub fn load(wasm: &[u8], cache_dir: Option<&Path>) -> Result<Self> {
+        let engine = engine::new_engine()?;
+        let (component, cache) = engine::load_component(&engine, wasm, cache_dir)?;
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
+        ConnectorComponent::add_to_linker::<State, HasSelf<HostState>>(&mut linker, |s| &mut s.host)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .context("the component's imports do not match what this host provides (is it a gtm connector?)")?;
+        spawn_epoch_ticker(&engine);
+        Ok(ConnectorRuntime { engine, pre: ConnectorComponentPre::new(pre)?, cache })
+    }
+
+    /// Instantiates the component for `profile`, with `secrets` as its secret store.
+    pub fn connect(&self, profile: &Profile, secrets: SecretStore, log: Logger) -> Result<Connection> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(profile.limits.memory_bytes)
+            .instances(16)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = State {
+            // No preopened directories, no environment, no arguments: the guest sees only
+            // what the host interface hands it.
+            wasi: WasiCtx::builder().inherit_stderr().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks: EgressHooks::new(Arc::new(profile.egress.clone()), log.clone()),
+            limits,
+            host: HostState { settings: profile.settings(), secrets, log },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_trap();
+        let deadline_ticks = (profile.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(deadline_ticks);
+        let instance = self.pre.instantiate(&mut store).map_err(anyhow::Error::from).context("instantiating the connector component")?;
+        Ok(Connection { store, instance, deadline_ticks, call_timeout: profile.limits.call_timeout })
+    }
+}
+
+/// Advances the engine's epoch every tick until the engine is dropped.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::spawn(move || {
+        while let Some(engine) = weak.upgrade() {
+            engine.increment_epoch();
+            drop(engine);
+            std::thread::sleep(TICK);
+        }
+    });
+}
+
+/// A live, sandboxed connector instance.
+pub struct Connection {
+    store: Store<State>,
+    instance: ConnectorComponent,
+    deadline_ticks: u64,
+    call_timeout: Duration,
+}
+
+impl Connection {
+    /// Sets a setting for later calls, e.g. the account key found by `test-connection`, so the
+    /// guest need not look it up again.
+    pub fn remember_setting(&mut self, key: &str, value: &str) {
+        self.store.data_mut().host.settings.insert(key.to_owned(), value.to_owned());
+    }
+
+    pub fn secrets(&self) -> &SecretStore {
+        &self.store.data().host.secrets
+    }
+
+    pub fn test_connection(&mut self) -> Result<ConnectionInfo, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_test_connection(s))
+    }
+
+    pub fn list_accounts(&mut self, query: &AccountQuery) -> Result<AccountPage, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_list_accounts(s, query))
+    }
+
+    pub fn get_account(&mut self, key: &str) -> Result<Account, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_get_account(s, &key.to_owned()))
+    }
+
+    pub fn list_entitlements(&mut self, kind: EntitlementKind, query: &EntitlementQuery) -> Result<EntitlementPage, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_list_entitlements(s, kind, query))
+    }
+
+    fn call<T>(
+        &mut self,
+        f: impl FnOnce(&ConnectorComponent, &mut Store<State>) -> wasmtime::Result<Result<T, ConnectorError>>,
+    ) -> Result<T, CallError> {
+        self.store.set_epoch_deadline(self.deadline_ticks);
+        match f(&self.instance, &mut self.store) {
+            Ok(result) => result.map_err(CallError::Connector),
+            Err(trap) => Err(CallError::Trap(self.explain(trap))),
+        }
+    }
+
+    fn explain(&self, error: wasmtime::Error) -> anyhow::Error {
+        let error = anyhow::Error::from(error);
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => {
+                error.context(format!("the call exceeded its time limit of {} s", self.call_timeout.as_secs()))
+            }
+            Some(Trap::AllocationTooLarge) => error.context("the connector exceeded its memory limit"),
+            _ => error,
+        }
+    }
+}
+
+/// Store data: WASI and wasi-http contexts, limits, and the `host` interface's state.
+pub struct State {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: EgressHooks,
+    limits: StoreLimits,
+    host: HostState,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+    }
+}
+
+/// The `host` interface: settings from the profile, secrets from the store, logs to the logger.
+struct HostState {
+    settings: BTreeMap<String, String>,
+    secrets: SecretStore,
+    log: Logger,
+}
+
+impl bindings::iga::gotomeeting::types::Host for HostState {}
+
+impl wit_host::Host for HostState {
+    fn get_setting(&mut self, key: String) -> Option<String> {
+        self.settings.get(&key).cloned()
+    }
+
+    fn get_secret(&mut self, name: String) -> Result<Option<String>, HostError> {
+        if !READABLE_SECRETS.contains(&name.as_str()) {
+            return Err(HostError::Denied(format!("the connector may not read secret {name:?}")));
+        }
+        Ok(self.secrets.get(&name).map(str::to_owned))
+    }
+
+    fn set_secret(&mut self, name: String, value: String) -> Result<(), HostError> {
+        if !WRITABLE_SECRETS.contains(&name.as_str()) {
+            return Err(HostError::Denied(format!("the connector may not write secret {name:?}")));
+        }
+        self.secrets.set(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))
+    }
+
+    fn log(&mut self, level: LogLevel, message: String) {
+        let level = match level {
+            LogLevel::Debug => Level::Debug,
+            LogLevel::Info => Level::Info,
+            LogLevel::Warn => Level::Warn,
+            LogLevel::Error => Level::Error,
+        };
+        self.log.log(level, "connector", message);
+    }
+}

@@ -1,0 +1,193 @@
+//! The secret store: one JSON file per profile, mode 0600, replaced atomically (temp file,
+//! fsync, rename) so a crash never leaves a half-written file or loses a rotated token.
+//! `GTM_SECRET_<NAME>` environment variables override the file, for CI and containers.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::profile::Environment;
+
+/// Where a secret's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SecretSource {
+    File,
+    Environment,
+}
+
+pub struct SecretStore {
+    path: PathBuf,
+    file: BTreeMap<String, String>,
+    overrides: BTreeMap<String, String>,
+}
+
+/// The environment variable that overrides a secret: `refresh-token` → `GTM_SECRET_REFRESH_TOKEN`.
+pub fn env_var(name: &str) -> String {
+    format!("GTM_SECRET_{}", name.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// Secret names are short kebab-case words, so they map onto files and variables unambiguously.
+pub fn validate_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !ok {
+        bail!("{name:?} is not a valid secret name: use lowercase letters, digits and '-' (e.g. client-secret)");
+    }
+    Ok(())
+}
+
+impl SecretStore {
+    /// Opens the store at `path` (which need not exist yet) with overrides from `env`.
+    pub fn open(path: PathBuf, env: &Environment) -> Result<Self> {
+        let file = match fs::read(&path) {
+            Ok(bytes) => {
+                refuse_if_shared(&path)?;
+                serde_json::from_slice(&bytes).with_context(|| {
+                    format!("the secrets file {} is not a JSON object of names to values; fix or delete it", path.display())
+                })?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(e).with_context(|| format!("reading the secrets file {}", path.display())),
+        };
+        let overrides = env
+            .iter()
+            .filter_map(|(var, value)| {
+                let name = var.strip_prefix("GTM_SECRET_")?.to_ascii_lowercase().replace('_', "-");
+                Some((name, value.clone()))
+            })
+            .collect();
+        Ok(SecretStore { path, file, overrides })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.overrides.get(name).or_else(|| self.file.get(name)).map(String::as_str)
+    }
+
+    pub fn source(&self, name: &str) -> Option<SecretSource> {
+        if self.overrides.contains_key(name) {
+            Some(SecretSource::Environment)
+        } else {
+            self.file.contains_key(name).then_some(SecretSource::File)
+        }
+    }
+
+    /// Stores a secret in the file. A value also set by environment variable stays overridden
+    /// for reads in later runs; in this run the new value wins, so a rotated token is used at once.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        validate_name(name)?;
+        let mut next = self.file.clone();
+        next.insert(name.to_owned(), value.to_owned());
+        self.write(&next)?;
+        self.file = next;
+        if let Some(overridden) = self.overrides.get_mut(name) {
+            *overridden = value.to_owned();
+        }
+        Ok(())
+    }
+
+    /// Removes a secret from the file; false if the file did not hold it.
+    pub fn delete(&mut self, name: &str) -> Result<bool> {
+        validate_name(name)?;
+        if !self.file.contains_key(name) {
+            return Ok(false);
+        }
+        let mut next = self.file.clone();
+        next.remove(name);
+        self.write(&next)?;
+        self.file = next;
+        Ok(true)
+    }
+
+    /// Every secret name with where it comes from; values are never listed.
+    pub fn names(&self) -> Vec<(String, SecretSource)> {
+        let mut names: Vec<(String, SecretSource)> = self.file.keys().map(|n| (n.clone(), SecretSource::File)).collect();
+        for name in self.overrides.keys() {
+            names.retain(|(n, _)| n != name);
+            names.push((name.clone(), SecretSource::Environment));
+        }
+        names.sort();
+        names
+    }
+
+    fn write(&self, contents: &BTreeMap<String, String>) -> Result<()> {
+        let dir = self.path.parent().context("the secrets path has no directory")?;
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+        temp.as_file().set_permissions(fs::Permissions::from_mode(0o600))?;
+        temp.write_all(&serde_json::to_vec_pretty(contents)?)?;
+        temp.as_file().sync_all()?;
+        temp.persist(&self.path).with_context(|| format!("replacing {}", self.path.display()))?;
+        // The rename is durable only once the directory entry is flushed too.
+        fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+}
+
+fn refuse_if_shared(path: &Path) -> Result<()> {
+    let mode = fs::metadata(path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "the secrets file {} is readable by other users (mode {mode:o}); run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_writes_a_0600_file_atomically_and_env_overrides_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets").join("default.json");
+        let mut store = SecretStore::open(path.clone(), &Environment::new()).unwrap();
+        store.set("client-id", "abc").unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+
+        let env = Environment::from([("GTM_SECRET_CLIENT_ID".to_owned(), "from-env".to_owned())]);
+        let reopened = SecretStore::open(path.clone(), &env).unwrap();
+        assert_eq!(reopened.get("client-id"), Some("from-env"));
+        assert_eq!(reopened.names(), vec![("client-id".to_owned(), SecretSource::Environment)]);
+        // No temp files are left beside it.
+        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_shared_or_malformed_file_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        fs::write(&path, "{}").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = SecretStore::open(path.clone(), &Environment::new()).err().unwrap();
+        assert!(err.to_string().contains("chmod 600"), "{err}");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&path, "not json").unwrap();
+        let err = SecretStore::open(path, &Environment::new()).err().unwrap();
+        assert!(err.to_string().contains("not a JSON object"), "{err}");
+    }
+
+    #[test]
+    fn names_are_validated_and_delete_reports_absence() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SecretStore::open(dir.path().join("s.json"), &Environment::new()).unwrap();
+        assert!(store.set("Bad Name", "x").is_err());
+        assert!(!store.delete("client-id").unwrap());
+        store.set("client-id", "x").unwrap();
+        assert!(store.delete("client-id").unwrap());
+        assert_eq!(store.get("client-id"), None);
+    }
+}
