@@ -28,7 +28,14 @@ fn main() {
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's flags are for the host target, not for wasm.
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_RUSTFLAGS", "CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         command.env_remove(var);
     }
     if env::var_os("CARGO_NET_OFFLINE").is_some() || env::var("CARGO_CFG_OFFLINE").is_ok() {
@@ -44,7 +51,8 @@ fn main() {
 
 /// Fails with the fix when the wasm32-wasip2 standard library is not installed.
 fn require_target(rustc: &Path) {
-    let sysroot = Command::new(rustc).args(["--print", "sysroot"]).output().expect("failed to run rustc --print sysroot");
+    let sysroot =
+        Command::new(rustc).args(["--print", "sysroot"]).output().expect("failed to run rustc --print sysroot");
     let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
     let installed = sysroot.join("lib").join("rustlib").join(TARGET);
     if !installed.is_dir() {

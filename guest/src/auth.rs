@@ -64,7 +64,8 @@ impl<'a> Tokens<'a> {
     pub fn refresh(&self) -> Result<String, ConnectorError> {
         let client_id = required_secret(self.host, SECRET_CLIENT_ID, "the OAuth client id")?;
         let client_secret = required_secret(self.host, SECRET_CLIENT_SECRET, "the OAuth client secret")?;
-        let refresh_token = required_secret(self.host, SECRET_REFRESH_TOKEN, "a refresh token from one-time admin consent")?;
+        let refresh_token =
+            required_secret(self.host, SECRET_REFRESH_TOKEN, "a refresh token from one-time admin consent")?;
 
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "refresh_token")
@@ -161,7 +162,10 @@ mod tests {
         let sent = &http.requests()[0];
         assert_eq!(sent.url, "https://auth.example/oauth/token");
         assert!(sent.headers.contains(&("Authorization", format!("Basic {}", STANDARD.encode("cid:csecret")))));
-        assert_eq!(String::from_utf8(sent.body.clone().unwrap()).unwrap(), "grant_type=refresh_token&refresh_token=rt-1");
+        assert_eq!(
+            String::from_utf8(sent.body.clone().unwrap()).unwrap(),
+            "grant_type=refresh_token&refresh_token=rt-1"
+        );
         // The old refresh token is kept: the response carried none.
         assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rt-1"));
 
@@ -189,7 +193,8 @@ mod tests {
     #[test]
     fn a_rotated_refresh_token_is_stored_before_use() {
         let host = host();
-        let http = FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","expires_in":60,"refresh_token":"rt-2"}"#)]);
+        let http =
+            FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","expires_in":60,"refresh_token":"rt-2"}"#)]);
         Tokens::new(&host, &http, "https://a").refresh().unwrap();
         assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rt-2"));
     }

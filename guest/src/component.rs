@@ -1,5 +1,5 @@
 //! The component boundary: WIT exports call [`Connector`], whose [`Host`] and [`Transport`]
-//! are the WIT `host` imports and waki's wasi:http client.
+//! are the WIT `host` imports and a wasi:http client.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -9,18 +9,15 @@ use crate::bindings::exports::iga::gotomeeting::connector::{
 };
 use crate::bindings::iga::gotomeeting::host::{self as wit_host, HostError};
 use crate::connector::Connector;
-use crate::error::{config, transport};
+use crate::error::config;
 use crate::host::{Host, LogLevel};
-use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 use crate::types::{Account, ConnectorError, EntitlementKind, EntitlementRef};
-
-/// Waki sets only the connect timeout; the host clamps the others and the total deadline.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::wasi_transport::WasiTransport;
 
 struct Component;
 
 fn with_connector<T>(operation: impl FnOnce(&Connector) -> Result<T, ConnectorError>) -> Result<T, ConnectorError> {
-    operation(&Connector::new(&WitHost, &WakiTransport)?)
+    operation(&Connector::new(&WitHost, &WasiTransport)?)
 }
 
 impl Guest for Component {
@@ -39,16 +36,28 @@ impl Guest for Component {
     fn create_account(account: NewAccount, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
         with_connector(|c| c.create_account(&account, options))
     }
-    fn update_account(key: String, changes: AccountFields, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    fn update_account(
+        key: String,
+        changes: AccountFields,
+        options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         with_connector(|c| c.update_account(&key, &changes, options))
     }
     fn delete_account(key: String, mode: DeleteMode, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
         with_connector(|c| c.delete_account(&key, mode, options))
     }
-    fn add_access(account_key: String, entitlement: EntitlementRef, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    fn add_access(
+        account_key: String,
+        entitlement: EntitlementRef,
+        options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         with_connector(|c| c.add_access(&account_key, &entitlement, options))
     }
-    fn remove_access(account_key: String, entitlement: EntitlementRef, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    fn remove_access(
+        account_key: String,
+        entitlement: EntitlementRef,
+        options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         with_connector(|c| c.remove_access(&account_key, &entitlement, options))
     }
 }
@@ -82,46 +91,5 @@ impl Host for WitHost {
     }
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
-    }
-}
-
-struct WakiTransport;
-
-impl Transport for WakiTransport {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, ConnectorError> {
-        let method = match request.method {
-            Method::Get => waki::Method::Get,
-            Method::Post => waki::Method::Post,
-            Method::Put => waki::Method::Put,
-            Method::Delete => waki::Method::Delete,
-        };
-        let mut builder = waki::Client::new()
-            .request(method, &request.url)
-            .headers(request.headers.iter().map(|(k, v)| (*k, v.as_str())))
-            .connect_timeout(CONNECT_TIMEOUT);
-        if let Some(body) = &request.body {
-            builder = builder.body(body.clone());
-        }
-        let what = format!("{} {}", request.method.as_str(), crate::retry::path_of(&request.url));
-        let response = builder.send().map_err(|e| exchange_failure(&what, &request.url, e))?;
-        let status = response.status_code();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
-            .collect();
-        let body = response.body().map_err(|e| exchange_failure(&what, &request.url, e))?;
-        Ok(HttpResponse { status, headers, body })
-    }
-}
-
-fn exchange_failure(what: &str, url: &str, error: anyhow::Error) -> ConnectorError {
-    let origin = url.split('/').take(3).collect::<Vec<_>>().join("/");
-    match error.downcast_ref::<waki::ErrorCode>() {
-        Some(waki::ErrorCode::HttpRequestDenied) => transport(format!(
-            "{what}: the host's egress policy denied the request to {origin}; only the configured api-base and token-base hosts are allowed"
-        )),
-        Some(code) => transport(format!("{what} to {origin} failed: {code:?}")),
-        None => transport(format!("{what} to {origin} failed: {error:#}")),
     }
 }

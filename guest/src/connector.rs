@@ -18,8 +18,8 @@ use crate::types::{
     Account, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, RoleDetails,
 };
 use crate::wit::{
-    AccountFields, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, NewAccount,
-    WriteOptions, WriteOutcome,
+    AccountFields, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery,
+    NewAccount, WriteOptions, WriteOutcome,
 };
 
 pub struct Connector<'a> {
@@ -53,7 +53,7 @@ impl<'a> Connector<'a> {
                 ),
             ));
         }
-        let account_key = self.session.account_key()?.to_owned();
+        let account_key = self.session.account_key_from(&me)?.to_owned();
         let account_name = me.accounts.iter().find(|a| a.key.0 == account_key).and_then(|a| a.name.clone());
         Ok(ConnectionInfo { account_key, account_name, principal: me.email, admin_roles: me.admin_roles })
     }
@@ -78,7 +78,9 @@ impl<'a> Connector<'a> {
         query: &EntitlementQuery,
     ) -> Result<EntitlementPage, ConnectorError> {
         let page = match kind {
-            EntitlementKind::Group => self.page::<Group, Entitlement>("groups", &[], query.page_size, query.cursor.as_deref())?,
+            EntitlementKind::Group => {
+                self.page::<Group, Entitlement>("groups", &[], query.page_size, query.cursor.as_deref())?
+            }
             EntitlementKind::License => {
                 self.page::<License, Entitlement>("licenses", &[], query.page_size, query.cursor.as_deref())?
             }
@@ -87,23 +89,47 @@ impl<'a> Connector<'a> {
         Ok(EntitlementPage { entitlements: page.items, next_cursor: page.next_cursor, total: page.total })
     }
 
-    pub fn create_account(&self, _account: &NewAccount, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    pub fn create_account(
+        &self,
+        _account: &NewAccount,
+        _options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         Err(not_yet("create-account"))
     }
 
-    pub fn update_account(&self, _key: &str, _changes: &AccountFields, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    pub fn update_account(
+        &self,
+        _key: &str,
+        _changes: &AccountFields,
+        _options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         Err(not_yet("update-account"))
     }
 
-    pub fn delete_account(&self, _key: &str, _mode: DeleteMode, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    pub fn delete_account(
+        &self,
+        _key: &str,
+        _mode: DeleteMode,
+        _options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         Err(not_yet("delete-account"))
     }
 
-    pub fn add_access(&self, _account_key: &str, _entitlement: &EntitlementRef, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    pub fn add_access(
+        &self,
+        _account_key: &str,
+        _entitlement: &EntitlementRef,
+        _options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         Err(not_yet("add-access"))
     }
 
-    pub fn remove_access(&self, _account_key: &str, _entitlement: &EntitlementRef, _options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+    pub fn remove_access(
+        &self,
+        _account_key: &str,
+        _entitlement: &EntitlementRef,
+        _options: WriteOptions,
+    ) -> Result<WriteOutcome, ConnectorError> {
         Err(not_yet("remove-access"))
     }
 
@@ -204,13 +230,17 @@ mod tests {
     fn list_accounts_pages_by_offset_and_stops_at_total() {
         let host = signed_in_host().with_setting("account-key", "9");
         let http = FakeTransport::sequence(vec![
-            json(200, r#"{"results":[{"key":"1","email":"a@x"},{"key":2,"email":"b@x"}],"fromIndex":0,"toIndex":2,"total":3}"#),
+            json(
+                200,
+                r#"{"results":[{"key":"1","email":"a@x"},{"key":2,"email":"b@x"}],"fromIndex":0,"toIndex":2,"total":3}"#,
+            ),
             json(200, r#"{"results":[{"key":"3","email":"c@x"}],"fromIndex":2,"toIndex":3,"total":3}"#),
         ]);
         let c = connector_with(&host, &http);
         let first = c.list_accounts(&AccountQuery { filter: None, page_size: Some(2), cursor: None }).unwrap();
         assert_eq!((first.accounts.len(), first.total), (2, 3));
-        let second = c.list_accounts(&AccountQuery { filter: None, page_size: Some(2), cursor: first.next_cursor }).unwrap();
+        let second =
+            c.list_accounts(&AccountQuery { filter: None, page_size: Some(2), cursor: first.next_cursor }).unwrap();
         assert_eq!(second.accounts[0].key, "3");
         assert_eq!(second.next_cursor, None);
         let urls: Vec<String> = http.requests().into_iter().map(|r| r.url).collect();
@@ -223,7 +253,11 @@ mod tests {
         let host = signed_in_host().with_setting("account-key", "9");
         let http = FakeTransport::sequence(vec![json(200, r#"{"results":[],"fromIndex":0,"toIndex":0,"total":0}"#)]);
         let page = connector_with(&host, &http)
-            .list_accounts(&AccountQuery { filter: Some(AccountFilter::Email("a+b@x.com".into())), page_size: None, cursor: None })
+            .list_accounts(&AccountQuery {
+                filter: Some(AccountFilter::Email("a+b@x.com".into())),
+                page_size: None,
+                cursor: None,
+            })
             .unwrap();
         assert_eq!(page.total, 0);
         assert!(http.requests()[0].url.contains("filter=%28email%3D%22%28%3Fi%29a%5C%2Bb%40x%5C.com%22%29"));
@@ -234,7 +268,10 @@ mod tests {
         let host = signed_in_host().with_setting("account-key", "9");
         let http = FakeTransport::sequence(vec![]);
         let c = connector_with(&host, &http);
-        assert!(matches!(c.list_accounts(&AccountQuery { filter: None, page_size: Some(0), cursor: None }), Err(ConnectorError::InvalidInput(_))));
+        assert!(matches!(
+            c.list_accounts(&AccountQuery { filter: None, page_size: Some(0), cursor: None }),
+            Err(ConnectorError::InvalidInput(_))
+        ));
         assert!(matches!(c.get_account("../me"), Err(ConnectorError::InvalidInput(_))));
         assert!(http.requests().is_empty());
     }
@@ -276,7 +313,10 @@ mod tests {
     #[test]
     fn test_connection_rejects_an_account_key_the_user_does_not_administer() {
         let host = signed_in_host().with_setting("account-key", "5");
-        let http = FakeTransport::sequence(vec![json(200, r#"{"email":"a@x","accountKey":"1","accounts":[{"key":"1","name":"Acme"}]}"#)]);
+        let http = FakeTransport::sequence(vec![json(
+            200,
+            r#"{"email":"a@x","accountKey":"1","accounts":[{"key":"1","name":"Acme"}]}"#,
+        )]);
         match connector_with(&host, &http).test_connection() {
             Err(ConnectorError::Config(c)) => assert_eq!(c.field.as_deref(), Some("account-key")),
             other => panic!("{other:?}"),

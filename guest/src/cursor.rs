@@ -22,11 +22,9 @@ impl Cursor {
     }
 
     pub fn decode(text: &str) -> Result<Self, ConnectorError> {
-        URL_SAFE_NO_PAD
-            .decode(text)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| invalid_input("cursor", "the cursor is not one this connector issued; start again without a cursor"))
+        URL_SAFE_NO_PAD.decode(text).ok().and_then(|bytes| serde_json::from_slice(&bytes).ok()).ok_or_else(|| {
+            invalid_input("cursor", "the cursor is not one this connector issued; start again without a cursor")
+        })
     }
 
     /// The offset to start from: zero without a cursor.

@@ -28,6 +28,8 @@ mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod component;
+#[cfg(target_arch = "wasm32")]
+mod wasi_transport;
 
 #[cfg(test)]
 mod testing;

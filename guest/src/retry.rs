@@ -49,10 +49,10 @@ pub fn send(
                 host.log(LogLevel::Warn, &format!("{what}: HTTP {}, retrying in {} ms", r.status, wait.as_millis()));
                 wait
             }
-            Err(e) if may_retry_failures && failed + 1 < SERVER_ERROR_ATTEMPTS => {
+            Err(ConnectorError::Transport(e)) if may_retry_failures && failed + 1 < SERVER_ERROR_ATTEMPTS => {
                 failed += 1;
                 let wait = backoff(host, Duration::from_millis(250), failed);
-                host.log(LogLevel::Warn, &format!("{what}: {e:?}, retrying in {} ms", wait.as_millis()));
+                host.log(LogLevel::Warn, &format!("{}, retrying in {} ms", e.message, wait.as_millis()));
                 wait
             }
             _ => return outcome,
@@ -82,10 +82,7 @@ mod tests {
     #[test]
     fn a_429_waits_retry_after_then_succeeds() {
         let host = FakeHost::default();
-        let http = FakeTransport::sequence(vec![
-            json(429, "{}").with_header("Retry-After", "2"),
-            json(200, "{}"),
-        ]);
+        let http = FakeTransport::sequence(vec![json(429, "{}").with_header("Retry-After", "2"), json(200, "{}")]);
         assert_eq!(send(&host, &http, &get(), false).unwrap().status, 200);
         assert_eq!(host.slept(), vec![Duration::from_secs(2)]);
     }
@@ -112,6 +109,9 @@ mod tests {
 
     #[test]
     fn paths_drop_the_query() {
-        assert_eq!(path_of("https://api.getgo.com/admin/rest/v1/accounts/1/users?filter=x"), "/admin/rest/v1/accounts/1/users");
+        assert_eq!(
+            path_of("https://api.getgo.com/admin/rest/v1/accounts/1/users?filter=x"),
+            "/admin/rest/v1/accounts/1/users"
+        );
     }
 }

@@ -26,14 +26,14 @@ pub struct Session<'a> {
     http: &'a dyn Transport,
     pub settings: Settings,
     tokens: Tokens<'a>,
-    account_key: OnceCell<String>,
+    discovered_account_key: OnceCell<String>,
 }
 
 impl<'a> Session<'a> {
     pub fn new(host: &'a dyn Host, http: &'a dyn Transport) -> Result<Self, ConnectorError> {
         let settings = Settings::load(host)?;
         let tokens = Tokens::new(host, http, &settings.token_base);
-        Ok(Session { host, http, settings, tokens, account_key: OnceCell::new() })
+        Ok(Session { host, http, settings, tokens, discovered_account_key: OnceCell::new() })
     }
 
     pub fn log(&self, level: LogLevel, message: &str) {
@@ -47,14 +47,24 @@ impl<'a> Session<'a> {
 
     /// The account to act on: the `account-key` setting, else the one `GET /me` reports.
     pub fn account_key(&self) -> Result<&str, ConnectorError> {
-        if let Some(key) = self.account_key.get() {
+        match self.known_account_key() {
+            Some(key) => Ok(key),
+            None => self.account_key_from(&self.me()?),
+        }
+    }
+
+    /// Like [`Session::account_key`], using a `/me` answer the caller already has.
+    pub fn account_key_from(&self, me: &Me) -> Result<&str, ConnectorError> {
+        if let Some(key) = self.known_account_key() {
             return Ok(key);
         }
-        let key = match &self.settings.account_key {
-            Some(key) => key.clone(),
-            None => discover_account_key(&self.me()?)?,
-        };
-        Ok(self.account_key.get_or_init(|| key))
+        let key = discover_account_key(me)?;
+        Ok(self.discovered_account_key.get_or_init(|| key))
+    }
+
+    /// The key known without asking GoTo: from the setting, or discovered earlier in this call.
+    fn known_account_key(&self) -> Option<&str> {
+        self.settings.account_key.as_deref().or_else(|| self.discovered_account_key.get().map(String::as_str))
     }
 
     /// `GET {api}/admin/rest/v1{path}?{query}`, decoded as JSON.
@@ -134,13 +144,9 @@ impl<'a> Session<'a> {
 }
 
 fn discover_account_key(me: &Me) -> Result<String, ConnectorError> {
-    me.account_key
-        .as_ref()
-        .or_else(|| me.accounts.first().map(|a| &a.key))
-        .map(|k| k.0.clone())
-        .ok_or_else(|| {
-            config("account-key", "GoTo's /me names no account for these credentials: set the account-key setting")
-        })
+    me.account_key.as_ref().or_else(|| me.accounts.first().map(|a| &a.key)).map(|k| k.0.clone()).ok_or_else(|| {
+        config("account-key", "GoTo's /me names no account for these credentials: set the account-key setting")
+    })
 }
 
 #[cfg(test)]

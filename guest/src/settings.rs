@@ -33,8 +33,9 @@ impl Settings {
         }
         let page_size = match host.setting("page-size") {
             None => DEFAULT_PAGE_SIZE,
-            Some(raw) => parse_page_size(&raw)
-                .ok_or_else(|| config("page-size", format!("setting page-size must be 1..={MAX_PAGE_SIZE}, got {raw:?}")))?,
+            Some(raw) => parse_page_size(&raw).ok_or_else(|| {
+                config("page-size", format!("setting page-size must be 1..={MAX_PAGE_SIZE}, got {raw:?}"))
+            })?,
         };
         Ok(Settings { api_base, token_base, account_key, page_size })
     }
@@ -70,7 +71,13 @@ mod tests {
 
     #[test]
     fn bad_settings_are_config_errors_naming_the_setting() {
-        for (key, value) in [("api-base", "ftp://x"), ("token-base", "https://"), ("page-size", "0"), ("page-size", "x"), ("account-key", "abc")] {
+        for (key, value) in [
+            ("api-base", "ftp://x"),
+            ("token-base", "https://"),
+            ("page-size", "0"),
+            ("page-size", "x"),
+            ("account-key", "abc"),
+        ] {
             let host = FakeHost::default().with_setting(key, value);
             match Settings::load(&host) {
                 Err(ConnectorError::Config(c)) => assert_eq!(c.field.as_deref(), Some(key)),

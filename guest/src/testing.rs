@@ -10,7 +10,11 @@ use crate::transport::{HttpRequest, HttpResponse, Transport};
 use crate::types::ConnectorError;
 
 pub fn json(status: u16, body: &str) -> HttpResponse {
-    HttpResponse { status, headers: vec![("Content-Type".into(), "application/json".into())], body: body.as_bytes().to_vec() }
+    HttpResponse {
+        status,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: body.as_bytes().to_vec(),
+    }
 }
 
 impl HttpResponse {

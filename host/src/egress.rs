@@ -143,7 +143,12 @@ impl WasiHttpHooks for EgressHooks {
                 Ok(r) => log.log(
                     Level::Debug,
                     "http",
-                    format_args!("← {} {method} {shown} ({} bytes, {} ms)", r.status(), body_len(r), started.elapsed().as_millis()),
+                    format_args!(
+                        "← {} {method} {shown} ({} bytes, {} ms)",
+                        r.status(),
+                        body_len(r),
+                        started.elapsed().as_millis()
+                    ),
                 ),
                 Err(e) => log.log(Level::Debug, "http", format_args!("✗ {method} {shown}: {e:?}")),
             }
@@ -215,7 +220,9 @@ pub fn origins_for(bases: &[(&str, &str)]) -> Result<Vec<Origin>> {
     for (setting, url) in bases {
         let origin = Origin::of_url(url).with_context(|| format!("setting {setting}"))?;
         if !origin.is_https() && !origin.is_loopback() {
-            bail!("setting {setting} is {url:?}: plain http is only allowed for loopback hosts (the simulator); use https");
+            bail!(
+                "setting {setting} is {url:?}: plain http is only allowed for loopback hosts (the simulator); use https"
+            );
         }
         if !origins.contains(&origin) {
             origins.push(origin);
@@ -239,7 +246,10 @@ mod tests {
     #[test]
     fn plain_http_is_refused_off_loopback() {
         assert!(origins_for(&[("api-base", "http://api.getgo.com")]).is_err());
-        assert_eq!(origins_for(&[("api-base", "http://127.0.0.1:9"), ("token-base", "http://127.0.0.1:9")]).unwrap().len(), 1);
+        assert_eq!(
+            origins_for(&[("api-base", "http://127.0.0.1:9"), ("token-base", "http://127.0.0.1:9")]).unwrap().len(),
+            1
+        );
     }
 
     #[test]
@@ -256,7 +266,8 @@ mod tests {
     #[test]
     fn timeouts_are_clamped_to_the_policy() {
         let policy = EgressPolicy::allow(vec![]);
-        let o = policy.options(Some(RequestOptions { connect_timeout: Some(Duration::from_secs(600)), ..Default::default() }));
+        let o = policy
+            .options(Some(RequestOptions { connect_timeout: Some(Duration::from_secs(600)), ..Default::default() }));
         assert_eq!(o.connect_timeout, Some(policy.connect_timeout));
         assert_eq!(o.between_bytes_timeout, Some(policy.between_bytes_timeout));
     }

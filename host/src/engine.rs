@@ -51,12 +51,15 @@ pub fn load_component(engine: &Engine, wasm: &[u8], cache_dir: Option<&Path>) ->
         }
     }
     let component = compile(engine, wasm)?;
-    store(&path, &component.serialize().map_err(anyhow::Error::from)?).with_context(|| format!("writing compiled component cache {}", path.display()))?;
+    store(&path, &component.serialize().map_err(anyhow::Error::from)?)
+        .with_context(|| format!("writing compiled component cache {}", path.display()))?;
     Ok((component, CacheOutcome::Compiled))
 }
 
 fn compile(engine: &Engine, wasm: &[u8]) -> Result<Component> {
-    Component::new(engine, wasm).map_err(anyhow::Error::from).context("the connector is not a valid WebAssembly component")
+    Component::new(engine, wasm)
+        .map_err(anyhow::Error::from)
+        .context("the connector is not a valid WebAssembly component")
 }
 
 fn cache_path(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {

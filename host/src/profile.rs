@@ -129,9 +129,18 @@ impl Profile {
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
         let env_var = |var: &str| env.get(var).filter(|v| !v.is_empty()).cloned();
-        let api_base = flags.api_base.clone().or_else(|| env_var("GTM_API_BASE")).or(file.api_base).unwrap_or(DEFAULT_API_BASE.into());
-        let token_base =
-            flags.token_base.clone().or_else(|| env_var("GTM_TOKEN_BASE")).or(file.token_base).unwrap_or(DEFAULT_TOKEN_BASE.into());
+        let api_base = flags
+            .api_base
+            .clone()
+            .or_else(|| env_var("GTM_API_BASE"))
+            .or(file.api_base)
+            .unwrap_or(DEFAULT_API_BASE.into());
+        let token_base = flags
+            .token_base
+            .clone()
+            .or_else(|| env_var("GTM_TOKEN_BASE"))
+            .or(file.token_base)
+            .unwrap_or(DEFAULT_TOKEN_BASE.into());
         let account_key = flags.account_key.clone().or_else(|| env_var("GTM_ACCOUNT_KEY")).or(file.account_key);
         let page_size = match env_var("GTM_PAGE_SIZE") {
             Some(raw) => Some(raw.parse().ok().context(format!("GTM_PAGE_SIZE must be a number, got {raw:?}"))?),
@@ -198,7 +207,11 @@ mod tests {
         let p = Profile::load(&paths(dir.path()), DEFAULT_PROFILE, &Environment::new(), &Overrides::default()).unwrap();
         assert_eq!((p.api_base.as_str(), p.token_base.as_str()), (DEFAULT_API_BASE, DEFAULT_TOKEN_BASE));
 
-        let file = ProfileFile { api_base: Some("http://127.0.0.1:1".into()), account_key: Some("5".into()), ..Default::default() };
+        let file = ProfileFile {
+            api_base: Some("http://127.0.0.1:1".into()),
+            account_key: Some("5".into()),
+            ..Default::default()
+        };
         file.save(&paths(dir.path()).profile_file("lab")).unwrap();
         let env = Environment::from([("GTM_ACCOUNT_KEY".to_owned(), "6".to_owned())]);
         let flags = Overrides { account_key: Some("7".into()), ..Default::default() };

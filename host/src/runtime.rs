@@ -29,10 +29,10 @@ mod bindings {
 pub use bindings::exports::iga::gotomeeting::connector::{
     AccountFilter, AccountPage, AccountQuery, ConnectionInfo, EntitlementPage, EntitlementQuery,
 };
+use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{
     Account, AccountStatus, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, ErrorInfo,
 };
-use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 use bindings::{ConnectorComponent, ConnectorComponentPre};
 
 /// Resource limits for one connection.
@@ -158,7 +158,11 @@ impl ConnectorRuntime {
         store.epoch_deadline_trap();
         let deadline_ticks = (profile.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(deadline_ticks);
-        let instance = self.pre.instantiate(&mut store).map_err(anyhow::Error::from).context("instantiating the connector component")?;
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(anyhow::Error::from)
+            .context("instantiating the connector component")?;
         Ok(Connection { store, instance, deadline_ticks, call_timeout: profile.limits.call_timeout })
     }
 }
@@ -206,7 +210,11 @@ impl Connection {
         self.call(|i, s| i.iga_gotomeeting_connector().call_get_account(s, &key.to_owned()))
     }
 
-    pub fn list_entitlements(&mut self, kind: EntitlementKind, query: &EntitlementQuery) -> Result<EntitlementPage, CallError> {
+    pub fn list_entitlements(
+        &mut self,
+        kind: EntitlementKind,
+        query: &EntitlementQuery,
+    ) -> Result<EntitlementPage, CallError> {
         self.call(|i, s| i.iga_gotomeeting_connector().call_list_entitlements(s, kind, query))
     }
 

@@ -49,7 +49,10 @@ impl SecretStore {
             Ok(bytes) => {
                 refuse_if_shared(&path)?;
                 serde_json::from_slice(&bytes).with_context(|| {
-                    format!("the secrets file {} is not a JSON object of names to values; fix or delete it", path.display())
+                    format!(
+                        "the secrets file {} is not a JSON object of names to values; fix or delete it",
+                        path.display()
+                    )
                 })?
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
@@ -110,7 +113,8 @@ impl SecretStore {
 
     /// Every secret name with where it comes from; values are never listed.
     pub fn names(&self) -> Vec<(String, SecretSource)> {
-        let mut names: Vec<(String, SecretSource)> = self.file.keys().map(|n| (n.clone(), SecretSource::File)).collect();
+        let mut names: Vec<(String, SecretSource)> =
+            self.file.keys().map(|n| (n.clone(), SecretSource::File)).collect();
         for name in self.overrides.keys() {
             names.retain(|(n, _)| n != name);
             names.push((name.clone(), SecretSource::Environment));

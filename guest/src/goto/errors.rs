@@ -5,8 +5,8 @@
 
 use serde::Deserialize;
 
-use crate::types::{ConnectorError, ErrorInfo, RateLimit, RemoteFailure};
 use crate::transport::HttpResponse;
+use crate::types::{ConnectorError, ErrorInfo, RateLimit, RemoteFailure};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -93,7 +93,8 @@ pub fn from_response(action: &str, response: &HttpResponse) -> ConnectorError {
     let context = |field: Option<&str>| ErrorInfo { message: message.clone(), field: field.map(str::to_owned) };
     match response.status {
         400 | 422 => {
-            let field = d.code.as_deref().and_then(|c| c.split('.').next()).map(|f| if f == "user" { "account" } else { f });
+            let field =
+                d.code.as_deref().and_then(|c| c.split('.').next()).map(|f| if f == "user" { "account" } else { f });
             ConnectorError::InvalidInput(context(field))
         }
         401 => ConnectorError::Unauthorized(ErrorInfo {
@@ -124,12 +125,20 @@ mod tests {
     use super::*;
 
     fn response(status: u16, content_type: &str, body: &str) -> HttpResponse {
-        HttpResponse { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.as_bytes().to_vec() }
+        HttpResponse {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn the_envelope_maps_by_status_with_code_and_incident() {
-        let r = response(404, "application/json", r#"{"incidentId":"abc","errors":[{"code":"user.not.found","value":"42"}]}"#);
+        let r = response(
+            404,
+            "application/json",
+            r#"{"incidentId":"abc","errors":[{"code":"user.not.found","value":"42"}]}"#,
+        );
         match from_response("GET user 42", &r) {
             ConnectorError::NotFound(c) => assert!(c.message.contains("user.not.found (42)"), "{}", c.message),
             other => panic!("{other:?}"),
@@ -137,7 +146,10 @@ mod tests {
         let r = response(500, "application/json", r#"{"incidentId":"inc-1","errors":[{"code":"server.error"}]}"#);
         match from_response("GET x", &r) {
             ConnectorError::Remote(f) => {
-                assert_eq!((f.status, f.code.as_deref(), f.incident_id.as_deref()), (500, Some("server.error"), Some("inc-1")))
+                assert_eq!(
+                    (f.status, f.code.as_deref(), f.incident_id.as_deref()),
+                    (500, Some("server.error"), Some("inc-1"))
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -145,11 +157,18 @@ mod tests {
 
     #[test]
     fn an_html_gateway_page_becomes_a_remote_error_with_a_short_excerpt() {
-        let html = format!("<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>{}</body></html>", "x ".repeat(400));
+        let html = format!(
+            "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1>{}</body></html>",
+            "x ".repeat(400)
+        );
         match from_response("GET users", &response(502, "text/html", &html)) {
             ConnectorError::Remote(f) => {
                 assert_eq!(f.status, 502);
-                assert!(f.message.contains("non-JSON body (text/html): \"502 Bad Gateway 502 Bad Gateway"), "{}", f.message);
+                assert!(
+                    f.message.contains("non-JSON body (text/html): \"502 Bad Gateway 502 Bad Gateway"),
+                    "{}",
+                    f.message
+                );
                 assert!(f.message.len() < 260, "{}", f.message);
             }
             other => panic!("{other:?}"),
@@ -160,6 +179,9 @@ mod tests {
     fn rate_limits_carry_retry_after() {
         let mut r = response(429, "application/json", "{}");
         r.headers.push(("Retry-After".into(), "3".into()));
-        assert!(matches!(from_response("GET", &r), ConnectorError::RateLimited(RateLimit { retry_after_secs: Some(3), .. })));
+        assert!(matches!(
+            from_response("GET", &r),
+            ConnectorError::RateLimited(RateLimit { retry_after_secs: Some(3), .. })
+        ));
     }
 }

@@ -78,7 +78,11 @@ pub fn run(ctx: &mut Context<'_>, args: &DemoArgs) -> Result<()> {
     Ok(())
 }
 
-fn import_accounts(ctx: &Context<'_>, conn: &mut Connection, output_dir: Option<&Path>) -> Result<BTreeMap<String, u64>> {
+fn import_accounts(
+    ctx: &Context<'_>,
+    conn: &mut Connection,
+    output_dir: Option<&Path>,
+) -> Result<BTreeMap<String, u64>> {
     let mut by_status = BTreeMap::new();
     let progress = Progress::new(ctx.stderr_is_terminal, "accounts");
     let mut file = export_file(output_dir, "accounts")?;
@@ -129,7 +133,9 @@ fn summarise(ctx: &mut Context<'_>, kind: EntitlementKind, catalogue: &[Entitlem
     let shown_rows = if kind == EntitlementKind::Group { 5 } else { catalogue.len() };
     for e in catalogue.iter().take(shown_rows) {
         let detail = match &e.details {
-            EntitlementDetails::Group(g) => format!("{} members ({} with sub-groups)", g.member_count, g.total_member_count),
+            EntitlementDetails::Group(g) => {
+                format!("{} members ({} with sub-groups)", g.member_count, g.total_member_count)
+            }
             EntitlementDetails::License(l) => {
                 let seats = l.seats.map_or("unlimited".to_owned(), |s| s.to_string());
                 format!("{} of {seats} seats used, products {}", l.used, l.products.join("+"))

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use super::args::{ExportArgs, Get, Import, Kind};
+use super::args::{Get, Import, Kind};
 use super::output::{Export, Record, account_record, entitlement_record, to_object};
 use super::progress::Progress;
 use super::{Context, bad_input};
@@ -30,30 +30,37 @@ pub fn check(conn: &mut Connection) -> Result<ConnectionInfo> {
 }
 
 pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
+    let (export, label) = match what {
+        Import::Accounts { export, .. } => (export, "accounts"),
+        Import::Entitlements { kind: Kind::Groups, export } => (export, "groups"),
+        Import::Entitlements { kind: Kind::Licenses, export } => (export, "licenses"),
+        Import::Entitlements { kind: Kind::Roles, export } => (export, "admin roles"),
+    };
+    // An output file that cannot be created is found before anything is sent.
+    let file: Option<Export<'static>> =
+        export.output.as_deref().map(|path| Export::to_file(export.format, path)).transpose().map_err(bad_input)?;
     let mut conn = ctx.connect()?;
     check(&mut conn)?;
-    match what {
-        Import::Accounts { filter, export } => {
-            let filter = filter.clone();
-            export_pages(ctx, export, "accounts", |on_page| {
-                each_account_page(&mut conn, filter, export.page_size, |page| {
-                    on_page(page.accounts.iter().map(account_record).collect(), page.total)
-                })
+    let out = match file {
+        Some(file) => file,
+        None => Export::to_stdout(export.format, &mut *ctx.stdout)?,
+    };
+    let progress = Progress::new(ctx.stderr_is_terminal, label);
+    let totals = match what {
+        Import::Accounts { filter, .. } => stream(out, &progress, |on_page| {
+            each_account_page(&mut conn, filter.clone(), export.page_size, |page| {
+                on_page(page.accounts.iter().map(account_record).collect(), page.total)
             })
-        }
-        Import::Entitlements { kind, export } => {
-            let label = match kind {
-                Kind::Groups => "groups",
-                Kind::Licenses => "licenses",
-                Kind::Roles => "admin roles",
-            };
-            export_pages(ctx, export, label, |on_page| {
-                each_entitlement_page(&mut conn, (*kind).into(), export.page_size, |page| {
-                    on_page(page.entitlements.iter().map(entitlement_record).collect(), page.total)
-                })
+        }),
+        Import::Entitlements { kind, .. } => stream(out, &progress, |on_page| {
+            each_entitlement_page(&mut conn, (*kind).into(), export.page_size, |page| {
+                on_page(page.entitlements.iter().map(entitlement_record).collect(), page.total)
             })
-        }
-    }
+        }),
+    }?;
+    progress.finish();
+    totals.report(ctx, label);
+    Ok(())
 }
 
 pub fn get(ctx: &mut Context<'_>, what: &Get) -> Result<()> {
@@ -67,19 +74,13 @@ pub fn get(ctx: &mut Context<'_>, what: &Get) -> Result<()> {
 /// Page callback: the page's records and the total GoTo reported with it.
 type OnPage<'a> = dyn FnMut(Vec<Record>, u64) -> Result<()> + 'a;
 
-/// Streams the pages `read` produces into the export's destination, with progress, and
-/// commits the output file only when every page was read.
-fn export_pages(
-    ctx: &mut Context<'_>,
-    export: &ExportArgs,
-    label: &str,
+/// Writes the records of every page `read` produces to `out`, showing progress, and completes
+/// the output only when every page was read.
+fn stream(
+    mut out: Export<'_>,
+    progress: &Progress,
     read: impl FnOnce(&mut OnPage<'_>) -> Result<Totals>,
-) -> Result<()> {
-    let progress = Progress::new(ctx.stderr_is_terminal, label);
-    let mut out = match &export.output {
-        Some(path) => Export::to_file(export.format, path).map_err(bad_input)?,
-        None => Export::to_stdout(export.format, &mut *ctx.stdout)?,
-    };
+) -> Result<Totals> {
     let mut written = 0u64;
     let totals = read(&mut |records, total| {
         for record in records {
@@ -90,9 +91,7 @@ fn export_pages(
         Ok(())
     })?;
     out.finish()?;
-    progress.finish();
-    totals.report(ctx, label);
-    Ok(())
+    Ok(totals)
 }
 
 /// What a paged read saw.
@@ -109,7 +108,10 @@ impl Totals {
             ctx.log.log(
                 Level::Warn,
                 "import",
-                format_args!("GoTo reported {} {label} but {} were read: the data changed during the import", self.reported, self.read),
+                format_args!(
+                    "GoTo reported {} {label} but {} were read: the data changed during the import",
+                    self.reported, self.read
+                ),
             );
         }
         ctx.log.log(Level::Info, "import", format_args!("{} {label} imported", self.read));
@@ -183,4 +185,3 @@ pub fn each_entitlement_page(
 ) -> Result<Totals> {
     drain(|cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }), on_page)
 }
-

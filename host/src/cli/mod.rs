@@ -76,7 +76,8 @@ pub fn run(invocation: Invocation<'_>) -> i32 {
     };
     let level = if cli.verbose > 0 { Level::Debug } else { Level::Warn };
     let log = Logger::new(level, stderr);
-    let mut ctx = Context { cli: &cli, env: &env, log: log.clone(), stdout, stdin, stdin_is_terminal, stderr_is_terminal };
+    let mut ctx =
+        Context { cli: &cli, env: &env, log: log.clone(), stdout, stdin, stdin_is_terminal, stderr_is_terminal };
     match dispatch(&mut ctx) {
         Ok(()) => Exit::Success as i32,
         Err(error) => {

@@ -97,7 +97,9 @@ impl<W: Write> RecordWriter<W> {
                 out.write_all(b"[")?;
                 RecordWriter::Json { out, written: 0 }
             }
-            Format::Csv => RecordWriter::Csv { out: csv::WriterBuilder::new().has_headers(false).from_writer(out), header: false },
+            Format::Csv => {
+                RecordWriter::Csv { out: csv::WriterBuilder::new().has_headers(false).from_writer(out), header: false }
+            }
         })
     }
 
@@ -131,7 +133,9 @@ impl<W: Write> RecordWriter<W> {
                 out.write_all(if written == 0 { b"]\n" } else { b"\n]\n" })?;
                 out
             }
-            RecordWriter::Csv { out, .. } => out.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?,
+            RecordWriter::Csv { out, .. } => {
+                out.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {}", e.error()))?
+            }
         };
         out.flush()?;
         Ok(out)
@@ -150,12 +154,13 @@ fn csv_cell(value: &Value) -> String {
 /// Where an export goes: stdout as it streams, or a temporary file beside the target that is
 /// renamed into place by `finish` and removed if the export fails, so no partial file is left.
 pub enum Export<'a> {
-    Stdout(RecordWriter<&'a mut dyn Write>),
+    Stdout(RecordWriter<Box<dyn Write + 'a>>),
     File { writer: RecordWriter<BufWriter<tempfile::NamedTempFile>>, path: PathBuf },
 }
 
 impl<'a> Export<'a> {
     pub fn to_stdout(format: Format, stdout: &'a mut dyn Write) -> Result<Self> {
+        let stdout: Box<dyn Write + 'a> = Box::new(stdout);
         Ok(Export::Stdout(RecordWriter::new(format, stdout)?))
     }
 
@@ -216,7 +221,10 @@ mod tests {
 
     #[test]
     fn each_format_renders_the_same_records() {
-        assert_eq!(render(Format::Jsonl, records()), "{\"key\":\"1\",\"roles\":[\"A\",\"B\"],\"name\":null}\n{\"key\":\"2\",\"roles\":[],\"name\":\"x,y\"}\n");
+        assert_eq!(
+            render(Format::Jsonl, records()),
+            "{\"key\":\"1\",\"roles\":[\"A\",\"B\"],\"name\":null}\n{\"key\":\"2\",\"roles\":[],\"name\":\"x,y\"}\n"
+        );
         let json: Value = serde_json::from_str(&render(Format::Json, records())).unwrap();
         assert_eq!(json.as_array().unwrap().len(), 2);
         assert_eq!(render(Format::Csv, records()), "key,roles,name\n1,A;B,\n2,,\"x,y\"\n");

@@ -29,7 +29,10 @@ pub fn run(ctx: &mut Context<'_>, action: &Secrets) -> Result<()> {
         }
         Secrets::Delete { name } => {
             if !store.delete(name).map_err(bad_input)? {
-                return Err(bad_input(anyhow::anyhow!("no secret {name} is stored in {}", shown(store.path()).display())));
+                return Err(bad_input(anyhow::anyhow!(
+                    "no secret {name} is stored in {}",
+                    shown(store.path()).display()
+                )));
             }
             writeln!(ctx.stdout, "deleted secret {name}")?;
         }
@@ -48,7 +51,9 @@ fn read_value(ctx: &mut Context<'_>, name: &str) -> Result<String> {
         trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
     };
     if value.trim().is_empty() {
-        bail!(super::BadInput(anyhow::anyhow!("no value for {name} on stdin: pipe it in, e.g. `printf %s \"$VALUE\" | gtm-connector secrets set {name}`")));
+        bail!(super::BadInput(anyhow::anyhow!(
+            "no value for {name} on stdin: pipe it in, e.g. `printf %s \"$VALUE\" | gtm-connector secrets set {name}`"
+        )));
     }
     Ok(value)
 }

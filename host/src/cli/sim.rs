@@ -30,11 +30,20 @@ pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
         });
     }
     writeln!(ctx.stdout, "GoTo simulator listening on {}", sim.base_url())?;
-    writeln!(ctx.stdout, "account {}: {} users, {} groups, {} licenses (seed {})", sim.account_key(), args.users, args.groups, args.licenses, args.seed)?;
+    writeln!(
+        ctx.stdout,
+        "account {}: {} users, {} groups, {} licenses (seed {})",
+        sim.account_key(),
+        args.users,
+        args.groups,
+        args.licenses,
+        args.seed
+    )?;
 
     if let Some(name) = &args.write_profile {
         let paths = ctx.paths()?;
-        let file = ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() };
+        let file =
+            ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() };
         let profile_path = paths.profile_file(name);
         file.save(&profile_path)?;
         let mut secrets = crate::secrets::SecretStore::open(paths.secrets_file(name), ctx.env)?;

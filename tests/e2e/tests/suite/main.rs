@@ -1,0 +1,8 @@
+//! End-to-end suites: the real component, in the real host, against the simulator.
+
+mod auth;
+mod cli;
+mod entitlements;
+mod faults;
+mod import;
+mod sandbox;

@@ -1,0 +1,63 @@
+//! The sandbox: egress allow-list, redacted logs, time and memory limits.
+
+use gotosim::{Fault, FaultRule, Matcher};
+use gtm_e2e::{Harness, unthrottled};
+use gtm_host::egress::Origin;
+use gtm_host::log::Logger;
+use gtm_host::profile::{Overrides, Paths, Profile};
+use gtm_host::runtime::{AccountQuery, CallError, ConnectorError, ConnectorRuntime};
+use gtm_host::secrets::SecretStore;
+
+#[test]
+fn a_host_outside_the_allow_list_is_denied_before_any_traffic() {
+    let h = Harness::new(unthrottled(51, 5));
+    let paths = Paths { home: h.home.path().to_owned(), cache: h.cache.clone() };
+    let mut profile = Profile::load(&paths, "sim", &h.env(), &Overrides::default()).unwrap();
+    // Allow only an origin the connector never calls: the simulator's own becomes off-limits.
+    profile.egress.allowed = vec![Origin::of_url("https://api.getgo.com").unwrap()];
+    let secrets = SecretStore::open(paths.secrets_file("sim"), &h.env()).unwrap();
+    let runtime = ConnectorRuntime::load(gtm_host::engine::EMBEDDED_COMPONENT, Some(&h.cache)).unwrap();
+    let mut conn = runtime.connect(&profile, secrets, Logger::silent()).unwrap();
+    match conn.list_accounts(&AccountQuery { filter: None, page_size: None, cursor: None }) {
+        Err(CallError::Connector(ConnectorError::Transport(info))) => {
+            assert!(info.message.contains("egress policy denied"), "{}", info.message);
+            assert!(info.message.contains(&h.sim.base_url()), "names the refused origin: {}", info.message);
+        }
+        other => panic!("expected a denied request, got {other:?}"),
+    }
+    assert_eq!(h.sim.stats().total, 0, "nothing reached the network");
+}
+
+#[test]
+fn the_traffic_log_never_shows_secrets() {
+    let h = Harness::new(unthrottled(52, 30));
+    let out = h.run(&["-v", "import", "accounts"]).success();
+    let access_token: serde_json::Value = serde_json::from_str(&h.stored_secret("access-token").unwrap()).unwrap();
+    let credentials = h.sim.credentials();
+    assert!(out.stderr.contains("→ POST"), "the traffic is logged: {}", out.stderr);
+    assert!(out.stderr.contains("authorization: <redacted>"), "{}", out.stderr);
+    for secret in [access_token["token"].as_str().unwrap(), &credentials.client_secret, &credentials.refresh_token] {
+        assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret), "a secret leaked");
+    }
+    let listed = h.run(&["secrets", "list"]).success();
+    assert!(listed.stdout.contains("client-secret\tfile") && !listed.stdout.contains(&credentials.client_secret));
+}
+
+#[test]
+fn a_call_over_its_time_limit_is_stopped() {
+    let h = Harness::new(unthrottled(53, 5));
+    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
+    std::fs::write(h.profile_file(), format!("{profile}\n[limits]\ncall-timeout-secs = 1\n")).unwrap();
+    h.run(&["test"]).success();
+    let slow = Matcher { path_contains: Some("/users".into()), ..Default::default() };
+    h.sim.add_fault(FaultRule { matcher: slow, skip: 0, times: 10, fault: Fault::DelayMs(1500) });
+    h.run(&["import", "accounts"]).failure(1, &["the connector stopped", "time limit of 1 s"]);
+}
+
+#[test]
+fn the_guest_memory_cap_holds() {
+    let h = Harness::new(unthrottled(54, 1000));
+    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
+    std::fs::write(h.profile_file(), format!("{profile}\n[limits]\nmemory-mib = 2\n")).unwrap();
+    h.run(&["import", "accounts", "--page-size", "1000"]).failure(1, &["memory"]);
+}
