@@ -301,3 +301,28 @@ impl wit_host::Host for HostState {
         self.log.log(level, "connector", message);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Environment;
+
+    fn host_state(dir: &Path) -> HostState {
+        let mut secrets = SecretStore::open(dir.join("s.json"), &Environment::new()).unwrap();
+        secrets.set("client-secret", "cs").unwrap();
+        secrets.set("signing-key", "sk").unwrap();
+        HostState { settings: BTreeMap::new(), secrets, log: Logger::silent() }
+    }
+
+    #[test]
+    fn the_guest_reads_only_its_credentials_and_writes_only_tokens() {
+        use wit_host::Host as _;
+        let dir = tempfile::tempdir().unwrap();
+        let mut host = host_state(dir.path());
+        assert_eq!(host.get_secret("client-secret".into()).unwrap().as_deref(), Some("cs"));
+        assert!(matches!(host.get_secret("signing-key".into()), Err(HostError::Denied(_))));
+        assert!(host.set_secret("refresh-token".into(), "rt".into()).is_ok());
+        assert!(matches!(host.set_secret("client-secret".into(), "x".into()), Err(HostError::Denied(_))));
+        assert_eq!(host.secrets.get("client-secret"), Some("cs"));
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Peak memory and wall time of `gtm-connector import accounts` as the account grows.
+#
+#   bash bench/import-memory.sh [USERS ...]      (default: 10000 50000 100000)
+#
+# Builds the release binary, serves each account size from `gtm-connector sim` in a separate
+# process (rate limit off, so the connector is measured, not the throttle), warms the compiled-
+# code cache and the access token with `test`, then times the import with /usr/bin/time and
+# prints a Markdown table row per size: the import's peak RSS must not grow with the users.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rustup target add wasm32-wasip2 >/dev/null 2>&1
+cargo build --release --locked -p gtm-connector >&2
+bin="${CARGO_TARGET_DIR:-target}/release/gtm-connector"
+work="$(mktemp -d)"
+sim_pid=""
+cleanup() {
+    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+export GTM_HOME="$work/home" GTM_CACHE_DIR="$work/cache"
+
+echo "| users | accounts written | wall time (s) | peak RSS (MiB) | accounts/s |"
+echo "|---:|---:|---:|---:|---:|"
+for users in "${@:-10000 50000 100000}"; do
+    # The simulator announces itself line by line; wait for its last line, not for a timer.
+    exec 3< <(exec "$bin" sim --port 0 --users "$users" --rate-limit 0 --write-profile bench)
+    sim_pid=$!
+    while read -r line <&3; do
+        case "$line" in "press Ctrl-C"*) break ;; esac
+    done
+    "$bin" --profile bench test >/dev/null
+    /usr/bin/time -f "%e %M" -o "$work/time" "$bin" --profile bench import accounts --page-size 1000 >"$work/accounts.jsonl"
+    read -r secs kib <"$work/time"
+    written=$(wc -l <"$work/accounts.jsonl")
+    awk -v u="$users" -v w="$written" -v s="$secs" -v k="$kib" \
+        'BEGIN { printf "| %d | %d | %.2f | %.1f | %.0f |\n", u, w, s, k / 1024, w / (s > 0 ? s : 0.01) }'
+    kill "$sim_pid"
+    wait "$sim_pid" 2>/dev/null || true
+    exec 3<&-
+    sim_pid=""
+done

@@ -1,0 +1,59 @@
+//! The real `gtm-connector` binary as a process: `sim` serving on loopback, an import against
+//! it, and exit statuses.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_gtm-connector");
+
+/// Kills the simulator process however the test ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn command(home: &std::path::Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.env_clear().env("HOME", home).env("GTM_HOME", home).env("GTM_CACHE_DIR", home.join("cache"));
+    command
+}
+
+#[test]
+fn sim_serves_and_the_binary_imports_from_it_with_documented_exit_codes() {
+    let home = tempfile::tempdir().unwrap();
+    let mut sim = command(home.path())
+        .args(["sim", "--port", "0", "--users", "40", "--rate-limit", "0", "--write-profile", "local"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(sim.stdout.take().unwrap()).lines();
+    let sim = Running(sim);
+    let mut announced = Vec::new();
+    // The simulator prints its address, the profile it wrote, then the Ctrl-C line: wait for it.
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.starts_with("press Ctrl-C");
+        announced.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(announced[0].starts_with("GoTo simulator listening on http://127.0.0.1:"), "{announced:?}");
+
+    let import = command(home.path()).args(["--profile", "local", "import", "accounts"]).output().unwrap();
+    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
+    assert_eq!(String::from_utf8(import.stdout).unwrap().lines().count(), 40);
+
+    let unknown = command(home.path()).args(["--profile", "nope", "test"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown profile \"nope\""));
+
+    std::fs::write(home.path().join("secrets/local.json"), "{}").unwrap();
+    let missing = command(home.path()).args(["--profile", "local", "test"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2), "{}", String::from_utf8_lossy(&missing.stderr));
+    drop(sim);
+}
