@@ -83,7 +83,7 @@ pub struct LimitsFile {
     pub memory_mib: Option<u64>,
     pub call_timeout_secs: Option<u64>,
     pub http_timeout_secs: Option<u64>,
-    pub max_response_mib: Option<u64>,
+    pub max_response_kib: Option<u64>,
 }
 
 impl ProfileFile {
@@ -157,11 +157,16 @@ impl Profile {
             bail!("account-key must be GoTo's decimal account key, got {key:?}");
         }
         let origins = egress::origins_for(&[("api-base", &api_base), ("token-base", &token_base)])?;
-        let limits = Limits::from_file(file.limits.unwrap_or_default());
+        let limits_file = file.limits.unwrap_or_default();
+        let limits = Limits::from_file(&limits_file);
         let mut egress = EgressPolicy::allow(origins);
-        egress.first_byte_timeout = limits.http_timeout;
-        egress.between_bytes_timeout = limits.http_timeout;
-        egress.max_response_bytes = limits.max_response_bytes;
+        if let Some(secs) = limits_file.http_timeout_secs {
+            egress.first_byte_timeout = Duration::from_secs(secs);
+            egress.between_bytes_timeout = Duration::from_secs(secs);
+        }
+        if let Some(kib) = limits_file.max_response_kib {
+            egress.max_response_bytes = (kib as usize) << 10;
+        }
         Ok(Profile { name: name.to_owned(), api_base, token_base, account_key, page_size, limits, egress })
     }
 
@@ -182,13 +187,11 @@ impl Profile {
 }
 
 impl Limits {
-    fn from_file(file: LimitsFile) -> Limits {
+    fn from_file(file: &LimitsFile) -> Limits {
         let defaults = Limits::default();
         Limits {
             memory_bytes: file.memory_mib.map_or(defaults.memory_bytes, |m| (m as usize) << 20),
             call_timeout: file.call_timeout_secs.map_or(defaults.call_timeout, Duration::from_secs),
-            http_timeout: file.http_timeout_secs.map_or(defaults.http_timeout, Duration::from_secs),
-            max_response_bytes: file.max_response_mib.map_or(defaults.max_response_bytes, |m| (m as usize) << 20),
         }
     }
 }

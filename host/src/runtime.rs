@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -35,29 +35,23 @@ pub use bindings::iga::gotomeeting::types::{
 };
 use bindings::{ConnectorComponent, ConnectorComponentPre};
 
-/// Resource limits for one connection.
+/// Resource limits for one connection (HTTP limits are in [`crate::egress::EgressPolicy`]).
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest linear memory the guest may grow.
     pub memory_bytes: usize,
     /// Longest a single connector call may run, including time spent waiting on HTTP.
     pub call_timeout: Duration,
-    /// First-byte and between-bytes timeout for each HTTP exchange.
-    pub http_timeout: Duration,
-    /// Largest HTTP response body accepted.
-    pub max_response_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            memory_bytes: 256 << 20,
-            call_timeout: Duration::from_secs(600),
-            http_timeout: Duration::from_secs(60),
-            max_response_bytes: 32 << 20,
-        }
+        Limits { memory_bytes: 256 << 20, call_timeout: Duration::from_secs(600) }
     }
 }
+
+/// Far above what the connector's function tables need, far below what could hurt the host.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 /// Epochs advance every tick; a call's deadline is counted in ticks.
 const TICK: Duration = Duration::from_millis(100);
@@ -138,11 +132,6 @@ impl ConnectorRuntime {
 
     /// Instantiates the component for `profile`, with `secrets` as its secret store.
     pub fn connect(&self, profile: &Profile, secrets: SecretStore, log: Logger) -> Result<Connection> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(profile.limits.memory_bytes)
-            .instances(16)
-            .trap_on_grow_failure(true)
-            .build();
         let state = State {
             // No preopened directories, no environment, no arguments: the guest sees only
             // what the host interface hands it.
@@ -150,11 +139,11 @@ impl ConnectorRuntime {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks: EgressHooks::new(Arc::new(profile.egress.clone()), log.clone()),
-            limits,
+            limiter: GuestLimiter { memory_bytes: profile.limits.memory_bytes, memory_exhausted: false },
             host: HostState { settings: profile.settings(), secrets, log },
         };
         let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limits);
+        store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
         let deadline_ticks = (profile.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64;
         store.set_epoch_deadline(deadline_ticks);
@@ -163,7 +152,7 @@ impl ConnectorRuntime {
             .instantiate(&mut store)
             .map_err(anyhow::Error::from)
             .context("instantiating the connector component")?;
-        Ok(Connection { store, instance, deadline_ticks, call_timeout: profile.limits.call_timeout })
+        Ok(Connection { store, instance, deadline_ticks, limits: profile.limits.clone() })
     }
 }
 
@@ -184,7 +173,7 @@ pub struct Connection {
     store: Store<State>,
     instance: ConnectorComponent,
     deadline_ticks: u64,
-    call_timeout: Duration,
+    limits: Limits,
 }
 
 impl Connection {
@@ -223,21 +212,61 @@ impl Connection {
         f: impl FnOnce(&ConnectorComponent, &mut Store<State>) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
         self.store.set_epoch_deadline(self.deadline_ticks);
+        self.store.data_mut().limiter.memory_exhausted = false;
         match f(&self.instance, &mut self.store) {
-            Ok(result) => result.map_err(CallError::Connector),
+            Ok(Ok(value)) => Ok(value),
+            // A guest that ran out of memory may fail gracefully; the limit is still the cause.
+            Ok(Err(_)) if self.store.data().limiter.memory_exhausted => Err(CallError::Trap(self.memory_exhausted())),
+            Ok(Err(error)) => Err(CallError::Connector(error)),
             Err(trap) => Err(CallError::Trap(self.explain(trap))),
         }
     }
 
+    fn memory_exhausted(&self) -> anyhow::Error {
+        anyhow::anyhow!(
+            "the connector exceeded its memory limit of {} MiB; raise [limits] memory-mib in the profile",
+            self.limits.memory_bytes >> 20
+        )
+    }
+
+    /// A trap in words: which limit stopped the call, or that the connector has a bug.
     fn explain(&self, error: wasmtime::Error) -> anyhow::Error {
         let error = anyhow::Error::from(error);
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::Interrupt) => {
-                error.context(format!("the call exceeded its time limit of {} s", self.call_timeout.as_secs()))
-            }
-            Some(Trap::AllocationTooLarge) => error.context("the connector exceeded its memory limit"),
-            _ => error,
+        let state = self.store.data();
+        state.host.log.log(Level::Debug, "host", format_args!("{error:?}"));
+        if state.limiter.memory_exhausted {
+            return self.memory_exhausted();
         }
+        let message = if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            format!(
+                "the call exceeded its time limit of {} s; raise [limits] call-timeout-secs in the profile",
+                self.limits.call_timeout.as_secs()
+            )
+        } else {
+            format!(
+                "the connector failed unexpectedly (a bug; please report it with the -v output): {}",
+                error.root_cause()
+            )
+        };
+        anyhow::anyhow!(message)
+    }
+}
+
+/// Caps the guest's memory and remembers whether the cap was hit, to explain the trap that follows.
+struct GuestLimiter {
+    memory_bytes: usize,
+    memory_exhausted: bool,
+}
+
+impl ResourceLimiter for GuestLimiter {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = desired <= self.memory_bytes;
+        self.memory_exhausted |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
 
@@ -247,7 +276,7 @@ pub struct State {
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: EgressHooks,
-    limits: StoreLimits,
+    limiter: GuestLimiter,
     host: HostState,
 }
 

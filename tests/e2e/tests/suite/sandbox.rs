@@ -59,5 +59,15 @@ fn the_guest_memory_cap_holds() {
     let h = Harness::new(unthrottled(54, 1000));
     let profile = std::fs::read_to_string(h.profile_file()).unwrap();
     std::fs::write(h.profile_file(), format!("{profile}\n[limits]\nmemory-mib = 2\n")).unwrap();
-    h.run(&["import", "accounts", "--page-size", "1000"]).failure(1, &["memory"]);
+    h.run(&["import", "accounts", "--page-size", "1000"])
+        .failure(1, &["exceeded its memory limit of 2 MiB", "memory-mib"]);
+}
+
+#[test]
+fn a_response_over_the_size_cap_is_refused() {
+    let h = Harness::new(unthrottled(55, 300));
+    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
+    std::fs::write(h.profile_file(), format!("{profile}\n[limits]\nmax-response-kib = 16\n")).unwrap();
+    h.run(&["test"]).success();
+    h.run(&["import", "accounts", "--page-size", "300"]).failure(1, &["transport", "HttpResponseBodySize"]);
 }
