@@ -40,7 +40,8 @@ pub fn send(
                 let wait = crate::goto::errors::retry_after(r)
                     .map(|s| Duration::from_secs(s.into()).min(MAX_WAIT))
                     .unwrap_or_else(|| backoff(host, Duration::from_millis(500), throttled));
-                host.log(LogLevel::Warn, &format!("{what}: rate limited by GoTo, retrying in {} ms", wait.as_millis()));
+                // Routine against GoTo's 10 requests/s: worth a line at -v, not a warning.
+                host.log(LogLevel::Info, &format!("{what}: rate limited by GoTo, retrying in {} ms", wait.as_millis()));
                 wait
             }
             Ok(r) if r.status >= 500 && may_retry_failures && failed + 1 < SERVER_ERROR_ATTEMPTS => {

@@ -3,7 +3,14 @@
 
 use std::fmt;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use indicatif::ProgressBar;
+
+/// Logging must work even after a panic elsewhere poisoned the lock.
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Verbosity, from quietest to loudest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,11 +37,33 @@ impl fmt::Display for Level {
 pub struct Logger {
     max: Level,
     sink: Arc<Mutex<dyn Write + Send>>,
+    /// A progress bar drawn on the same terminal, hidden while a line is written.
+    progress: Arc<Mutex<Option<ProgressBar>>>,
 }
 
 impl Logger {
     pub fn new(max: Level, sink: impl Write + Send + 'static) -> Self {
-        Logger { max, sink: Arc::new(Mutex::new(sink)) }
+        Logger { max, sink: Arc::new(Mutex::new(sink)), progress: Arc::default() }
+    }
+
+    /// Lines are written around `bar` until [`Logger::clear_progress`].
+    pub fn set_progress(&self, bar: ProgressBar) {
+        *lock(&self.progress) = Some(bar);
+    }
+
+    pub fn clear_progress(&self) {
+        *lock(&self.progress) = None;
+    }
+
+    fn write_line(&self, line: fmt::Arguments<'_>) {
+        let write = || {
+            // A closed stderr must not fail the operation being logged.
+            let _ = writeln!(lock(&self.sink), "{line}");
+        };
+        match lock(&self.progress).as_ref() {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
     }
 
     /// A logger that drops everything.
@@ -48,16 +77,13 @@ impl Logger {
 
     /// Writes a plain line (a CLI message) whatever the level.
     pub fn say(&self, message: impl fmt::Display) {
-        let mut sink = self.sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let _ = writeln!(sink, "{message}");
+        self.write_line(format_args!("{message}"));
     }
 
     /// Writes `message` under `source` (e.g. `guest`, `http`) if `level` is enabled.
     pub fn log(&self, level: Level, source: &str, message: impl fmt::Display) {
         if self.enabled(level) {
-            let mut sink = self.sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            // A closed stderr must not fail the operation being logged.
-            let _ = writeln!(sink, "[{level}] {source}: {message}");
+            self.write_line(format_args!("[{level}] {source}: {message}"));
         }
     }
 }

@@ -10,10 +10,10 @@ use gotosim::{SimConfig, Simulator};
 
 use super::args::{DemoArgs, Format};
 use super::import::{check, each_account_page, each_entitlement_page};
-use super::output::{Export, account_record, entitlement_record, kind_name, status_name};
+use super::output::{Export, account_record, entitlement_record, kind_name, plural, status_name};
 use super::progress::Progress;
 use super::{Context, shown};
-use crate::profile::{Paths, Profile, ProfileFile};
+use crate::profile::{Paths, Profile};
 use crate::runtime::{Connection, Entitlement, EntitlementDetails, EntitlementKind};
 use crate::secrets::SecretStore;
 
@@ -35,13 +35,8 @@ pub fn run(ctx: &mut Context<'_>, args: &DemoArgs) -> Result<()> {
     // compiled-code cache is the user's own, so later runs start fast.
     let home = tempfile::tempdir()?;
     let paths = Paths { home: home.path().to_owned(), cache: ctx.paths()?.cache };
-    let file = ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() };
-    file.save(&paths.profile_file(PROFILE))?;
-    let mut secrets = SecretStore::open(paths.secrets_file(PROFILE), &Default::default())?;
-    let credentials = sim.credentials();
-    secrets.set("client-id", &credentials.client_id)?;
-    secrets.set("client-secret", &credentials.client_secret)?;
-    secrets.set("refresh-token", &credentials.refresh_token)?;
+    super::sim::write_profile(&paths, PROFILE, &sim)?;
+    let secrets = SecretStore::open(paths.secrets_file(PROFILE), &Default::default())?;
     let profile = Profile::load(&paths, PROFILE, &Default::default(), &Default::default())?;
     let mut conn = ctx.runtime(&paths)?.connect(&profile, secrets, ctx.log.clone())?;
 
@@ -84,7 +79,7 @@ fn import_accounts(
     output_dir: Option<&Path>,
 ) -> Result<BTreeMap<String, u64>> {
     let mut by_status = BTreeMap::new();
-    let progress = Progress::new(ctx.stderr_is_terminal, "accounts");
+    let progress = Progress::new(ctx.stderr_is_terminal, "accounts", &ctx.log);
     let mut file = export_file(output_dir, "accounts")?;
     let mut read = 0;
     each_account_page(conn, None, Some(500), |page| {
@@ -98,7 +93,7 @@ fn import_accounts(
         progress.page(read, page.total);
         Ok(())
     })?;
-    progress.finish();
+    drop(progress);
     finish(file)?;
     Ok(by_status)
 }
@@ -124,12 +119,7 @@ fn import_entitlements(
 }
 
 fn summarise(ctx: &mut Context<'_>, kind: EntitlementKind, catalogue: &[Entitlement]) -> Result<()> {
-    let label = match kind {
-        EntitlementKind::Group => "groups",
-        EntitlementKind::License => "licenses",
-        EntitlementKind::AdminRole => "admin roles",
-    };
-    writeln!(ctx.stdout, "\n{label}: {}", catalogue.len())?;
+    writeln!(ctx.stdout, "\n{}: {}", plural(kind), catalogue.len())?;
     let shown_rows = if kind == EntitlementKind::Group { 5 } else { catalogue.len() };
     for e in catalogue.iter().take(shown_rows) {
         let detail = match &e.details {

@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 
-use super::args::{Get, Import, Kind};
-use super::output::{Export, Record, account_record, entitlement_record, to_object};
+use super::args::{Get, Import};
+use super::output::{Export, Record, account_record, entitlement_record, plural, to_object};
 use super::progress::Progress;
 use super::{Context, bad_input};
 use crate::log::Level;
@@ -32,9 +32,7 @@ pub fn check(conn: &mut Connection) -> Result<ConnectionInfo> {
 pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
     let (export, label) = match what {
         Import::Accounts { export, .. } => (export, "accounts"),
-        Import::Entitlements { kind: Kind::Groups, export } => (export, "groups"),
-        Import::Entitlements { kind: Kind::Licenses, export } => (export, "licenses"),
-        Import::Entitlements { kind: Kind::Roles, export } => (export, "admin roles"),
+        Import::Entitlements { kind, export } => (export, plural((*kind).into())),
     };
     // An output file that cannot be created is found before anything is sent.
     let file: Option<Export<'static>> =
@@ -45,7 +43,7 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
         Some(file) => file,
         None => Export::to_stdout(export.format, &mut *ctx.stdout)?,
     };
-    let progress = Progress::new(ctx.stderr_is_terminal, label);
+    let progress = Progress::new(ctx.stderr_is_terminal, label, &ctx.log);
     let totals = match what {
         Import::Accounts { filter, .. } => stream(out, &progress, |on_page| {
             each_account_page(&mut conn, filter.clone(), export.page_size, |page| {
@@ -58,7 +56,7 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
             })
         }),
     }?;
-    progress.finish();
+    drop(progress);
     totals.report(ctx, label);
     Ok(())
 }

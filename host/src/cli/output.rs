@@ -50,6 +50,15 @@ pub fn kind_name(kind: EntitlementKind) -> &'static str {
     }
 }
 
+/// How a list of entitlements of this kind is named in messages.
+pub fn plural(kind: EntitlementKind) -> &'static str {
+    match kind {
+        EntitlementKind::Group => "groups",
+        EntitlementKind::License => "licenses",
+        EntitlementKind::AdminRole => "admin roles",
+    }
+}
+
 pub fn entitlement_record(e: &Entitlement) -> Record {
     let mut record: Record = vec![
         ("kind", json!(kind_name(e.id.kind))),

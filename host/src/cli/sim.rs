@@ -8,7 +8,8 @@ use gotosim::{Fault, FaultRule, Matcher, SimConfig, Simulator};
 
 use super::args::SimArgs;
 use super::{Context, shown};
-use crate::profile::ProfileFile;
+use crate::profile::{Paths, ProfileFile};
+use crate::secrets::SecretStore;
 
 pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
     let mut config = SimConfig::sized(args.seed, args.users, args.groups, args.licenses);
@@ -59,4 +60,20 @@ pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
     ctx.stdout.flush()?;
     sim.wait();
     Ok(())
+}
+
+/// Writes profile `name` pointing at `sim`, with the simulator's credentials as its secrets (and
+/// no cached access token from an earlier simulator). Returns the profile file's path.
+pub fn write_profile(paths: &Paths, name: &str, sim: &Simulator) -> Result<std::path::PathBuf> {
+    let path = paths.profile_file(name);
+    ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() }
+        .save(&path)?;
+    // The file alone: a GTM_SECRET_* variable meant for a real tenant must not mask these.
+    let mut secrets = SecretStore::open(paths.secrets_file(name), &Default::default())?;
+    let credentials = sim.credentials();
+    secrets.set("client-id", &credentials.client_id)?;
+    secrets.set("client-secret", &credentials.client_secret)?;
+    secrets.set("refresh-token", &credentials.refresh_token)?;
+    secrets.delete("access-token")?;
+    Ok(path)
 }
