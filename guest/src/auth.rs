@@ -103,7 +103,10 @@ impl<'a> Tokens<'a> {
             refresh_after: now + lifetime * 2 / 3,
         };
         let serialized = serde_json::to_string(&cached).expect("a cached token always serialises");
-        self.host.set_secret(SECRET_ACCESS_TOKEN, &serialized)?;
+        // Unlike a rotated refresh token, a lost cache entry costs only a refresh next run.
+        if let Err(e) = self.host.set_secret(SECRET_ACCESS_TOKEN, &serialized) {
+            self.host.log(LogLevel::Warn, &format!("could not cache the access token for later runs: {}", e.message()));
+        }
         self.host.log(LogLevel::Info, &format!("access token refreshed; valid for {lifetime} s"));
         let token = cached.token.clone();
         *self.current.borrow_mut() = Some(cached);
@@ -197,6 +200,17 @@ mod tests {
             FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","expires_in":60,"refresh_token":"rt-2"}"#)]);
         Tokens::new(&host, &http, "https://a").refresh().unwrap();
         assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rt-2"));
+    }
+
+    #[test]
+    fn a_failed_token_cache_write_does_not_fail_the_call_but_a_lost_rotation_does() {
+        let host = host().refusing_writes_of(SECRET_ACCESS_TOKEN);
+        let http = FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","expires_in":60}"#)]);
+        assert_eq!(Tokens::new(&host, &http, "https://a").refresh().unwrap(), "at");
+
+        let host = self::host().refusing_writes_of(SECRET_REFRESH_TOKEN);
+        let http = FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","refresh_token":"rt-2"}"#)]);
+        assert!(matches!(Tokens::new(&host, &http, "https://a").refresh(), Err(ConnectorError::Config(_))));
     }
 
     #[test]

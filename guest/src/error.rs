@@ -25,3 +25,22 @@ pub fn unauthorized(message: impl Into<String>) -> ConnectorError {
 pub fn unsupported(message: impl Into<String>) -> ConnectorError {
     ConnectorError::Unsupported(context(None, message))
 }
+
+impl ConnectorError {
+    /// The human message carried by any case, for log lines.
+    pub fn message(&self) -> &str {
+        match self {
+            ConnectorError::AlreadyExists(key) => key,
+            ConnectorError::RateLimited(r) => &r.message,
+            ConnectorError::Remote(r) => &r.message,
+            ConnectorError::NotFound(i)
+            | ConnectorError::Conflict(i)
+            | ConnectorError::InvalidInput(i)
+            | ConnectorError::Unauthorized(i)
+            | ConnectorError::Forbidden(i)
+            | ConnectorError::Transport(i)
+            | ConnectorError::Config(i)
+            | ConnectorError::Unsupported(i) => &i.message,
+        }
+    }
+}

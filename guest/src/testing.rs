@@ -53,6 +53,7 @@ pub struct FakeHost {
     secrets: RefCell<HashMap<String, String>>,
     now: Cell<u64>,
     slept: RefCell<Vec<Duration>>,
+    read_only: Option<&'static str>,
 }
 
 impl FakeHost {
@@ -63,6 +64,12 @@ impl FakeHost {
 
     pub fn with_secret(self, name: &str, value: &str) -> Self {
         self.secrets.borrow_mut().insert(name.into(), value.into());
+        self
+    }
+
+    /// Makes `set_secret` of `name` fail, as a host with a broken store would.
+    pub fn refusing_writes_of(mut self, name: &'static str) -> Self {
+        self.read_only = Some(name);
         self
     }
 
@@ -96,6 +103,9 @@ impl Host for FakeHost {
         Ok(self.stored(name))
     }
     fn set_secret(&self, name: &str, value: &str) -> Result<(), ConnectorError> {
+        if self.read_only == Some(name) {
+            return Err(crate::error::config(name, "the store is read-only"));
+        }
         self.secrets.borrow_mut().insert(name.into(), value.into());
         Ok(())
     }
