@@ -5,4 +5,5 @@ mod cli;
 mod entitlements;
 mod faults;
 mod import;
+mod portability;
 mod sandbox;
