@@ -95,7 +95,7 @@ pub fn to_object(record: Record) -> Value {
 pub enum RecordWriter<W: Write> {
     Jsonl(W),
     Json { out: W, written: u64 },
-    Csv { out: csv::Writer<W>, header: bool },
+    Csv { out: Box<csv::Writer<W>>, header: bool },
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -106,9 +106,10 @@ impl<W: Write> RecordWriter<W> {
                 out.write_all(b"[")?;
                 RecordWriter::Json { out, written: 0 }
             }
-            Format::Csv => {
-                RecordWriter::Csv { out: csv::WriterBuilder::new().has_headers(false).from_writer(out), header: false }
-            }
+            Format::Csv => RecordWriter::Csv {
+                out: Box::new(csv::WriterBuilder::new().has_headers(false).from_writer(out)),
+                header: false,
+            },
         })
     }
 
