@@ -181,9 +181,13 @@ pub struct SimArgs {
     /// Delay every response by this many milliseconds
     #[arg(long, default_value_t = 0)]
     pub slow_ms: u64,
-    /// Answer the next N Admin API requests with HTTP 503
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub fail_next: u32,
+    /// Fault the next Admin API requests: KIND[:COUNT] with KIND one of html502, truncated,
+    /// non-json, rate-limit or an HTTP status such as 503 (COUNT defaults to 1; repeatable)
+    #[arg(long = "fault", value_parser = parse_fault, value_name = "KIND[:COUNT]")]
+    pub faults: Vec<(gotosim::Fault, u32)>,
+    /// An access token stops working after authorising this many requests (mid-run expiry)
+    #[arg(long, value_name = "N")]
+    pub token_uses: Option<u32>,
     /// Also write a profile NAME (and its secrets) pointing at this simulator
     #[arg(long, value_name = "NAME")]
     pub write_profile: Option<String>,
@@ -213,5 +217,45 @@ fn parse_rotation(text: &str) -> Result<gotosim::Rotation, String> {
             .parse::<u64>()
             .map(|d| gotosim::Rotation::WhenRemainingBelowSecs(d * 86_400))
             .map_err(|_| format!("{text:?}: use never, always or a number of days")),
+    }
+}
+
+fn parse_fault(text: &str) -> Result<(gotosim::Fault, u32), String> {
+    let (kind, count) = text.split_once(':').unwrap_or((text, "1"));
+    let count = count.parse::<u32>().map_err(|_| format!("{text:?}: COUNT must be a number"))?;
+    let fault = match kind {
+        "html502" => gotosim::Fault::Html502,
+        "truncated" => gotosim::Fault::Truncated,
+        "non-json" => gotosim::Fault::NonJson,
+        "rate-limit" => gotosim::Fault::RateLimited,
+        status => match status.parse::<u16>() {
+            Ok(code) if (400..=599).contains(&code) => gotosim::Fault::Status(code),
+            _ => {
+                return Err(format!("{text:?}: use html502, truncated, non-json, rate-limit or an HTTP status 400-599"));
+            }
+        },
+    };
+    Ok((fault, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_by_attribute_and_keep_the_value_verbatim() {
+        assert_eq!(parse_filter("email=a+b@x.com"), Ok(AccountFilter::Email("a+b@x.com".into())));
+        assert_eq!(parse_filter("goto=(key=\"1\")"), Ok(AccountFilter::Goto("(key=\"1\")".into())));
+        assert!(parse_filter("phone=1").unwrap_err().contains("unknown filter attribute"));
+        assert!(parse_filter("email=").unwrap_err().contains("empty value"));
+        assert!(parse_filter("email").unwrap_err().contains("no '='"));
+    }
+
+    #[test]
+    fn faults_parse_with_an_optional_count() {
+        assert!(matches!(parse_fault("503:2"), Ok((gotosim::Fault::Status(503), 2))));
+        assert!(matches!(parse_fault("html502"), Ok((gotosim::Fault::Html502, 1))));
+        assert!(parse_fault("200").is_err());
+        assert!(parse_fault("truncated:x").is_err());
     }
 }

@@ -4,7 +4,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use anyhow::{Context as _, Result};
-use gotosim::{Fault, FaultRule, Matcher, SimConfig, Simulator};
+use gotosim::{FaultRule, Matcher, SimConfig, Simulator};
 
 use super::args::SimArgs;
 use super::{Context, shown};
@@ -20,15 +20,13 @@ pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
     knobs.numeric_keys = args.numeric_keys;
     knobs.long_keys = args.long_keys;
     knobs.response_delay_ms = args.slow_ms;
+    knobs.access_token_max_uses = args.token_uses;
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
     let sim = Simulator::start_on(config, address).with_context(|| format!("cannot listen on {address}"))?;
-    if args.fail_next > 0 {
-        sim.add_fault(FaultRule {
-            matcher: Matcher { path_contains: Some("/admin/rest/v1/".into()), ..Default::default() },
-            skip: 0,
-            times: args.fail_next,
-            fault: Fault::Status(503),
-        });
+    // The first rule still due takes a request, so rules fire one after another in the order given.
+    for (fault, times) in &args.faults {
+        let matcher = Matcher { path_contains: Some("/admin/rest/v1/".into()), ..Default::default() };
+        sim.add_fault(FaultRule { matcher, skip: 0, times: *times, fault: fault.clone() });
     }
     writeln!(ctx.stdout, "GoTo simulator listening on {}", sim.base_url())?;
     writeln!(
