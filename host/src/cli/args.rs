@@ -231,7 +231,9 @@ fn parse_fault(text: &str) -> Result<(gotosim::Fault, u32), String> {
         status => match status.parse::<u16>() {
             Ok(code) if (400..=599).contains(&code) => gotosim::Fault::Status(code),
             _ => {
-                return Err(format!("{text:?}: use html502, truncated, non-json, rate-limit or an HTTP status 400-599"));
+                return Err(format!(
+                    "{text:?}: use html502, truncated, non-json, rate-limit or an HTTP status 400-599"
+                ));
             }
         },
     };
@@ -244,8 +246,8 @@ mod tests {
 
     #[test]
     fn filters_parse_by_attribute_and_keep_the_value_verbatim() {
-        assert_eq!(parse_filter("email=a+b@x.com"), Ok(AccountFilter::Email("a+b@x.com".into())));
-        assert_eq!(parse_filter("goto=(key=\"1\")"), Ok(AccountFilter::Goto("(key=\"1\")".into())));
+        assert!(matches!(parse_filter("email=a+b@x.com"), Ok(AccountFilter::Email(e)) if e == "a+b@x.com"));
+        assert!(matches!(parse_filter("goto=(key=\"1\")"), Ok(AccountFilter::Goto(g)) if g == "(key=\"1\")"));
         assert!(parse_filter("phone=1").unwrap_err().contains("unknown filter attribute"));
         assert!(parse_filter("email=").unwrap_err().contains("empty value"));
         assert!(parse_filter("email").unwrap_err().contains("no '='"));
