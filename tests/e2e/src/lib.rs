@@ -99,6 +99,12 @@ impl Harness {
         harness
     }
 
+    /// Adds a `[limits]` table with these lines to the profile.
+    pub fn set_limits(&self, lines: &str) {
+        let profile = std::fs::read_to_string(self.profile_file()).unwrap();
+        std::fs::write(self.profile_file(), format!("{profile}\n[limits]\n{lines}\n")).unwrap();
+    }
+
     pub fn profile_file(&self) -> PathBuf {
         self.home.path().join("profiles").join(format!("{PROFILE}.toml"))
     }

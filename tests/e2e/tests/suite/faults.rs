@@ -69,8 +69,7 @@ fn bodies_that_stay_broken_become_a_transport_error() {
 #[test]
 fn a_slow_server_hits_the_http_timeout() {
     let h = Harness::new(unthrottled(48, 10));
-    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
-    std::fs::write(h.profile_file(), format!("{profile}\n[limits]\nhttp-timeout-secs = 1\n")).unwrap();
+    h.set_limits("http-timeout-secs = 1");
     h.run(&["test"]).success();
     h.sim.add_fault(FaultRule { skip: 0, ..on_users(Fault::DelayMs(2500), 100) });
     h.run(&["import", "accounts"]).failure(1, &["transport", "Timeout"]);

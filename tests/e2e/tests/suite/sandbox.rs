@@ -46,8 +46,7 @@ fn the_traffic_log_never_shows_secrets() {
 #[test]
 fn a_call_over_its_time_limit_is_stopped() {
     let h = Harness::new(unthrottled(53, 5));
-    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
-    std::fs::write(h.profile_file(), format!("{profile}\n[limits]\ncall-timeout-secs = 1\n")).unwrap();
+    h.set_limits("call-timeout-secs = 1");
     h.run(&["test"]).success();
     let slow = Matcher { path_contains: Some("/users".into()), ..Default::default() };
     h.sim.add_fault(FaultRule { matcher: slow, skip: 0, times: 10, fault: Fault::DelayMs(1500) });
@@ -57,8 +56,7 @@ fn a_call_over_its_time_limit_is_stopped() {
 #[test]
 fn the_guest_memory_cap_holds() {
     let h = Harness::new(unthrottled(54, 1000));
-    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
-    std::fs::write(h.profile_file(), format!("{profile}\n[limits]\nmemory-mib = 2\n")).unwrap();
+    h.set_limits("memory-mib = 2");
     h.run(&["import", "accounts", "--page-size", "1000"])
         .failure(1, &["exceeded its memory limit of 2 MiB", "memory-mib"]);
 }
@@ -66,8 +64,7 @@ fn the_guest_memory_cap_holds() {
 #[test]
 fn a_response_over_the_size_cap_is_refused() {
     let h = Harness::new(unthrottled(55, 300));
-    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
-    std::fs::write(h.profile_file(), format!("{profile}\n[limits]\nmax-response-kib = 16\n")).unwrap();
+    h.set_limits("max-response-kib = 16");
     h.run(&["test"]).success();
     h.run(&["import", "accounts", "--page-size", "300"]).failure(1, &["transport", "HttpResponseBodySize"]);
 }
