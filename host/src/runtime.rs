@@ -56,6 +56,12 @@ const MAX_TABLE_ELEMENTS: usize = 100_000;
 /// Epochs advance every tick; a call's deadline is counted in ticks.
 const TICK: Duration = Duration::from_millis(100);
 
+impl Limits {
+    fn deadline_ticks(&self) -> u64 {
+        (self.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64
+    }
+}
+
 /// Secrets the guest may read, and the subset it may write (tokens it refreshes).
 const READABLE_SECRETS: &[&str] = &["client-id", "client-secret", "refresh-token", "access-token"];
 const WRITABLE_SECRETS: &[&str] = &["refresh-token", "access-token"];
@@ -145,14 +151,13 @@ impl ConnectorRuntime {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
-        let deadline_ticks = (profile.limits.call_timeout.as_millis() / TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(deadline_ticks);
+        store.set_epoch_deadline(profile.limits.deadline_ticks());
         let instance = self
             .pre
             .instantiate(&mut store)
             .map_err(anyhow::Error::from)
             .context("instantiating the connector component")?;
-        Ok(Connection { store, instance, deadline_ticks, limits: profile.limits.clone() })
+        Ok(Connection { store, instance, limits: profile.limits.clone() })
     }
 }
 
@@ -172,7 +177,6 @@ fn spawn_epoch_ticker(engine: &Engine) {
 pub struct Connection {
     store: Store<State>,
     instance: ConnectorComponent,
-    deadline_ticks: u64,
     limits: Limits,
 }
 
@@ -181,10 +185,6 @@ impl Connection {
     /// guest need not look it up again.
     pub fn remember_setting(&mut self, key: &str, value: &str) {
         self.store.data_mut().host.settings.insert(key.to_owned(), value.to_owned());
-    }
-
-    pub fn secrets(&self) -> &SecretStore {
-        &self.store.data().host.secrets
     }
 
     pub fn test_connection(&mut self) -> Result<ConnectionInfo, CallError> {
@@ -211,7 +211,7 @@ impl Connection {
         &mut self,
         f: impl FnOnce(&ConnectorComponent, &mut Store<State>) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
-        self.store.set_epoch_deadline(self.deadline_ticks);
+        self.store.set_epoch_deadline(self.limits.deadline_ticks());
         self.store.data_mut().limiter.memory_exhausted = false;
         match f(&self.instance, &mut self.store) {
             Ok(Ok(value)) => Ok(value),
