@@ -165,12 +165,8 @@ impl Context<'_> {
     fn connect(&self) -> Result<Connection> {
         let paths = self.paths()?;
         let profile = Profile::load(&paths, &self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
-        self.connect_with(&paths, &profile)
-    }
-
-    fn connect_with(&self, paths: &Paths, profile: &Profile) -> Result<Connection> {
-        let secrets = self.secret_store(paths)?;
-        self.runtime(paths)?.connect(profile, secrets, self.log.clone())
+        let secrets = self.secret_store(&paths)?;
+        self.runtime(&paths)?.connect(&profile, secrets, self.log.clone())
     }
 }
 
