@@ -158,10 +158,6 @@ impl WasiHttpHooks for EgressHooks {
     }
 }
 
-fn body_len(response: &http::Response<Bytes>) -> usize {
-    response.body().len()
-}
-
 /// Sends the request and reads the whole body (GoTo answers with bounded JSON pages), so the
 /// deadline and the size cap cover the body too.
 async fn exchange(
