@@ -146,7 +146,7 @@ impl WasiHttpHooks for EgressHooks {
                     format_args!(
                         "← {} {method} {shown} ({} bytes, {} ms)",
                         r.status(),
-                        body_len(r),
+                        r.body().len(),
                         started.elapsed().as_millis()
                     ),
                 ),
