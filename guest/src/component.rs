@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::bindings::exports::iga::gotomeeting::connector::{
-    AccountFields, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, Guest,
+    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, Guest,
     NewAccount, WriteOptions, WriteOutcome,
 };
 use crate::bindings::iga::gotomeeting::host::{self as wit_host, HostError};
@@ -21,6 +21,9 @@ fn with_connector<T>(operation: impl FnOnce(&Connector) -> Result<T, ConnectorEr
 }
 
 impl Guest for Component {
+    fn check_configuration() -> Result<(), ConnectorError> {
+        with_connector(|c| c.check_configuration())
+    }
     fn test_connection() -> Result<ConnectionInfo, ConnectorError> {
         with_connector(|c| c.test_connection())
     }
@@ -38,7 +41,7 @@ impl Guest for Component {
     }
     fn update_account(
         key: String,
-        changes: AccountFields,
+        changes: AccountChanges,
         options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
         with_connector(|c| c.update_account(&key, &changes, options))

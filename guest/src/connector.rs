@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 
 use crate::cursor::Cursor;
-use crate::error::{config, invalid_input, unsupported};
+use crate::error::{config, invalid_input};
 use crate::filter;
 use crate::goto::model::{Group, License, ListPage, User, UserRoles};
 use crate::goto::roles;
 use crate::host::Host;
 use crate::keys;
+use crate::mapping::Mapping;
+use crate::provision::{AccessChange, Provisioner};
 use crate::session::Session;
 use crate::settings::MAX_PAGE_SIZE;
 use crate::transport::Transport;
@@ -18,7 +20,7 @@ use crate::types::{
     Account, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, RoleDetails,
 };
 use crate::wit::{
-    AccountFields, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery,
+    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery,
     NewAccount, WriteOptions, WriteOutcome,
 };
 
@@ -89,48 +91,51 @@ impl<'a> Connector<'a> {
         Ok(EntitlementPage { entitlements: page.items, next_cursor: page.next_cursor, total: page.total })
     }
 
-    pub fn create_account(
-        &self,
-        _account: &NewAccount,
-        _options: WriteOptions,
-    ) -> Result<WriteOutcome, ConnectorError> {
-        Err(not_yet("create-account"))
+    /// Loads and compiles everything configurable, without contacting GoTo.
+    pub fn check_configuration(&self) -> Result<(), ConnectorError> {
+        Mapping::load(self.session.host()).map(drop)
+    }
+
+    pub fn create_account(&self, account: &NewAccount, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+        let mapping = Mapping::load(self.session.host())?;
+        Provisioner::new(&self.session)?.create(account, &mapping, options)
     }
 
     pub fn update_account(
         &self,
-        _key: &str,
-        _changes: &AccountFields,
-        _options: WriteOptions,
+        key: &str,
+        changes: &AccountChanges,
+        options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
-        Err(not_yet("update-account"))
+        let mapping = Mapping::load(self.session.host())?;
+        Provisioner::new(&self.session)?.update(key, changes, &mapping, options)
     }
 
     pub fn delete_account(
         &self,
-        _key: &str,
-        _mode: DeleteMode,
-        _options: WriteOptions,
+        key: &str,
+        mode: DeleteMode,
+        options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
-        Err(not_yet("delete-account"))
+        Provisioner::new(&self.session)?.delete(key, mode, options)
     }
 
     pub fn add_access(
         &self,
-        _account_key: &str,
-        _entitlement: &EntitlementRef,
-        _options: WriteOptions,
+        account_key: &str,
+        entitlement: &EntitlementRef,
+        options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
-        Err(not_yet("add-access"))
+        Provisioner::new(&self.session)?.change_access(AccessChange::Grant, account_key, entitlement, options)
     }
 
     pub fn remove_access(
         &self,
-        _account_key: &str,
-        _entitlement: &EntitlementRef,
-        _options: WriteOptions,
+        account_key: &str,
+        entitlement: &EntitlementRef,
+        options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
-        Err(not_yet("remove-access"))
+        Provisioner::new(&self.session)?.change_access(AccessChange::Revoke, account_key, entitlement, options)
     }
 
     /// Reads one page of `/accounts/{account}/{collection}` starting where the cursor says.
@@ -209,11 +214,6 @@ impl<'a> Connector<'a> {
         let total = items.len() as u64;
         Ok(Page { items, next_cursor: None, total })
     }
-}
-
-/// The write operations' answer until provisioning lands.
-fn not_yet(operation: &str) -> ConnectorError {
-    unsupported(format!("{operation} is not available in this version of the connector (provisioning comes next)"))
 }
 
 #[cfg(test)]
@@ -295,19 +295,6 @@ mod tests {
         assert_eq!(count("CUSTOM_X"), (1, false));
         assert_eq!(count("RUN_REPORTS"), (0, true));
         assert!(http.requests()[0].url.contains("attributes=key%2CadminRoles"));
-    }
-
-    #[test]
-    fn writes_are_unsupported_until_provisioning_lands() {
-        let host = signed_in_host();
-        let http = FakeTransport::sequence(vec![]);
-        let c = connector_with(&host, &http);
-        let role = EntitlementRef { kind: EntitlementKind::AdminRole, key: "SUPER_USER".into() };
-        match c.add_access("1", &role, WriteOptions { dry_run: true }) {
-            Err(ConnectorError::Unsupported(e)) => assert!(e.message.contains("add-access"), "{}", e.message),
-            other => panic!("{other:?}"),
-        }
-        assert!(http.requests().is_empty());
     }
 
     #[test]

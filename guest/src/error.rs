@@ -22,8 +22,12 @@ pub fn unauthorized(message: impl Into<String>) -> ConnectorError {
     ConnectorError::Unauthorized(context(None, message))
 }
 
-pub fn unsupported(message: impl Into<String>) -> ConnectorError {
-    ConnectorError::Unsupported(context(None, message))
+pub fn not_found(field: &str, message: impl Into<String>) -> ConnectorError {
+    ConnectorError::NotFound(context(Some(field), message))
+}
+
+pub fn conflict(field: &str, message: impl Into<String>) -> ConnectorError {
+    ConnectorError::Conflict(context(Some(field), message))
 }
 
 impl ConnectorError {

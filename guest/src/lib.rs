@@ -21,10 +21,14 @@ mod filter;
 mod goto;
 mod host;
 mod keys;
+mod mapping;
+mod plan;
+mod provision;
 mod retry;
 mod session;
 mod settings;
 mod transport;
+mod validate;
 
 #[cfg(target_arch = "wasm32")]
 mod component;

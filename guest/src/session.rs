@@ -21,6 +21,16 @@ const API_PREFIX: &str = "/admin/rest/v1";
 const DECODE_ATTEMPTS: u32 = 3;
 const USER_AGENT: &str = concat!("gtm-connector/", env!("CARGO_PKG_VERSION"));
 
+/// Whether a request may be sent again after a 5xx answer or a broken exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// Only if the method is idempotent.
+    IfIdempotent,
+    /// Always: the request is safe to repeat by design (a create keyed by email with
+    /// `allOrNothing=false`, adding a user to a license).
+    Always,
+}
+
 pub struct Session<'a> {
     host: &'a dyn Host,
     http: &'a dyn Transport,
@@ -34,6 +44,11 @@ impl<'a> Session<'a> {
         let settings = Settings::load(host)?;
         let tokens = Tokens::new(host, http, &settings.token_base);
         Ok(Session { host, http, settings, tokens, discovered_account_key: OnceCell::new() })
+    }
+
+    /// The host behind this session, for settings beyond [`Settings`] and for waiting.
+    pub fn host(&self) -> &'a dyn Host {
+        self.host
     }
 
     pub fn log(&self, level: LogLevel, message: &str) {
@@ -71,7 +86,7 @@ impl<'a> Session<'a> {
     pub fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, ConnectorError> {
         let mut attempt = 1;
         loop {
-            let response = self.call(Method::Get, path, query, None)?;
+            let response = self.call(Method::Get, path, query, None, Replay::IfIdempotent)?;
             match serde_json::from_slice(&response.body) {
                 Ok(value) => return Ok(value),
                 Err(e) if attempt < DECODE_ATTEMPTS => {
@@ -97,6 +112,7 @@ impl<'a> Session<'a> {
         path: &str,
         query: &[(&str, &str)],
         body: Option<&serde_json::Value>,
+        replay: Replay,
     ) -> Result<HttpResponse, ConnectorError> {
         let url = self.url(path, query);
         let mut token = self.tokens.access_token()?;
@@ -116,7 +132,7 @@ impl<'a> Session<'a> {
                 headers,
                 body: body.map(|b| serde_json::to_vec(b).expect("JSON values always serialise")),
             };
-            let response = retry::send(self.host, self.http, &request, false)?;
+            let response = retry::send(self.host, self.http, &request, replay == Replay::Always)?;
             if response.status == 401 && !refreshed {
                 self.log(LogLevel::Info, "GoTo refused the access token (401); refreshing it and retrying once");
                 token = self.tokens.refresh()?;
@@ -131,16 +147,21 @@ impl<'a> Session<'a> {
     }
 
     fn url(&self, path: &str, query: &[(&str, &str)]) -> String {
-        let mut url = format!("{}{API_PREFIX}{path}", self.settings.api_base);
-        if !query.is_empty() {
-            let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
-            // Spaces as %20, not '+': GoTo's `eq` filter dialect rejects '+' (reference §5.2).
-            // A literal '+' is already %2B here, so every remaining '+' was a space.
-            url.push('?');
-            url.push_str(&encoded.replace('+', "%20"));
-        }
-        url
+        format!("{}{}", self.settings.api_base, path_and_query(path, query))
     }
+}
+
+/// The request target below the API base: `/admin/rest/v1{path}?{query}`.
+pub fn path_and_query(path: &str, query: &[(&str, &str)]) -> String {
+    let mut url = format!("{API_PREFIX}{path}");
+    if !query.is_empty() {
+        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+        // Spaces as %20, not '+': GoTo's `eq` filter dialect rejects '+' (reference §5.2).
+        // A literal '+' is already %2B here, so every remaining '+' was a space.
+        url.push('?');
+        url.push_str(&encoded.replace('+', "%20"));
+    }
+    url
 }
 
 fn discover_account_key(me: &Me) -> Result<String, ConnectorError> {

@@ -19,6 +19,19 @@ pub struct Settings {
     pub token_base: String,
     pub account_key: Option<String>,
     pub page_size: u32,
+    /// Whether new accounts get GoTo's invitation email (`suppress-email`, default false).
+    pub suppress_email: bool,
+    pub license_assignment: LicenseAssignment,
+}
+
+/// How a license is granted to or revoked from an existing user. The public evidence for the
+/// dedicated license endpoints is weak (reference §6.8), so the user update is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseAssignment {
+    /// `PUT /users/{u}` with the user's whole new `licenseKeys` list.
+    UserUpdate,
+    /// `POST` / `DELETE /licenses/{l}/users` with `{"userKeys": [u]}`.
+    LicenseUsers,
 }
 
 impl Settings {
@@ -37,7 +50,27 @@ impl Settings {
                 config("page-size", format!("setting page-size must be 1..={MAX_PAGE_SIZE}, got {raw:?}"))
             })?,
         };
-        Ok(Settings { api_base, token_base, account_key, page_size })
+        let suppress_email = match host.setting("suppress-email").as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(config(
+                    "suppress-email",
+                    format!("setting suppress-email must be true or false, got {other:?}"),
+                ));
+            }
+        };
+        let license_assignment = match host.setting("license-assignment").as_deref().map(str::trim) {
+            None | Some("user-update") => LicenseAssignment::UserUpdate,
+            Some("license-users") => LicenseAssignment::LicenseUsers,
+            Some(other) => {
+                return Err(config(
+                    "license-assignment",
+                    format!("setting license-assignment must be user-update or license-users, got {other:?}"),
+                ));
+            }
+        };
+        Ok(Settings { api_base, token_base, account_key, page_size, suppress_email, license_assignment })
     }
 }
 
@@ -77,6 +110,8 @@ mod tests {
             ("page-size", "0"),
             ("page-size", "x"),
             ("account-key", "abc"),
+            ("suppress-email", "yes"),
+            ("license-assignment", "magic"),
         ] {
             let host = FakeHost::default().with_setting(key, value);
             match Settings::load(&host) {

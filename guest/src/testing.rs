@@ -9,6 +9,10 @@ use crate::host::{Host, LogLevel};
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 use crate::types::ConnectorError;
 
+/// Account fields with nothing set.
+pub const NO_FIELDS: crate::wit::AccountFields =
+    crate::wit::AccountFields { email: None, first_name: None, last_name: None, locale: None, time_zone: None };
+
 pub fn json(status: u16, body: &str) -> HttpResponse {
     HttpResponse {
         status,

@@ -72,8 +72,15 @@ pub struct ProfileFile {
     pub token_base: Option<String>,
     pub account_key: Option<String>,
     pub page_size: Option<u32>,
+    /// Whether new accounts skip GoTo's invitation email.
+    pub suppress_email: Option<bool>,
+    /// `user-update` (default) or `license-users`: how licenses are granted and revoked.
+    pub license_assignment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsFile>,
+    /// `[mapping.<attribute>]` tables: template and validation rules, interpreted by the guest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<toml::Table>,
 }
 
 /// Optional `[limits]` table.
@@ -112,6 +119,8 @@ pub struct Profile {
     pub page_size: Option<u32>,
     pub limits: Limits,
     pub egress: EgressPolicy,
+    /// Provisioning settings passed through to the guest, which validates them.
+    pub provisioning: BTreeMap<String, String>,
 }
 
 impl Profile {
@@ -167,7 +176,26 @@ impl Profile {
         if let Some(kib) = limits_file.max_response_kib {
             egress.max_response_bytes = (kib as usize) << 10;
         }
-        Ok(Profile { name: name.to_owned(), api_base, token_base, account_key, page_size, limits, egress })
+        let mut provisioning = BTreeMap::new();
+        if let Some(suppress) = file.suppress_email {
+            provisioning.insert("suppress-email".to_owned(), suppress.to_string());
+        }
+        if let Some(assignment) = file.license_assignment {
+            provisioning.insert("license-assignment".to_owned(), assignment);
+        }
+        if let Some(mapping) = file.mapping {
+            provisioning.insert("mapping".to_owned(), serde_json::to_string(&mapping)?);
+        }
+        Ok(Profile {
+            name: name.to_owned(),
+            api_base,
+            token_base,
+            account_key,
+            page_size,
+            limits,
+            egress,
+            provisioning,
+        })
     }
 
     /// The settings the guest reads through `get-setting`.
@@ -182,6 +210,7 @@ impl Profile {
         if let Some(size) = self.page_size {
             settings.insert("page-size".into(), size.to_string());
         }
+        settings.extend(self.provisioning.clone());
         settings
     }
 }

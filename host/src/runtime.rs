@@ -27,11 +27,12 @@ mod bindings {
 }
 
 pub use bindings::exports::iga::gotomeeting::connector::{
-    AccountFilter, AccountPage, AccountQuery, ConnectionInfo, EntitlementPage, EntitlementQuery,
+    AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode,
+    EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions, WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{
-    Account, AccountStatus, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, ErrorInfo,
+    Account, AccountStatus, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, ErrorInfo,
 };
 use bindings::{ConnectorComponent, ConnectorComponentPre};
 
@@ -173,6 +174,13 @@ fn spawn_epoch_ticker(engine: &Engine) {
     });
 }
 
+/// Whether `change_access` grants or revokes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessChange {
+    Grant,
+    Revoke,
+}
+
 /// A live, sandboxed connector instance.
 pub struct Connection {
     store: Store<State>,
@@ -185,6 +193,11 @@ impl Connection {
     /// guest need not look it up again.
     pub fn remember_setting(&mut self, key: &str, value: &str) {
         self.store.data_mut().host.settings.insert(key.to_owned(), value.to_owned());
+    }
+
+    /// Checks the profile's connector settings (mapping included) without contacting GoTo.
+    pub fn check_configuration(&mut self) -> Result<(), CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_check_configuration(s))
     }
 
     pub fn test_connection(&mut self) -> Result<ConnectionInfo, CallError> {
@@ -205,6 +218,45 @@ impl Connection {
         query: &EntitlementQuery,
     ) -> Result<EntitlementPage, CallError> {
         self.call(|i, s| i.iga_gotomeeting_connector().call_list_entitlements(s, kind, query))
+    }
+
+    pub fn create_account(&mut self, account: &NewAccount, options: WriteOptions) -> Result<WriteOutcome, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_create_account(s, account, options))
+    }
+
+    pub fn update_account(
+        &mut self,
+        key: &str,
+        changes: &AccountChanges,
+        options: WriteOptions,
+    ) -> Result<WriteOutcome, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_update_account(s, &key.to_owned(), changes, options))
+    }
+
+    pub fn delete_account(
+        &mut self,
+        key: &str,
+        mode: DeleteMode,
+        options: WriteOptions,
+    ) -> Result<WriteOutcome, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_delete_account(s, &key.to_owned(), mode, options))
+    }
+
+    pub fn change_access(
+        &mut self,
+        change: AccessChange,
+        account_key: &str,
+        entitlement: &EntitlementRef,
+        options: WriteOptions,
+    ) -> Result<WriteOutcome, CallError> {
+        let key = account_key.to_owned();
+        self.call(|i, s| {
+            let connector = i.iga_gotomeeting_connector();
+            match change {
+                AccessChange::Grant => connector.call_add_access(s, &key, entitlement, options),
+                AccessChange::Revoke => connector.call_remove_access(s, &key, entitlement, options),
+            }
+        })
     }
 
     fn call<T>(

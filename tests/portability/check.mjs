@@ -145,11 +145,19 @@ async function main() {
   expect(fetched.key === listed.key && fetched.email === listed.email,
     `get-account ${listed.key} returned ${fetched.key} <${fetched.email}>, listed as <${listed.email}>`);
 
+  ok("check-configuration", () => connector.checkConfiguration());
+  // Writes run as dry runs only: the plan comes back and nothing reaches GoTo.
+  const role = ["RUN_REPORTS", "MANAGE_SETTINGS", "MANAGE_GROUPS"].find((r) => !fetched.adminRoles.includes(r));
+  const planned = ok("add-access (dry run)", () =>
+    connector.addAccess(listed.key, { kind: "admin-role", key: role }, { dryRun: true }));
+  expect(planned.changed && planned.calls.length === 1, `add-access planned ${JSON.stringify(planned)}`);
+
   const errors = {
     notFound: errorOf("get-account of a missing key", "not-found", () => connector.getAccount(MISSING_KEY)),
-    // Dry run, so this sends nothing even once writes are implemented.
-    unsupported: errorOf("add-access", "unsupported", () =>
-      connector.addAccess(listed.key, { kind: "admin-role", key: "SUPER_USER" }, { dryRun: true })),
+    invalidInput: errorOf("create-account with a bad email", "invalid-input", () =>
+      connector.createAccount(
+        { fields: { email: "not-an-email", firstName: "A", lastName: "B" }, identity: [], entitlements: [] },
+        { dryRun: true })),
   };
 
   return {
@@ -157,6 +165,7 @@ async function main() {
     accounts: { count: keys.length, pages: accounts.pages, pageSize: ACCOUNT_PAGE_SIZE, keys },
     entitlements,
     getAccount: { key: fetched.key, email: fetched.email, status: fetched.status.tag },
+    dryRun: { accountKey: planned.accountKey, method: planned.calls[0].method, path: planned.calls[0].path },
     errors,
     host: { secretWrites: host.secretWrites, logs: host.logCounts },
     timingsMs: { transpileAndLoad: loadedMs, calls: Math.round(performance.now() - started) - loadedMs },

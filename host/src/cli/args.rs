@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::operations::{Access, Create, Delete, Update};
 use crate::runtime::{AccountFilter, EntitlementKind};
 
 #[derive(Debug, Parser)]
@@ -51,6 +52,48 @@ pub enum Command {
     /// Read one object
     #[command(subcommand)]
     Get(Get),
+    /// Create an account, with licenses, admin roles and a group; prints the result as JSON
+    Create {
+        #[command(flatten)]
+        op: Create,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Change attributes of an account; only what differs is sent
+    Update {
+        #[command(flatten)]
+        op: Update,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Deprovision an account: remove its licenses (default, keeps history) or delete it
+    Delete {
+        #[command(flatten)]
+        op: Delete,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Grant a license, a group (moving the user) or an admin role
+    Grant {
+        #[command(flatten)]
+        op: Access,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Revoke a license, a group or an admin role
+    Revoke {
+        #[command(flatten)]
+        op: Access,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Run a JSON Lines file of operations in order, one result line each
+    Apply {
+        /// The operations file, or - for stdin
+        file: PathBuf,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
     /// Manage the profile's secrets (values are never printed)
     #[command(subcommand)]
     Secrets(Secrets),
@@ -91,6 +134,13 @@ pub struct ExportArgs {
     /// Records per GoTo request (1-1000; default from the profile, else 200)
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000), value_name = "N")]
     pub page_size: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Check and plan only: print the calls and seat changes without writing anything
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -243,6 +293,12 @@ fn parse_fault(text: &str) -> Result<(gotosim::Fault, u32), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_grammar_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn filters_parse_by_attribute_and_keep_the_value_verbatim() {

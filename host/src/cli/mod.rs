@@ -4,8 +4,10 @@
 mod args;
 mod demo;
 mod import;
+mod operations;
 mod output;
 mod progress;
+mod provision;
 mod secret_commands;
 mod sim;
 
@@ -22,6 +24,7 @@ use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, Profile};
 use crate::runtime::{CallError, Connection, ConnectorError, ConnectorRuntime};
 use crate::secrets::SecretStore;
 use args::{Cli, Command};
+use operations::Operation;
 
 /// One run of the CLI.
 pub struct Invocation<'a> {
@@ -95,6 +98,12 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
         Command::Test => import::test(ctx),
         Command::Import(what) => import::run(ctx, what),
         Command::Get(what) => import::get(ctx, what),
+        Command::Create { op, write } => provision::single(ctx, &Operation::Create(op.clone()), write.dry_run),
+        Command::Update { op, write } => provision::single(ctx, &Operation::Update(op.clone()), write.dry_run),
+        Command::Delete { op, write } => provision::single(ctx, &Operation::Delete(op.clone()), write.dry_run),
+        Command::Grant { op, write } => provision::single(ctx, &Operation::Grant(op.clone()), write.dry_run),
+        Command::Revoke { op, write } => provision::single(ctx, &Operation::Revoke(op.clone()), write.dry_run),
+        Command::Apply { file, write } => provision::apply(ctx, file, write.dry_run),
         Command::Secrets(action) => secret_commands::run(ctx, action),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Sim(args) => sim::run(ctx, args),
@@ -166,7 +175,10 @@ impl Context<'_> {
         let paths = self.paths()?;
         let profile = Profile::load(&paths, &self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
         let secrets = self.secret_store(&paths)?;
-        self.runtime(&paths)?.connect(&profile, secrets, self.log.clone())
+        let mut conn = self.runtime(&paths)?.connect(&profile, secrets, self.log.clone())?;
+        // A broken mapping template fails here, for every command, before anything is sent.
+        conn.check_configuration()?;
+        Ok(conn)
     }
 }
 

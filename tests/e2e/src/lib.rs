@@ -54,6 +54,11 @@ impl Outcome {
         self
     }
 
+    /// stdout parsed as one JSON document.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
     /// stdout parsed as JSON Lines.
     pub fn jsonl(&self) -> Vec<Value> {
         parse_jsonl(&self.stdout)
@@ -101,8 +106,27 @@ impl Harness {
 
     /// Adds a `[limits]` table with these lines to the profile.
     pub fn set_limits(&self, lines: &str) {
+        self.append_to_profile(&format!("[limits]\n{lines}"));
+    }
+
+    /// Appends TOML to the profile: settings before any table, or whole tables.
+    pub fn append_to_profile(&self, toml: &str) {
         let profile = std::fs::read_to_string(self.profile_file()).unwrap();
-        std::fs::write(self.profile_file(), format!("{profile}\n[limits]\n{lines}\n")).unwrap();
+        let (settings, tables) = match profile.find("\n[") {
+            Some(at) => profile.split_at(at + 1),
+            None => (profile.as_str(), ""),
+        };
+        let text = if toml.trim_start().starts_with('[') {
+            format!("{profile}\n{toml}\n")
+        } else {
+            format!("{settings}{toml}\n{tables}")
+        };
+        std::fs::write(self.profile_file(), text).unwrap();
+    }
+
+    /// Write requests the simulator has received so far.
+    pub fn writes(&self) -> u64 {
+        self.sim.stats().admin_writes
     }
 
     pub fn profile_file(&self) -> PathBuf {

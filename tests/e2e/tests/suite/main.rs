@@ -1,9 +1,12 @@
 //! End-to-end suites: the real component, in the real host, against the simulator.
 
+mod apply;
 mod auth;
 mod cli;
 mod entitlements;
 mod faults;
 mod import;
+mod mapping;
 mod portability;
+mod provisioning;
 mod sandbox;

@@ -46,7 +46,10 @@ fn the_component_runs_under_jco_and_node_with_a_js_host() {
     let user = users.iter().find(|u| fetched["key"] == u.key.as_str()).expect("get-account read a simulator user");
     assert_eq!(fetched["email"], user.email.as_str());
     assert_eq!(summary["errors"]["notFound"]["tag"], "not-found");
-    assert_eq!(summary["errors"]["unsupported"]["tag"], "unsupported");
+    assert_eq!(summary["errors"]["invalidInput"]["tag"], "invalid-input");
+    assert_eq!(summary["dryRun"]["accountKey"], fetched["key"]);
+    assert_eq!(summary["dryRun"]["method"], "PUT");
+    assert_eq!(h.sim.stats().admin_writes, 0, "dry runs under jco send no write either");
 }
 
 /// tests/portability, found from this crate's manifest (tests/e2e) so any CARGO_TARGET_DIR works.

@@ -1,0 +1,252 @@
+//! Write operations as the user states them: the same types are read from command-line flags
+//! (`gtm-connector create --email …`) and from the JSON Lines of `gtm-connector apply`
+//! (`{"op": "create", "email": …}`), so both accept exactly the same things.
+
+use std::collections::BTreeMap;
+
+use clap::{ArgGroup, Args, ValueEnum};
+use serde::{Deserialize, Deserializer};
+
+use crate::runtime::{AccountFields, DeleteMode, EntitlementKind, EntitlementRef};
+
+/// One line of an `apply` file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Operation {
+    Create(Create),
+    Update(Update),
+    Delete(Delete),
+    Grant(Access),
+    Revoke(Access),
+}
+
+/// Fields a line has that its operation does not know. `deny_unknown_fields` does not work
+/// with flattened structs, so operations that flatten collect the rest here and refuse it.
+type Unknown = BTreeMap<String, serde_json::Value>;
+
+impl Operation {
+    /// Reads one `apply` line; a field the operation does not know is an error, not ignored.
+    pub fn parse(line: &str) -> Result<Operation, String> {
+        let op: Operation = serde_json::from_str(line).map_err(|e| e.to_string())?;
+        let unknown = match &op {
+            Operation::Create(c) => &c.unknown,
+            Operation::Update(u) => &u.unknown,
+            Operation::Delete(_) | Operation::Grant(_) | Operation::Revoke(_) => return Ok(op),
+        };
+        match unknown.keys().next() {
+            Some(field) => Err(format!("unknown field `{field}` for op {}", op.name())),
+            None => Ok(op),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Create(_) => "create",
+            Operation::Update(_) => "update",
+            Operation::Delete(_) => "delete",
+            Operation::Grant(_) => "grant",
+            Operation::Revoke(_) => "revoke",
+        }
+    }
+}
+
+/// GoTo attributes given directly.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[group(skip)]
+pub struct Fields {
+    /// Login email (at most 128 characters)
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Given name (at most 32 characters)
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// Family name (at most 32 characters)
+    #[arg(long)]
+    pub last_name: Option<String>,
+    /// Locale such as en_US
+    #[arg(long)]
+    pub locale: Option<String>,
+    /// IANA time zone such as Europe/Paris
+    #[arg(long)]
+    pub time_zone: Option<String>,
+}
+
+impl From<&Fields> for AccountFields {
+    fn from(f: &Fields) -> AccountFields {
+        AccountFields {
+            email: f.email.clone(),
+            first_name: f.first_name.clone(),
+            last_name: f.last_name.clone(),
+            locale: f.locale.clone(),
+            time_zone: f.time_zone.clone(),
+        }
+    }
+}
+
+/// Identity attributes for the profile's mapping: `--identity NAME=VALUE` (repeatable), or
+/// `"identity": {"NAME": "VALUE"}` in a file.
+#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[group(skip)]
+pub struct Identity {
+    /// An identity attribute for the profile's mapping templates (repeatable)
+    #[arg(long = "identity", value_name = "NAME=VALUE", value_parser = parse_attribute)]
+    #[serde(default, deserialize_with = "attributes_from_map")]
+    pub identity: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Args, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[group(skip)]
+pub struct Create {
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: Fields,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub identity: Identity,
+    /// Grant this license at creation (repeatable)
+    #[arg(long = "license", value_name = "KEY")]
+    #[serde(default)]
+    pub licenses: Vec<String>,
+    /// Put the account in this group
+    #[arg(long, value_name = "KEY")]
+    pub group: Option<String>,
+    /// Grant this admin role at creation (repeatable)
+    #[arg(long = "role", value_name = "NAME")]
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[arg(skip)]
+    #[serde(flatten)]
+    unknown: Unknown,
+}
+
+impl Create {
+    pub fn entitlements(&self) -> Vec<EntitlementRef> {
+        let refs = |kind: EntitlementKind, keys: &[String]| {
+            keys.iter().map(move |key| EntitlementRef { kind, key: key.clone() }).collect::<Vec<_>>()
+        };
+        let mut all = refs(EntitlementKind::License, &self.licenses);
+        all.extend(refs(EntitlementKind::Group, self.group.as_slice()));
+        all.extend(refs(EntitlementKind::AdminRole, &self.roles));
+        all
+    }
+}
+
+#[derive(Debug, Clone, Args, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[group(skip)]
+pub struct Update {
+    /// The account: its key, or its current email
+    pub account: String,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub fields: Fields,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub identity: Identity,
+    #[arg(skip)]
+    #[serde(flatten)]
+    unknown: Unknown,
+}
+
+#[derive(Debug, Clone, Args, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[group(skip)]
+pub struct Delete {
+    /// The account: its key or its email
+    pub account: String,
+    /// remove-licenses keeps the account (suspended) with its meeting history; hard-delete
+    /// removes it and GoTo erases its history
+    #[arg(long, value_enum, default_value_t = DeleteHow::RemoveLicenses)]
+    #[serde(default)]
+    pub mode: DeleteHow,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeleteHow {
+    #[default]
+    RemoveLicenses,
+    HardDelete,
+}
+
+impl From<DeleteHow> for DeleteMode {
+    fn from(how: DeleteHow) -> DeleteMode {
+        match how {
+            DeleteHow::RemoveLicenses => DeleteMode::RemoveLicenses,
+            DeleteHow::HardDelete => DeleteMode::HardDelete,
+        }
+    }
+}
+
+/// One entitlement to grant or revoke: exactly one of license, group and role.
+#[derive(Debug, Clone, Args, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+#[group(skip)]
+#[command(group(ArgGroup::new("entitlement").required(true).multiple(false).args(["license", "group", "role"])))]
+pub struct Access {
+    /// The account: its key or its email
+    pub account: String,
+    /// A license key
+    #[arg(long, value_name = "KEY")]
+    pub license: Option<String>,
+    /// A group key (a user has one group: granting another moves the user)
+    #[arg(long, value_name = "KEY")]
+    pub group: Option<String>,
+    /// An admin role name such as MANAGE_USERS
+    #[arg(long, value_name = "NAME")]
+    pub role: Option<String>,
+}
+
+impl Access {
+    pub fn entitlement(&self) -> Result<EntitlementRef, String> {
+        match (&self.license, &self.group, &self.role) {
+            (Some(key), None, None) => Ok(EntitlementRef { kind: EntitlementKind::License, key: key.clone() }),
+            (None, Some(key), None) => Ok(EntitlementRef { kind: EntitlementKind::Group, key: key.clone() }),
+            (None, None, Some(key)) => Ok(EntitlementRef { kind: EntitlementKind::AdminRole, key: key.clone() }),
+            _ => Err("give exactly one of license, group and role".to_owned()),
+        }
+    }
+}
+
+fn parse_attribute(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
+        _ => Err(format!("{text:?}: use NAME=VALUE")),
+    }
+}
+
+fn attributes_from_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, String)>, D::Error> {
+    Ok(BTreeMap::<String, String>::deserialize(deserializer)?.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_parse_by_op_and_reject_unknown_fields() {
+        let op = Operation::parse(
+            r#"{"op":"create","email":"a@x.com","first-name":"A","last-name":"B","licenses":["1"],"identity":{"dept":"x"}}"#,
+        )
+        .unwrap();
+        match op {
+            Operation::Create(c) => {
+                assert_eq!(c.fields.email.as_deref(), Some("a@x.com"));
+                assert_eq!(c.identity.identity, vec![("dept".to_owned(), "x".to_owned())]);
+                assert_eq!(c.entitlements().len(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = Operation::parse(r#"{"op":"grant","account":"1","licence":"2"}"#).unwrap_err();
+        assert!(err.contains("licence"), "{err}");
+        let err = Operation::parse(r#"{"op":"create","emial":"a@x.com"}"#).unwrap_err();
+        assert!(err.contains("unknown field `emial` for op create"), "{err}");
+        let grant = Operation::parse(r#"{"op":"grant","account":"1","role":"RUN_REPORTS"}"#).unwrap();
+        assert!(matches!(grant, Operation::Grant(a) if a.entitlement().unwrap().kind == EntitlementKind::AdminRole));
+        let delete = Operation::parse(r#"{"op":"delete","account":"1","mode":"hard-delete"}"#).unwrap();
+        assert!(matches!(delete, Operation::Delete(d) if d.mode == DeleteHow::HardDelete));
+        assert!(Operation::parse(r#"{"op":"rename","account":"1"}"#).is_err());
+    }
+}

@@ -1,0 +1,324 @@
+//! `create`, `update`, `delete`, `grant`, `revoke` and `apply`: writes through the component,
+//! each reported as one JSON result (a plan, with `--dry-run`).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use anyhow::{Context as _, Result, anyhow};
+use serde_json::{Value, json};
+
+use super::import::check;
+use super::operations::{Access, Operation};
+use super::output::kind_name;
+use super::{Context, bad_input, shown};
+use crate::runtime::{
+    AccessChange, AccountChanges, AccountFilter, AccountQuery, CallError, Connection, ConnectorError, NewAccount,
+    WriteOptions, WriteOutcome,
+};
+
+/// Runs one operation given on the command line and prints its result.
+pub fn single(ctx: &mut Context<'_>, op: &Operation, dry_run: bool) -> Result<()> {
+    let mut conn = ctx.connect()?;
+    check(&mut conn)?;
+    let report = execute(&mut conn, op, WriteOptions { dry_run });
+    writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&report.to_json(None))?)?;
+    report.result.map(drop).map_err(OpError::into_anyhow)
+}
+
+/// Runs every operation of a JSON Lines file (or stdin for `-`) in order, one result line
+/// each; a failed operation does not stop the ones after it.
+pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
+    // The file is opened before connecting, so a wrong path costs nothing.
+    let input: Option<BufReader<File>> = match file.to_str() {
+        Some("-") => None,
+        _ => Some(BufReader::new(
+            File::open(file).with_context(|| format!("cannot open {}", shown(file).display())).map_err(bad_input)?,
+        )),
+    };
+    let mut conn = ctx.connect()?;
+    check(&mut conn)?;
+    let options = WriteOptions { dry_run };
+    let mut lines: Box<dyn BufRead + '_> = match input {
+        Some(reader) => Box::new(reader),
+        None => Box::new(BufReader::new(&mut *ctx.stdin)),
+    };
+    let (mut total, mut failed) = (0usize, 0usize);
+    let mut text = String::new();
+    for number in 1.. {
+        text.clear();
+        if lines.read_line(&mut text).with_context(|| format!("reading line {number}"))? == 0 {
+            break;
+        }
+        if text.trim().is_empty() {
+            continue;
+        }
+        let report = match Operation::parse(&text) {
+            Ok(op) => execute(&mut conn, &op, options),
+            Err(e) => Report::unreadable(e, dry_run),
+        };
+        total += 1;
+        failed += usize::from(report.result.is_err());
+        writeln!(ctx.stdout, "{}", serde_json::to_string(&report.to_json(Some(number)))?)?;
+        ctx.stdout.flush()?;
+    }
+    match failed {
+        0 => {
+            let verb = if dry_run { "planned" } else { "applied" };
+            ctx.log.say(format_args!("{verb} {total} operations"));
+            Ok(())
+        }
+        _ => Err(anyhow!("{failed} of {total} operations failed; their result lines say why")),
+    }
+}
+
+/// What became of one operation.
+struct Report {
+    op: &'static str,
+    /// The account as the operation named it (key or email).
+    account: Option<String>,
+    dry_run: bool,
+    result: Result<Done, OpError>,
+}
+
+struct Done {
+    status: Status,
+    outcome: WriteOutcome,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Status {
+    Created,
+    /// A create found the email taken and linked to that account instead.
+    Exists,
+    Changed,
+    Unchanged,
+    /// A dry run that would write.
+    Planned,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Exists => "exists",
+            Status::Changed => "changed",
+            Status::Unchanged => "unchanged",
+            Status::Planned => "planned",
+        }
+    }
+}
+
+#[derive(Debug)]
+enum OpError {
+    Call(CallError),
+    /// The operation as written cannot be carried out: not an operation, a missing choice.
+    Invalid(String),
+    /// No account has the email the operation named.
+    NoSuchAccount(String),
+}
+
+impl OpError {
+    fn kind(&self) -> &'static str {
+        match self {
+            OpError::Call(CallError::Connector(e)) => match e {
+                ConnectorError::NotFound(_) => "not-found",
+                ConnectorError::AlreadyExists(_) => "already-exists",
+                ConnectorError::Conflict(_) => "conflict",
+                ConnectorError::InvalidInput(_) => "invalid-input",
+                ConnectorError::Unauthorized(_) => "unauthorized",
+                ConnectorError::Forbidden(_) => "forbidden",
+                ConnectorError::RateLimited(_) => "rate-limited",
+                ConnectorError::Remote(_) => "remote",
+                ConnectorError::Transport(_) => "transport",
+                ConnectorError::Config(_) => "config",
+                ConnectorError::Unsupported(_) => "unsupported",
+            },
+            OpError::Call(CallError::Trap(_)) => "connector-stopped",
+            OpError::Invalid(_) => "invalid-operation",
+            OpError::NoSuchAccount(_) => "not-found",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            OpError::Call(CallError::Connector(
+                ConnectorError::NotFound(i)
+                | ConnectorError::Conflict(i)
+                | ConnectorError::InvalidInput(i)
+                | ConnectorError::Config(i),
+            )) => i.field.as_deref(),
+            OpError::NoSuchAccount(_) => Some("account"),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            OpError::Call(e) => e.to_string(),
+            OpError::Invalid(message) => format!("not a valid operation: {message}"),
+            OpError::NoSuchAccount(email) => format!("no GoTo account has the email {email}"),
+        }
+    }
+
+    /// As an error for the CLI, keeping what decides the exit status.
+    fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            OpError::Call(e) => e.into(),
+            OpError::Invalid(message) => bad_input(anyhow!(message)),
+            other => anyhow!(other.message()),
+        }
+    }
+}
+
+impl Report {
+    fn unreadable(message: String, dry_run: bool) -> Report {
+        Report { op: "unknown", account: None, dry_run, result: Err(OpError::Invalid(message)) }
+    }
+
+    fn to_json(&self, line: Option<usize>) -> Value {
+        let mut record = serde_json::Map::new();
+        if let Some(line) = line {
+            record.insert("line".into(), json!(line));
+        }
+        record.insert("op".into(), json!(self.op));
+        record.insert("account".into(), json!(self.account));
+        record.insert("dry-run".into(), json!(self.dry_run));
+        match &self.result {
+            Ok(done) => {
+                let o = &done.outcome;
+                record.insert("status".into(), json!(done.status.name()));
+                record.insert("account-key".into(), json!(o.account_key));
+                let replaced = o.replaced.as_ref().map(|r| json!({"kind": kind_name(r.kind), "key": r.key}));
+                record.insert("replaced".into(), json!(replaced));
+                let calls: Vec<Value> =
+                    o.calls.iter().map(|c| json!({"method": c.method, "path": c.path, "summary": c.summary})).collect();
+                record.insert("calls".into(), json!(calls));
+                let seats: Vec<Value> = o
+                    .seat_impact
+                    .iter()
+                    .map(|s| {
+                        json!({"license-key": s.license_key, "used-before": s.used_before,
+                               "used-after": s.used_after, "seats": s.seats})
+                    })
+                    .collect();
+                record.insert("seat-impact".into(), json!(seats));
+            }
+            Err(e) => {
+                record.insert("status".into(), json!("failed"));
+                record.insert("error".into(), json!({"kind": e.kind(), "field": e.field(), "message": e.message()}));
+            }
+        }
+        Value::Object(record)
+    }
+}
+
+fn execute(conn: &mut Connection, op: &Operation, options: WriteOptions) -> Report {
+    let account = match op {
+        Operation::Create(c) => c.fields.email.clone(),
+        Operation::Update(u) => Some(u.account.clone()),
+        Operation::Delete(d) => Some(d.account.clone()),
+        Operation::Grant(a) | Operation::Revoke(a) => Some(a.account.clone()),
+    };
+    let result = carry_out(conn, op, options).map(|(status, outcome)| {
+        let status = match status {
+            Status::Exists => Status::Exists,
+            _ if !outcome.changed => Status::Unchanged,
+            _ if options.dry_run => Status::Planned,
+            other => other,
+        };
+        Done { status, outcome }
+    });
+    Report { op: op.name(), account, dry_run: options.dry_run, result }
+}
+
+fn carry_out(conn: &mut Connection, op: &Operation, options: WriteOptions) -> Result<(Status, WriteOutcome), OpError> {
+    match op {
+        Operation::Create(create) => {
+            let account = NewAccount {
+                fields: (&create.fields).into(),
+                identity: create.identity.identity.clone(),
+                entitlements: create.entitlements(),
+            };
+            match conn.create_account(&account, options) {
+                Ok(outcome) => Ok((Status::Created, outcome)),
+                // Created before (by an earlier run of the same file, say): link to it and
+                // make sure it has the access the operation asks for.
+                Err(CallError::Connector(ConnectorError::AlreadyExists(key))) => {
+                    let mut outcome = unchanged(&key);
+                    for entitlement in &account.entitlements {
+                        let granted = conn
+                            .change_access(AccessChange::Grant, &key, entitlement, options)
+                            .map_err(OpError::Call)?;
+                        merge(&mut outcome, granted);
+                    }
+                    Ok((Status::Exists, outcome))
+                }
+                Err(e) => Err(OpError::Call(e)),
+            }
+        }
+        Operation::Update(update) => {
+            let key = existing(conn, &update.account)?;
+            let changes =
+                AccountChanges { fields: (&update.fields).into(), identity: update.identity.identity.clone() };
+            conn.update_account(&key, &changes, options).map(|o| (Status::Changed, o)).map_err(OpError::Call)
+        }
+        Operation::Delete(delete) => match resolve(conn, &delete.account)? {
+            None => Ok((Status::Unchanged, unchanged(""))),
+            Some(key) => conn
+                .delete_account(&key, delete.mode.into(), options)
+                .map(|o| (Status::Changed, o))
+                .map_err(OpError::Call),
+        },
+        Operation::Grant(access) => change(conn, AccessChange::Grant, access, options),
+        Operation::Revoke(access) => change(conn, AccessChange::Revoke, access, options),
+    }
+}
+
+fn change(
+    conn: &mut Connection,
+    change: AccessChange,
+    access: &Access,
+    options: WriteOptions,
+) -> Result<(Status, WriteOutcome), OpError> {
+    let entitlement = access.entitlement().map_err(OpError::Invalid)?;
+    let key = existing(conn, &access.account)?;
+    conn.change_access(change, &key, &entitlement, options).map(|o| (Status::Changed, o)).map_err(OpError::Call)
+}
+
+/// The key of an account named by key or email, which must exist.
+fn existing(conn: &mut Connection, account: &str) -> Result<String, OpError> {
+    resolve(conn, account)?.ok_or_else(|| OpError::NoSuchAccount(account.to_owned()))
+}
+
+/// The key of an account named by key (taken as is) or by email (looked up); none if no
+/// account has the email.
+fn resolve(conn: &mut Connection, account: &str) -> Result<Option<String>, OpError> {
+    let account = account.trim();
+    if !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Some(account.to_owned()));
+    }
+    if !account.contains('@') {
+        return Err(OpError::Invalid(format!("account must be a GoTo key (digits) or an email, got {account:?}")));
+    }
+    let query = AccountQuery { filter: Some(AccountFilter::Email(account.to_owned())), page_size: None, cursor: None };
+    let page = conn.list_accounts(&query).map_err(OpError::Call)?;
+    Ok(page.accounts.into_iter().find(|a| a.email.eq_ignore_ascii_case(account)).map(|a| a.key))
+}
+
+fn unchanged(key: &str) -> WriteOutcome {
+    WriteOutcome {
+        account_key: (!key.is_empty()).then(|| key.to_owned()),
+        changed: false,
+        replaced: None,
+        calls: Vec::new(),
+        seat_impact: Vec::new(),
+    }
+}
+
+fn merge(into: &mut WriteOutcome, more: WriteOutcome) {
+    into.changed |= more.changed;
+    into.replaced = into.replaced.take().or(more.replaced);
+    into.calls.extend(more.calls);
+    into.seat_impact.extend(more.seat_impact);
+}

@@ -1,0 +1,28 @@
+//! Reconciliation state for the GoTo Meeting connector.
+//!
+//! Per import the CLI calls [`Store::open`], [`Store::begin`], [`Store::record_page`] for each page
+//! ([`Store::restart_pass`] if GoTo's reported total moved, then re-read from the first page), and
+//! [`Store::finish`]. The store remembers every account and entitlement seen and logs what changed.
+//! It marks items missing only when the run itself proves it read the whole listing, and holds a
+//! mass removal back until confirmed, so an import that fails half-way can never report accounts
+//! as deleted.
+
+mod correlation;
+mod deletion;
+mod error;
+mod model;
+mod queries;
+mod records;
+mod schema;
+mod sql;
+mod store;
+#[cfg(test)]
+mod tests;
+
+pub use correlation::{Account, Ambiguous, CorrelationReport, CorrelationTotals, Identity, Match};
+pub use deletion::Held;
+pub use error::StateError;
+pub use model::{DeletionPolicy, End, Item, RunId, Scope, Status};
+pub use queries::{Diff, DiffEntry, PendingItem, RunRecord, StoredItem};
+pub use records::{AttributeChange, ChangeKind, ItemChange};
+pub use store::{Completeness, Counts, RunState, Store, Summary};

@@ -1,0 +1,218 @@
+//! Recording what an import saw: upsert each item, note it seen by the run, and keep a change
+//! log (`added`, `changed`, `restored` here; `missing` from the deletion module). A run's counts
+//! and summary lists are read back from that log, so an item seen twice in one run counts once.
+
+use std::collections::{BTreeSet, HashMap};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::correlation::normalize_email;
+use crate::error::{Doing, StateError};
+use crate::model::{Item, RunId, Status};
+use crate::sql::{Json, text_enum, to_i64};
+use crate::store::OpenRun;
+
+/// What happened to an item in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Seen for the first time.
+    Added,
+    /// Seen again with different attributes.
+    Changed,
+    /// Seen again after a complete run had marked it suspended-from-import / inactive.
+    Restored,
+    /// Marked suspended-from-import / inactive by a complete run.
+    Missing,
+}
+
+text_enum!(ChangeKind { Added => "added", Changed => "changed", Restored => "restored", Missing => "missing" });
+
+/// One top-level attribute whose value differs; `None` means absent (or null).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct AttributeChange {
+    pub name: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// An item that changed in a run, with the names of the attributes that differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ItemChange {
+    pub key: String,
+    pub attributes: Vec<String>,
+}
+
+/// The keys a run added, changed, restored and marked missing, each key once.
+#[derive(Default)]
+pub(crate) struct RunChanges {
+    pub(crate) added: Vec<String>,
+    pub(crate) changed: Vec<ItemChange>,
+    pub(crate) restored: Vec<ItemChange>,
+    pub(crate) missing: Vec<String>,
+}
+
+/// Upserts one page's items for a running run. The caller owns the transaction.
+pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> Result<(), StateError> {
+    const PREPARING: &str = "preparing to record a page";
+    let mut find = conn
+        .prepare_cached("SELECT id, status, attributes FROM items WHERE scope = ?1 AND key = ?2")
+        .doing(PREPARING)?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO items (scope, key, status, attributes, email, email_norm, first_seen_run, last_seen_run)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+             RETURNING id",
+        )
+        .doing(PREPARING)?;
+    let mut update = conn
+        .prepare_cached(
+            "UPDATE items SET status = ?2, attributes = ?3, email = ?4, email_norm = ?5, last_seen_run = ?6
+             WHERE id = ?1",
+        )
+        .doing(PREPARING)?;
+    let mut note_seen = conn
+        .prepare_cached(
+            "INSERT INTO run_seen (run_id, item_id, pass) VALUES (?1, ?2, ?3)
+             ON CONFLICT (run_id, item_id) DO UPDATE SET pass = excluded.pass",
+        )
+        .doing(PREPARING)?;
+
+    let status = Status::seen(run.scope);
+    for item in items {
+        let attributes = Json(&item.attributes);
+        let email_norm = item.email.as_deref().and_then(normalize_email);
+        let stored = find
+            .query_row(params![run.scope, item.key], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, Status>(1)?, row.get::<_, Json<Map<String, Value>>>(2)?.0))
+            })
+            .optional()
+            .doing("looking up an item")?;
+        let (id, change) = match stored {
+            None => {
+                let id: i64 = insert
+                    .query_row(
+                        params![run.scope, item.key, status, attributes, item.email, email_norm, run.id],
+                        |row| row.get(0),
+                    )
+                    .doing("adding an item")?;
+                (id, Some((ChangeKind::Added, Vec::new())))
+            }
+            Some((id, before_status, before)) => {
+                update
+                    .execute(params![id, status, attributes, item.email, email_norm, run.id])
+                    .doing("updating an item")?;
+                let diffs = attribute_changes(&before, &item.attributes);
+                let kind = if before_status.is_gone() {
+                    Some(ChangeKind::Restored)
+                } else if diffs.is_empty() {
+                    None
+                } else {
+                    Some(ChangeKind::Changed)
+                };
+                (id, kind.map(|kind| (kind, diffs)))
+            }
+        };
+        note_seen.execute(params![run.id, id, to_i64(run.pass)]).doing("noting an item seen")?;
+        if let Some((kind, diffs)) = change {
+            log_change(conn, run.id, id, kind, &diffs)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends one entry to the change log.
+pub(crate) fn log_change(
+    conn: &Connection,
+    run: RunId,
+    item: i64,
+    kind: ChangeKind,
+    attributes: &[AttributeChange],
+) -> Result<(), StateError> {
+    let attributes = (!attributes.is_empty()).then_some(Json(attributes));
+    conn.prepare_cached("INSERT INTO changes (run_id, item_id, kind, attributes) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut stmt| stmt.execute(params![run, item, kind, attributes]))
+        .doing("logging a change")?;
+    Ok(())
+}
+
+/// Reads a stored change's attribute list (stored as NULL when empty).
+pub(crate) fn stored_attributes(value: Option<Json<Vec<AttributeChange>>>) -> Vec<AttributeChange> {
+    value.map(|Json(changes)| changes).unwrap_or_default()
+}
+
+/// Folds a run's change log into one entry per key. A key added in the run stays "added" even if
+/// it changed again later in the run; repeated changes to one key merge their attribute names.
+pub(crate) fn run_changes(conn: &Connection, run: RunId) -> Result<RunChanges, StateError> {
+    enum Slot {
+        Added,
+        Changed(usize),
+        Restored(usize),
+    }
+    const READING: &str = "reading the run's changes";
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT c.kind, i.key, c.attributes FROM changes c JOIN items i ON i.id = c.item_id
+             WHERE c.run_id = ?1 ORDER BY c.id",
+        )
+        .doing(READING)?;
+    let rows = stmt
+        .query_map([run], |row| {
+            Ok((row.get::<_, ChangeKind>(0)?, row.get::<_, String>(1)?, stored_attributes(row.get(2)?)))
+        })
+        .doing(READING)?;
+
+    let mut changes = RunChanges::default();
+    let mut slots: HashMap<String, Slot> = HashMap::new();
+    for row in rows {
+        let (kind, key, attributes) = row.doing(READING)?;
+        let names = attributes.into_iter().map(|change| change.name);
+        let merge_into = match (kind, slots.get(&key)) {
+            (ChangeKind::Missing, _) => {
+                changes.missing.push(key);
+                continue;
+            }
+            (_, Some(Slot::Added)) => continue,
+            (_, Some(Slot::Changed(index))) => changes.changed.get_mut(*index),
+            (_, Some(Slot::Restored(index))) => changes.restored.get_mut(*index),
+            (ChangeKind::Added, None) => {
+                slots.insert(key.clone(), Slot::Added);
+                changes.added.push(key);
+                continue;
+            }
+            (ChangeKind::Changed, None) => {
+                slots.insert(key.clone(), Slot::Changed(changes.changed.len()));
+                changes.changed.push(ItemChange { key, attributes: Vec::new() });
+                changes.changed.last_mut()
+            }
+            (ChangeKind::Restored, None) => {
+                slots.insert(key.clone(), Slot::Restored(changes.restored.len()));
+                changes.restored.push(ItemChange { key, attributes: Vec::new() });
+                changes.restored.last_mut()
+            }
+        };
+        if let Some(entry) = merge_into {
+            for name in names {
+                if !entry.attributes.contains(&name) {
+                    entry.attributes.push(name);
+                }
+            }
+        }
+    }
+    Ok(changes)
+}
+
+/// The top-level attributes whose values differ, in name order.
+fn attribute_changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<AttributeChange> {
+    let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let (old, new) = (before.get(name), after.get(name));
+            (old != new).then(|| AttributeChange { name: name.clone(), before: old.cloned(), after: new.cloned() })
+        })
+        .collect()
+}

@@ -1,0 +1,103 @@
+//! Opening, locking, crash recovery, migrations, run states, parsing, and scale.
+
+use std::time::Instant;
+
+use super::*;
+use crate::{Completeness, RunId, RunState, StateError};
+
+#[test]
+fn a_second_store_on_the_same_path_is_busy() {
+    let env = Env::new();
+    let store = env.open();
+    let second = Store::open(&env.path());
+    let Err(error @ StateError::Busy { .. }) = second else { panic!("expected Busy") };
+    assert!(error.to_string().starts_with("another gtm-connector process is using this state ("));
+    drop(store);
+    Store::open(&env.path()).unwrap();
+}
+
+#[test]
+fn a_run_left_running_is_abandoned_and_the_next_run_is_correct() {
+    let env = Env::new();
+    let items = accounts(3);
+    {
+        let mut store = env.open();
+        import(&mut store, Scope::Accounts, &items, finished());
+        let run = store.begin(Scope::Accounts, None).unwrap();
+        store.record_page(run, 3, &[account("u0000", "lead")]).unwrap();
+        // The process dies here: the Store is dropped without `finish`.
+    }
+    let mut store = env.open();
+    let dead = &store.history(1).unwrap()[0];
+    assert_eq!(dead.state, RunState::Abandoned);
+    assert_eq!(dead.reason.as_deref(), Some("the process ended before the import finished"));
+    assert_eq!((dead.ended_at, dead.counts.seen, dead.counts.changed), (Some(NOW), 1, 1));
+    assert!(store.pending().unwrap().is_empty());
+
+    // The page the dead run committed is kept; nothing was marked; the next import is normal.
+    let summary = import(&mut store, Scope::Accounts, &items, finished());
+    assert_eq!(summary.completeness, Completeness::Complete);
+    assert_eq!(summary.changed.len(), 1, "u0000 goes back from lead to staff");
+    assert_eq!((summary.counts.unchanged, summary.counts.missing), (2, 0));
+}
+
+#[test]
+fn a_schema_newer_than_the_crate_is_refused() {
+    let env = Env::new();
+    rusqlite::Connection::open(env.path()).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let Err(error) = Store::open(&env.path()) else { panic!("expected an error") };
+    assert!(matches!(error, StateError::SchemaTooNew { found: 99, known: 1 }), "{error}");
+}
+
+#[test]
+fn reopening_keeps_the_state() {
+    let env = Env::new();
+    import(&mut env.open(), Scope::Accounts, &accounts(3), finished());
+    let store = env.open();
+    assert_eq!(store.show(None).unwrap().len(), 3);
+    assert_eq!(store.history(10).unwrap().len(), 1);
+}
+
+#[test]
+fn runs_are_checked() {
+    let env = Env::new();
+    let mut store = env.open();
+    let run = store.begin(Scope::Accounts, None).unwrap();
+    assert!(matches!(
+        store.begin(Scope::Accounts, None),
+        Err(StateError::RunInProgress { run: busy, scope: Scope::Accounts }) if busy == run
+    ));
+    let groups = store.begin(Scope::Groups, None).unwrap();
+    store.finish(groups, finished()).unwrap();
+    assert!(matches!(store.record_page(groups, 0, &[]), Err(StateError::RunEnded { state: RunState::Incomplete, .. })));
+    assert!(matches!(store.finish(groups, finished()), Err(StateError::RunEnded { .. })));
+    assert!(matches!(store.restart_pass(RunId(99)), Err(StateError::UnknownRun(RunId(99)))));
+    store.finish(run, finished()).unwrap();
+}
+
+#[test]
+fn names_parse_and_print_stably() {
+    for scope in [Scope::Accounts, Scope::Groups, Scope::Licenses, Scope::AdminRoles] {
+        assert_eq!(scope.to_string().parse::<Scope>().unwrap(), scope);
+    }
+    assert_eq!(serde_json::to_value(Scope::AdminRoles).unwrap(), json!("admin-roles"));
+    assert!(matches!("roles".parse::<Scope>(), Err(StateError::UnknownScope(_))));
+    assert_eq!("7".parse::<RunId>().unwrap(), RunId(7));
+    assert_eq!(serde_json::to_value(RunId(7)).unwrap(), json!(7));
+    for bad in ["0", "-1", "x", ""] {
+        assert!(matches!(bad.parse::<RunId>(), Err(StateError::InvalidRunId(_))));
+    }
+}
+
+#[test]
+fn a_hundred_thousand_accounts_in_pages_of_a_thousand() {
+    let env = Env::new();
+    let mut store = env.open();
+    let items = accounts(100_000);
+    let started = Instant::now();
+    let first = import_paged(&mut store, Scope::Accounts, &items, 1000, finished());
+    let second = import_paged(&mut store, Scope::Accounts, &items[1..], 1000, finished());
+    eprintln!("two imports of 100k accounts took {:?}", started.elapsed());
+    assert_eq!(first.counts.added, 100_000);
+    assert_eq!((second.counts.unchanged, second.missing.as_slice()), (99_999, ["u0000".to_owned()].as_slice()));
+}

@@ -1,0 +1,116 @@
+//! Recording pages: added, changed, unchanged, restored.
+
+use serde_json::json;
+
+use super::*;
+use crate::{Completeness, ItemChange, Status};
+
+#[test]
+fn first_import_adds_everything() {
+    let env = Env::new();
+    let mut store = env.open();
+    let items = accounts(5);
+    let summary = import(&mut store, Scope::Accounts, &items, finished());
+
+    assert_eq!(summary.completeness, Completeness::Complete);
+    assert_eq!(summary.added, keys(&items));
+    assert_eq!((summary.counts.seen, summary.counts.added, summary.counts.unchanged), (5, 5, 0));
+    assert!(summary.changed.is_empty() && summary.missing.is_empty() && summary.held.is_none());
+
+    let shown = store.show(Some(Scope::Accounts)).unwrap();
+    assert_eq!(shown.len(), 5);
+    assert!(shown.iter().all(|item| item.status == Status::Present && item.first_seen_run == summary.run));
+    assert_eq!(shown[0].email.as_deref(), Some("u0000@example.com"));
+    assert_eq!(shown[0].attributes, items[0].attributes);
+}
+
+#[test]
+fn second_import_reports_exactly_what_changed() {
+    let env = Env::new();
+    let mut store = env.open();
+    let first = accounts(10);
+    import(&mut store, Scope::Accounts, &first, finished());
+
+    // u0009 leaves (1 of 10: within the 10 % threshold), u0001 changes title, u0010 joins.
+    let mut second = first[..9].to_vec();
+    second[1] = account("u0001", "manager");
+    second.push(account("u0010", "staff"));
+    let summary = import(&mut store, Scope::Accounts, &second, finished());
+
+    assert_eq!(summary.completeness, Completeness::Complete);
+    assert_eq!(summary.added, ["u0010"]);
+    assert_eq!(summary.changed, [ItemChange { key: "u0001".into(), attributes: vec!["title".into()] }]);
+    assert_eq!(summary.missing, ["u0009"]);
+    assert!(summary.restored.is_empty());
+    let counts = &summary.counts;
+    assert_eq!((counts.seen, counts.added, counts.changed, counts.unchanged, counts.missing), (10, 1, 1, 8, 1));
+
+    let shown = store.show(Some(Scope::Accounts)).unwrap();
+    let status = |key: &str| shown.iter().find(|item| item.key == key).unwrap().status;
+    assert_eq!(status("u0009"), Status::SuspendedFromImport);
+    assert_eq!(status("u0001"), Status::Present);
+    assert_eq!(shown.iter().find(|item| item.key == "u0001").unwrap().attributes["title"], json!("manager"));
+}
+
+#[test]
+fn changes_are_compared_per_top_level_attribute() {
+    let env = Env::new();
+    let mut store = env.open();
+    let before = Item {
+        key: "a".into(),
+        email: None,
+        attributes: attrs(json!({"x": 1, "nested": {"y": [1, 2]}, "gone": true})),
+    };
+    import(&mut store, Scope::Accounts, &[before], finished());
+    let after =
+        Item { key: "a".into(), email: None, attributes: attrs(json!({"x": 1, "nested": {"y": [2, 1]}, "new": "v"})) };
+    let summary = import(&mut store, Scope::Accounts, &[after], finished());
+    assert_eq!(
+        summary.changed,
+        [ItemChange { key: "a".into(), attributes: vec!["gone".into(), "nested".into(), "new".into()] }]
+    );
+}
+
+#[test]
+fn a_reappearing_account_is_restored_with_its_changes() {
+    let env = Env::new();
+    let mut store = env.open();
+    import(&mut store, Scope::Accounts, &[account("a", "staff"), account("b", "staff")], finished());
+    let gone = import(&mut store, Scope::Accounts, &[account("a", "staff")], confirmed());
+    assert_eq!(gone.missing, ["b"]);
+
+    let back = import(&mut store, Scope::Accounts, &[account("a", "staff"), account("b", "lead")], finished());
+    assert_eq!(back.restored, [ItemChange { key: "b".into(), attributes: vec!["title".into()] }]);
+    assert!(back.added.is_empty() && back.changed.is_empty());
+    assert_eq!((back.counts.restored, back.counts.unchanged), (1, 1));
+    let b = store.show(Some(Scope::Accounts)).unwrap().into_iter().find(|item| item.key == "b").unwrap();
+    assert_eq!((b.status, b.last_seen_run), (Status::Present, back.run));
+}
+
+#[test]
+fn an_entitlement_goes_inactive_and_comes_back() {
+    let env = Env::new();
+    let mut store = env.open();
+    let groups = [group("g1", "Sales"), group("g2", "Support")];
+    import(&mut store, Scope::Groups, &groups, finished());
+    let gone = import(&mut store, Scope::Groups, &groups[..1], confirmed());
+    assert_eq!(gone.missing, ["g2"]);
+    assert_eq!(store.show(Some(Scope::Groups)).unwrap()[1].status, Status::Inactive);
+
+    let back = import(&mut store, Scope::Groups, &groups, finished());
+    assert_eq!(back.restored, [ItemChange { key: "g2".into(), attributes: vec![] }]);
+    assert!(store.show(Some(Scope::Groups)).unwrap().iter().all(|item| item.status == Status::Active));
+}
+
+#[test]
+fn scopes_are_independent() {
+    let env = Env::new();
+    let mut store = env.open();
+    import(&mut store, Scope::Accounts, &accounts(3), finished());
+    // Same key in another scope is another item, and a groups import proves nothing about accounts.
+    let summary = import(&mut store, Scope::Groups, &[group("u0000", "Sales")], finished());
+    assert_eq!(summary.added, ["u0000"]);
+    assert!(summary.missing.is_empty());
+    assert_eq!(store.show(None).unwrap().len(), 4);
+    assert!(store.show(Some(Scope::Accounts)).unwrap().iter().all(|item| item.status == Status::Present));
+}
