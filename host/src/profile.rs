@@ -9,6 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use gtm_state::DeletionPolicy;
+
 use crate::egress::{self, EgressPolicy};
 use crate::runtime::Limits;
 
@@ -52,6 +54,11 @@ impl Paths {
         self.home.join("secrets").join(format!("{profile}.json"))
     }
 
+    /// The reconciliation state (SQLite) of a profile.
+    pub fn state_file(&self, profile: &str) -> PathBuf {
+        self.home.join("state").join(format!("{profile}.sqlite"))
+    }
+
     fn known_profiles(&self) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(self.home.join("profiles"))
             .into_iter()
@@ -78,6 +85,8 @@ pub struct ProfileFile {
     pub license_assignment: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<ReconciliationFile>,
     /// `[mapping.<attribute>]` tables: template and validation rules, interpreted by the guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<toml::Table>,
@@ -101,6 +110,16 @@ impl ProfileFile {
     }
 }
 
+/// Optional `[reconciliation]` table: when an import's deletions are held for confirmation.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ReconciliationFile {
+    /// Hold deletions above this percentage of the known accounts or entitlements (default 10).
+    pub max_missing_percent: Option<f64>,
+    /// Hold deletions above this many items.
+    pub max_missing_count: Option<u64>,
+}
+
 /// Settings given on the command line; they win over the file and the environment.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -121,6 +140,8 @@ pub struct Profile {
     pub egress: EgressPolicy,
     /// Provisioning settings passed through to the guest, which validates them.
     pub provisioning: BTreeMap<String, String>,
+    /// The threshold above which an import's deletions are held.
+    pub deletion_limits: DeletionPolicy,
 }
 
 impl Profile {
@@ -176,6 +197,14 @@ impl Profile {
         if let Some(kib) = limits_file.max_response_kib {
             egress.max_response_bytes = (kib as usize) << 10;
         }
+        let reconciliation = file.reconciliation.unwrap_or_default();
+        let mut deletion_limits = DeletionPolicy { max_count: reconciliation.max_missing_count, ..Default::default() };
+        if let Some(percent) = reconciliation.max_missing_percent {
+            if !(0.0..=100.0).contains(&percent) {
+                bail!("[reconciliation] max-missing-percent must be between 0 and 100, got {percent}");
+            }
+            deletion_limits.max_share = percent / 100.0;
+        }
         let mut provisioning = BTreeMap::new();
         if let Some(suppress) = file.suppress_email {
             provisioning.insert("suppress-email".to_owned(), suppress.to_string());
@@ -195,7 +224,13 @@ impl Profile {
             limits,
             egress,
             provisioning,
+            deletion_limits,
         })
+    }
+
+    /// The deletion policy of an import, `confirmed` by `--confirm-deletions`.
+    pub fn deletion_policy(&self, confirmed: bool) -> DeletionPolicy {
+        DeletionPolicy { confirmed, ..self.deletion_limits.clone() }
     }
 
     /// The settings the guest reads through `get-setting`.

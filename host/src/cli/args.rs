@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use gtm_state::{RunId, Scope};
+
 use super::operations::{Access, Create, Delete, Update};
 use crate::runtime::{AccountFilter, EntitlementKind};
 
@@ -94,6 +96,9 @@ pub enum Command {
         #[command(flatten)]
         write: WriteArgs,
     },
+    /// What the reconciliation state knows: items, import runs, changes, held deletions
+    #[command(subcommand)]
+    State(StateAction),
     /// Manage the profile's secrets (values are never printed)
     #[command(subcommand)]
     Secrets(Secrets),
@@ -111,8 +116,14 @@ pub enum Import {
         /// or goto=EXPRESSION in GoTo's own filter syntax
         #[arg(long, value_parser = parse_filter, value_name = "FILTER")]
         filter: Option<AccountFilter>,
+        /// Correlate accounts with these identities by email: CSV with id and email columns,
+        /// or JSON Lines of {"id": …, "email": …}
+        #[arg(long, value_name = "FILE")]
+        identities: Option<PathBuf>,
         #[command(flatten)]
         export: ExportArgs,
+        #[command(flatten)]
+        reconcile: ReconcileArgs,
     },
     /// Import the catalogue of one kind of entitlement
     Entitlements {
@@ -120,7 +131,16 @@ pub enum Import {
         kind: Kind,
         #[command(flatten)]
         export: ExportArgs,
+        #[command(flatten)]
+        reconcile: ReconcileArgs,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Mark missing what this complete import proves absent even above the profile's threshold
+    #[arg(long)]
+    pub confirm_deletions: bool,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +194,52 @@ impl From<Kind> for EntitlementKind {
 pub enum Get {
     /// One account by key, as JSON
     Account { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Accounts and entitlements as last imported, with status, runs seen and owner
+    Show {
+        /// Only this scope: accounts, groups, licenses or admin-roles
+        #[arg(long, value_parser = parse_scope)]
+        scope: Option<Scope>,
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
+    /// Import runs, newest first, with counts and why a run was incomplete
+    History {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
+    /// Changes between two runs (FROM TO), made by one run (RUN), or by the latest run
+    Diff {
+        #[arg(value_name = "RUN", num_args = 0..=2, value_parser = parse_run)]
+        runs: Vec<RunId>,
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
+    /// Deletions held back by the threshold, applied by `import ... --confirm-deletions`
+    Pending {
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFormat {
+    Text,
+    /// Machine-readable, for other systems to consume
+    Json,
+}
+
+fn parse_scope(text: &str) -> Result<Scope, String> {
+    text.parse().map_err(|e: gtm_state::StateError| e.to_string())
+}
+
+fn parse_run(text: &str) -> Result<RunId, String> {
+    text.parse().map_err(|e: gtm_state::StateError| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use gotosim::{SimConfig, Simulator};
 
 use super::args::{DemoArgs, Format};
-use super::import::{check, each_account_page, each_entitlement_page};
+use super::import::{Event, check, each_account_page, each_entitlement_page};
 use super::output::{Export, account_record, entitlement_record, kind_name, plural, status_name};
 use super::progress::Progress;
 use super::{Context, shown};
@@ -82,7 +82,8 @@ fn import_accounts(
     let progress = Progress::new(ctx.stderr_is_terminal, "accounts", &ctx.log);
     let mut file = export_file(output_dir, "accounts")?;
     let mut read = 0;
-    each_account_page(conn, None, Some(500), |page| {
+    each_account_page(conn, None, Some(500), |event| {
+        let page = static_page(event)?;
         for account in &page.accounts {
             *by_status.entry(status_name(&account.status).to_owned()).or_insert(0) += 1;
             if let Some(file) = &mut file {
@@ -105,7 +106,8 @@ fn import_entitlements(
 ) -> Result<Vec<Entitlement>> {
     let mut all = Vec::new();
     let mut file = export_file(output_dir, kind_name(kind))?;
-    each_entitlement_page(conn, kind, None, |page| {
+    each_entitlement_page(conn, kind, None, |event| {
+        let page = static_page(event)?;
         for entitlement in &page.entitlements {
             if let Some(file) = &mut file {
                 file.write(entitlement_record(entitlement))?;
@@ -116,6 +118,14 @@ fn import_entitlements(
     })?;
     finish(file)?;
     Ok(all)
+}
+
+/// The demo's simulator changes nothing while it is read, so a moving total is a bug.
+fn static_page<P>(event: Event<'_, P>) -> Result<&P> {
+    match event {
+        Event::Page(page) => Ok(page),
+        Event::Restart { from, to } => bail!("the simulated account changed during the demo ({from} then {to})"),
+    }
 }
 
 fn summarise(ctx: &mut Context<'_>, kind: EntitlementKind, catalogue: &[Entitlement]) -> Result<()> {

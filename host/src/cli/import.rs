@@ -1,12 +1,14 @@
 //! `test`, `import` and `get`: reading from GoTo through the component.
 
 use anyhow::Result;
+use gtm_state::Scope;
 
-use super::args::{Get, Import};
+use super::args::{Get, Import, Kind};
 use super::output::{Export, Record, account_record, entitlement_record, plural, to_object};
 use super::progress::Progress;
-use super::{Context, bad_input};
-use crate::log::Level;
+use super::reconcile::{self, Recorder};
+use super::{Context, bad_input, identities};
+use crate::log::{Level, Logger};
 use crate::runtime::{
     AccountFilter, AccountPage, AccountQuery, CallError, Connection, ConnectionInfo, EntitlementKind, EntitlementPage,
     EntitlementQuery,
@@ -30,35 +32,72 @@ pub fn check(conn: &mut Connection) -> Result<ConnectionInfo> {
 }
 
 pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
-    let (export, label) = match what {
-        Import::Accounts { export, .. } => (export, "accounts"),
-        Import::Entitlements { kind, export } => (export, plural((*kind).into())),
+    let (export, reconcile, scope, label) = match what {
+        Import::Accounts { export, reconcile, .. } => (export, reconcile, Scope::Accounts, "accounts"),
+        Import::Entitlements { kind, export, reconcile } => {
+            (export, reconcile, scope_of(*kind), plural((*kind).into()))
+        }
     };
-    // An output file that cannot be created is found before anything is sent.
+    // Files are checked before anything is contacted or recorded.
+    let identities = match what {
+        Import::Accounts { identities: Some(path), .. } => Some(identities::load(path).map_err(bad_input)?),
+        _ => None,
+    };
     let file: Option<Export<'static>> =
         export.output.as_deref().map(|path| Export::to_file(export.format, path)).transpose().map_err(bad_input)?;
-    let mut conn = ctx.connect()?;
-    check(&mut conn)?;
-    let out = match file {
-        Some(file) => file,
-        None => Export::to_stdout(export.format, &mut *ctx.stdout)?,
+    let filter = match what {
+        Import::Accounts { filter: Some(filter), .. } => Some(filter_text(filter)),
+        _ => None,
     };
-    let progress = Progress::new(ctx.stderr_is_terminal, label, &ctx.log);
-    let totals = match what {
-        Import::Accounts { filter, .. } => stream(out, &progress, |on_page| {
-            each_account_page(&mut conn, filter.clone(), export.page_size, |page| {
-                on_page(page.accounts.iter().map(account_record).collect(), page.total)
-            })
-        }),
-        Import::Entitlements { kind, .. } => stream(out, &progress, |on_page| {
-            each_entitlement_page(&mut conn, (*kind).into(), export.page_size, |page| {
-                on_page(page.entitlements.iter().map(entitlement_record).collect(), page.total)
-            })
-        }),
-    }?;
-    drop(progress);
-    totals.report(ctx, label);
+    let paths = ctx.paths()?;
+    let (mut conn, profile) = ctx.connect_with_profile()?;
+    let mut recorder = Recorder::begin(&paths.state_file(&profile.name), scope, filter.as_deref())?;
+    let read = (|| {
+        check(&mut conn)?;
+        let out = match file {
+            Some(file) => file,
+            None => Export::to_stdout(export.format, &mut *ctx.stdout)?,
+        };
+        let progress = Progress::new(ctx.stderr_is_terminal, label, &ctx.log);
+        match what {
+            Import::Accounts { filter, .. } => stream(out, &progress, &mut recorder, &ctx.log, |listing| {
+                each_account_page(&mut conn, filter.clone(), export.page_size, |event| listing.on(event))
+            }),
+            Import::Entitlements { kind, .. } => stream(out, &progress, &mut recorder, &ctx.log, |listing| {
+                each_entitlement_page(&mut conn, (*kind).into(), export.page_size, |event| listing.on(event))
+            }),
+        }
+    })();
+    if let Err(error) = read {
+        if let Err(state) = recorder.fail(&error) {
+            ctx.log.log(Level::Warn, "state", format_args!("could not record the failed run: {state:#}"));
+        }
+        return Err(error);
+    }
+    let (summary, mut store) = recorder.finish(profile.deletion_policy(reconcile.confirm_deletions))?;
+    ctx.log.say(reconcile::describe(&summary));
+    if let Some(identities) = identities {
+        reconcile::correlate(&mut store, summary.run, &identities, &ctx.log)?;
+    }
     Ok(())
+}
+
+fn scope_of(kind: Kind) -> Scope {
+    match kind {
+        Kind::Groups => Scope::Groups,
+        Kind::Licenses => Scope::Licenses,
+        Kind::Roles => Scope::AdminRoles,
+    }
+}
+
+/// A filter as the state records it, in the `--filter` syntax.
+fn filter_text(filter: &AccountFilter) -> String {
+    match filter {
+        AccountFilter::Email(v) => format!("email={v}"),
+        AccountFilter::Key(v) => format!("key={v}"),
+        AccountFilter::Name(v) => format!("name={v}"),
+        AccountFilter::Goto(v) => format!("goto={v}"),
+    }
 }
 
 pub fn get(ctx: &mut Context<'_>, what: &Get) -> Result<()> {
@@ -69,63 +108,74 @@ pub fn get(ctx: &mut Context<'_>, what: &Get) -> Result<()> {
     Ok(())
 }
 
-/// Page callback: the page's records and the total GoTo reported with it.
-type OnPage<'a> = dyn FnMut(Vec<Record>, u64) -> Result<()> + 'a;
+/// Where the pages of one import go: the output, the progress bar and the state.
+struct Listing<'o, 'p> {
+    out: Export<'o>,
+    progress: &'p Progress,
+    recorder: &'p mut Recorder,
+    log: &'p Logger,
+    written: u64,
+}
 
-/// Writes the records of every page `read` produces to `out`, showing progress, and completes
-/// the output only when every page was read.
-fn stream(
-    mut out: Export<'_>,
-    progress: &Progress,
-    read: impl FnOnce(&mut OnPage<'_>) -> Result<Totals>,
-) -> Result<Totals> {
-    let mut written = 0u64;
-    let totals = read(&mut |records, total| {
-        for record in records {
-            out.write(record)?;
-            written += 1;
+impl Listing<'_, '_> {
+    fn on<P: Paged>(&mut self, event: Event<'_, P>) -> Result<()> {
+        match event {
+            Event::Page(page) => self.page(page.records(), page.total()),
+            Event::Restart { from, to } => {
+                self.log.say(format_args!(
+                    "GoTo's total moved from {from} to {to} during the import (data changed between pages); \
+                     reading again from the start"
+                ));
+                self.recorder.restart()
+            }
         }
-        progress.page(written, total);
+    }
+
+    /// Records a page in the state, then writes the records this run has not passed on
+    /// before (after a re-read, or a row that offset paging repeated).
+    fn page(&mut self, records: Vec<Record>, total: u64) -> Result<()> {
+        let keys: Vec<&str> = records.iter().map(record_key).collect();
+        let seen = self.recorder.seen(&keys)?;
+        self.recorder.page(&records, total)?;
+        for (record, seen) in records.into_iter().zip(seen) {
+            if !seen {
+                self.out.write(record)?;
+                self.written += 1;
+            }
+        }
+        self.progress.page(self.written, total);
         Ok(())
-    })?;
-    out.finish()?;
-    Ok(totals)
-}
-
-/// What a paged read saw.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Totals {
-    pub read: u64,
-    /// The total GoTo reported with the last page.
-    pub reported: u64,
-}
-
-impl Totals {
-    fn report(&self, ctx: &Context<'_>, label: &str) {
-        if self.read != self.reported {
-            ctx.log.log(
-                Level::Warn,
-                "import",
-                format_args!(
-                    "GoTo reported {} {label} but {} were read: the data changed during the import",
-                    self.reported, self.read
-                ),
-            );
-        }
-        ctx.log.log(Level::Info, "import", format_args!("{} {label} imported", self.read));
     }
 }
 
+fn record_key(record: &Record) -> &str {
+    record.iter().find(|(name, _)| *name == "key").and_then(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+/// Reads a listing into `out` and the state; the output is completed only when every page was
+/// read.
+fn stream(
+    out: Export<'_>,
+    progress: &Progress,
+    recorder: &mut Recorder,
+    log: &Logger,
+    read: impl FnOnce(&mut Listing<'_, '_>) -> Result<()>,
+) -> Result<()> {
+    let mut listing = Listing { out, progress, recorder, log, written: 0 };
+    read(&mut listing)?;
+    listing.out.finish()
+}
+
 /// A page of a paged listing.
-trait Paged {
-    fn len(&self) -> usize;
+pub trait Paged {
+    fn records(&self) -> Vec<Record>;
     fn total(&self) -> u64;
     fn next_cursor(&self) -> Option<String>;
 }
 
 impl Paged for AccountPage {
-    fn len(&self) -> usize {
-        self.accounts.len()
+    fn records(&self) -> Vec<Record> {
+        self.accounts.iter().map(account_record).collect()
     }
     fn total(&self) -> u64 {
         self.total
@@ -136,8 +186,8 @@ impl Paged for AccountPage {
 }
 
 impl Paged for EntitlementPage {
-    fn len(&self) -> usize {
-        self.entitlements.len()
+    fn records(&self) -> Vec<Record> {
+        self.entitlements.iter().map(entitlement_record).collect()
     }
     fn total(&self) -> u64 {
         self.total
@@ -147,21 +197,48 @@ impl Paged for EntitlementPage {
     }
 }
 
-/// Calls `fetch` with each cursor until the connector reports no next page.
+/// What a paged read reports as it goes.
+pub enum Event<'a, P> {
+    Page(&'a P),
+    /// GoTo's total changed between pages, so rows may have been skipped or repeated: the
+    /// listing starts again from the first page.
+    Restart {
+        from: u64,
+        to: u64,
+    },
+}
+
+/// Reads beyond this many passes over a moving listing are not attempted; the state then
+/// records the import as incomplete, which marks nothing missing.
+const MAX_PASSES: u32 = 3;
+
+/// Calls `fetch` with each cursor until the connector reports no next page, starting again
+/// when the total moves.
 fn drain<P: Paged>(
     mut fetch: impl FnMut(Option<String>) -> Result<P, CallError>,
-    mut on_page: impl FnMut(&P) -> Result<()>,
-) -> Result<Totals> {
-    let mut totals = Totals::default();
-    let mut cursor = None;
-    loop {
-        let page = fetch(cursor.take())?;
-        on_page(&page)?;
-        totals.read += page.len() as u64;
-        totals.reported = page.total();
-        match page.next_cursor() {
-            Some(next) => cursor = Some(next),
-            None => return Ok(totals),
+    mut on_event: impl FnMut(Event<'_, P>) -> Result<()>,
+) -> Result<()> {
+    let mut pass = 1;
+    'pass: loop {
+        let mut cursor = None;
+        let mut first_total = None;
+        loop {
+            let page = fetch(cursor.take())?;
+            let total = page.total();
+            match first_total {
+                None => first_total = Some(total),
+                Some(from) if from != total && pass < MAX_PASSES => {
+                    on_event(Event::Restart { from, to: total })?;
+                    pass += 1;
+                    continue 'pass;
+                }
+                Some(_) => {}
+            }
+            on_event(Event::Page(&page))?;
+            match page.next_cursor() {
+                Some(next) => cursor = Some(next),
+                None => return Ok(()),
+            }
         }
     }
 }
@@ -170,16 +247,16 @@ pub fn each_account_page(
     conn: &mut Connection,
     filter: Option<AccountFilter>,
     page_size: Option<u32>,
-    on_page: impl FnMut(&AccountPage) -> Result<()>,
-) -> Result<Totals> {
-    drain(|cursor| conn.list_accounts(&AccountQuery { filter: filter.clone(), page_size, cursor }), on_page)
+    on_event: impl FnMut(Event<'_, AccountPage>) -> Result<()>,
+) -> Result<()> {
+    drain(|cursor| conn.list_accounts(&AccountQuery { filter: filter.clone(), page_size, cursor }), on_event)
 }
 
 pub fn each_entitlement_page(
     conn: &mut Connection,
     kind: EntitlementKind,
     page_size: Option<u32>,
-    on_page: impl FnMut(&EntitlementPage) -> Result<()>,
-) -> Result<Totals> {
-    drain(|cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }), on_page)
+    on_event: impl FnMut(Event<'_, EntitlementPage>) -> Result<()>,
+) -> Result<()> {
+    drain(|cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }), on_event)
 }

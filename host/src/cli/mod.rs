@@ -3,13 +3,16 @@
 
 mod args;
 mod demo;
+mod identities;
 mod import;
 mod operations;
 mod output;
 mod progress;
 mod provision;
+mod reconcile;
 mod secret_commands;
 mod sim;
+mod state_commands;
 
 use std::fmt;
 use std::io::{Read, Write};
@@ -17,6 +20,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::Parser;
+use gtm_state::StateError;
 
 use crate::engine::EMBEDDED_COMPONENT;
 use crate::log::{Level, Logger};
@@ -104,6 +108,7 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
         Command::Grant { op, write } => provision::single(ctx, &Operation::Grant(op.clone()), write.dry_run),
         Command::Revoke { op, write } => provision::single(ctx, &Operation::Revoke(op.clone()), write.dry_run),
         Command::Apply { file, write } => provision::apply(ctx, file, write.dry_run),
+        Command::State(action) => state_commands::run(ctx, action),
         Command::Secrets(action) => secret_commands::run(ctx, action),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Sim(args) => sim::run(ctx, args),
@@ -172,13 +177,18 @@ impl Context<'_> {
 
     /// Loads the profile, its secrets and the component, and instantiates it.
     fn connect(&self) -> Result<Connection> {
+        self.connect_with_profile().map(|(conn, _)| conn)
+    }
+
+    /// [`Context::connect`], also returning the profile it loaded.
+    fn connect_with_profile(&self) -> Result<(Connection, Profile)> {
         let paths = self.paths()?;
         let profile = Profile::load(&paths, &self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
         let secrets = self.secret_store(&paths)?;
         let mut conn = self.runtime(&paths)?.connect(&profile, secrets, self.log.clone())?;
         // A broken mapping template fails here, for every command, before anything is sent.
         conn.check_configuration()?;
-        Ok(conn)
+        Ok((conn, profile))
     }
 }
 
@@ -187,6 +197,16 @@ fn exit_status(error: &anyhow::Error) -> Exit {
     for cause in error.chain() {
         if cause.is::<BadInput>() {
             return Exit::BadInput;
+        }
+        if let Some(e) = cause.downcast_ref::<StateError>() {
+            return match e {
+                StateError::UnknownRun(_)
+                | StateError::ScopeMismatch { .. }
+                | StateError::InvalidThreshold(_)
+                | StateError::UnknownScope(_)
+                | StateError::InvalidRunId(_) => Exit::BadInput,
+                _ => Exit::Failure,
+            };
         }
         if let Some(CallError::Connector(e)) = cause.downcast_ref::<CallError>() {
             return match e {

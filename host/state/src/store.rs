@@ -216,6 +216,23 @@ impl Store {
         tx.commit().doing("committing a page")
     }
 
+    /// Which of `keys` this run has already recorded, in this pass or an earlier one, so that
+    /// a caller re-reading a moving listing passes each item on once.
+    pub fn seen(&self, run: RunId, keys: &[&str]) -> Result<Vec<bool>, StateError> {
+        let open = OpenRun::load(&self.conn, run)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM items i JOIN run_seen s ON s.item_id = i.id
+                                WHERE i.scope = ?1 AND i.key = ?2 AND s.run_id = ?3)",
+            )
+            .doing("looking up keys seen by the run")?;
+        keys.iter()
+            .map(|key| stmt.query_row(params![open.scope, key, run], |row| row.get(0)))
+            .collect::<rusqlite::Result<Vec<bool>>>()
+            .doing("looking up keys seen by the run")
+    }
+
     /// The listing moved under us (the total changed between pages): forgets which keys this run
     /// has seen and the totals noted so far, so the caller can re-read from the first page. Keeps
     /// the attribute updates and change log already written, since they are true.

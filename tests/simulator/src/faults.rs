@@ -1,6 +1,6 @@
 //! Injected faults: rules matched against each request before normal handling.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex as StdMutex};
 use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
@@ -9,10 +9,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, StatusCode};
+use tokio::sync::watch;
 
 use crate::error::{ApiError, codes, invented};
 use crate::ratelimit::too_many_requests;
 use crate::state::{Shared, lock};
+use crate::world::World;
 
 /// One injected fault: applies to requests matching `matcher`, after skipping `skip` matching
 /// requests, `times` times.
@@ -49,6 +51,67 @@ pub enum Fault {
     RateLimited,
     /// The normal response after this delay.
     DelayMs(u64),
+    /// Changes the world, then serves the request normally: data moving under a paged read.
+    Mutate(WorldChange),
+    /// Holds the request until the gate opens, then serves it: a test acts while a client is
+    /// mid-request (kills it, say). Open the gate before dropping the simulator, which waits
+    /// for requests in flight.
+    Hold(Gate),
+}
+
+/// Where [`Fault::Hold`] requests wait. Cloned handles share the gate.
+#[derive(Clone, Debug)]
+pub struct Gate(Arc<GateState>);
+
+#[derive(Debug)]
+struct GateState {
+    arrivals: StdMutex<u32>,
+    arrived: Condvar,
+    open: watch::Sender<bool>,
+}
+
+impl Default for Gate {
+    fn default() -> Self {
+        Gate(Arc::new(GateState { arrivals: StdMutex::new(0), arrived: Condvar::new(), open: watch::channel(false).0 }))
+    }
+}
+
+impl Gate {
+    /// Blocks until a request is held at the gate, or `timeout` passes; true if one arrived.
+    pub fn wait_for_arrival(&self, timeout: Duration) -> bool {
+        let arrivals = self.0.arrivals.lock().unwrap_or_else(|e| e.into_inner());
+        let (arrivals, _) =
+            self.0.arrived.wait_timeout_while(arrivals, timeout, |n| *n == 0).unwrap_or_else(|e| e.into_inner());
+        *arrivals > 0
+    }
+
+    /// Lets every held request (and any later one) through.
+    pub fn open(&self) {
+        self.0.open.send_replace(true);
+    }
+
+    async fn pass(&self) {
+        *self.0.arrivals.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.arrived.notify_all();
+        let mut open = self.0.open.subscribe();
+        let _ = open.wait_for(|open| *open).await;
+    }
+}
+
+/// A change to the simulated account, applied when a [`Fault::Mutate`] rule fires.
+#[derive(Clone)]
+pub struct WorldChange(pub Arc<dyn Fn(&mut World) + Send + Sync>);
+
+impl WorldChange {
+    pub fn new(change: impl Fn(&mut World) + Send + Sync + 'static) -> WorldChange {
+        WorldChange(Arc::new(change))
+    }
+}
+
+impl std::fmt::Debug for WorldChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WorldChange(..)")
+    }
 }
 
 struct ActiveRule {
@@ -117,6 +180,14 @@ pub(crate) async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Nex
             next.run(req).await
         }
         Fault::Truncated => truncate(next.run(req).await).await,
+        Fault::Hold(gate) => {
+            gate.pass().await;
+            next.run(req).await
+        }
+        Fault::Mutate(change) => {
+            (change.0)(&mut s.world());
+            next.run(req).await
+        }
     }
 }
 

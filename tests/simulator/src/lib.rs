@@ -28,7 +28,7 @@ mod stats;
 mod world;
 
 pub use config::{Knobs, Rotation, SimConfig};
-pub use faults::{Fault, FaultRule, Matcher};
+pub use faults::{Fault, FaultRule, Gate, Matcher, WorldChange};
 pub use oauth::Credentials;
 pub use server::Simulator;
 pub use stats::Stats;

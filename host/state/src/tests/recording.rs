@@ -114,3 +114,15 @@ fn scopes_are_independent() {
     assert_eq!(store.show(None).unwrap().len(), 4);
     assert!(store.show(Some(Scope::Accounts)).unwrap().iter().all(|item| item.status == Status::Present));
 }
+
+#[test]
+fn seen_tells_which_keys_the_run_already_recorded_across_passes() {
+    let env = Env::new();
+    let mut store = env.open();
+    let run = store.begin(Scope::Accounts, None).unwrap();
+    store.record_page(run, 3, &[account("a", "x"), account("b", "x")]).unwrap();
+    store.restart_pass(run).unwrap();
+    assert_eq!(store.seen(run, &["a", "c", "b"]).unwrap(), [true, false, true]);
+    let other = store.begin(Scope::Groups, None).unwrap();
+    assert_eq!(store.seen(other, &["a"]).unwrap(), [false], "scopes are separate");
+}

@@ -9,4 +9,5 @@ mod import;
 mod mapping;
 mod portability;
 mod provisioning;
+mod reconciliation;
 mod sandbox;

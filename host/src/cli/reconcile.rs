@@ -1,0 +1,165 @@
+//! Recording an import in the profile's reconciliation state, and telling the user what the
+//! state concluded: what was added, changed and restored, what is missing (only with proof),
+//! what is held back by the threshold, and who owns which account.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use gtm_state::{
+    Completeness, CorrelationReport, DeletionPolicy, End, Identity, Item, ItemChange, RunId, Scope, Store, Summary,
+};
+use serde_json::{Map, Value};
+
+use super::output::Record;
+use crate::log::Logger;
+
+/// Lists in the text summary stop after this many entries; `state diff` has them all.
+const SHOWN: usize = 10;
+
+/// One import run being recorded.
+pub struct Recorder {
+    store: Store,
+    run: RunId,
+}
+
+impl Recorder {
+    /// Opens the state (creating it) and starts a run of `scope`; `filter` is the filter as the
+    /// user wrote it, for a limited import.
+    pub fn begin(path: &Path, scope: Scope, filter: Option<&str>) -> Result<Recorder> {
+        let dir = path.parent().context("the state file has no directory")?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let mut store = Store::open(path)?;
+        let run = store.begin(scope, filter)?;
+        Ok(Recorder { store, run })
+    }
+
+    /// Which of `keys` the run has recorded before.
+    pub fn seen(&self, keys: &[&str]) -> Result<Vec<bool>> {
+        Ok(self.store.seen(self.run, keys)?)
+    }
+
+    pub fn page(&mut self, records: &[Record], reported_total: u64) -> Result<()> {
+        let items: Vec<Item> = records.iter().map(item).collect();
+        Ok(self.store.record_page(self.run, reported_total, &items)?)
+    }
+
+    /// GoTo's total moved between pages: the listing is read again from the start.
+    pub fn restart(&mut self) -> Result<()> {
+        Ok(self.store.restart_pass(self.run)?)
+    }
+
+    pub fn finish(mut self, deletions: DeletionPolicy) -> Result<(Summary, Store)> {
+        let summary = self.store.finish(self.run, End::Finished { deletions })?;
+        Ok((summary, self.store))
+    }
+
+    /// Ends the run as failed; nothing is marked missing.
+    pub fn fail(mut self, reason: &anyhow::Error) -> Result<()> {
+        self.store.finish(self.run, End::Failed { reason: format!("{reason:#}") })?;
+        Ok(())
+    }
+}
+
+/// The state's view of a record: its key, its email (accounts), and the rest as attributes.
+fn item(record: &Record) -> Item {
+    let mut attributes = Map::new();
+    let (mut key, mut email) = (String::new(), None);
+    for (name, value) in record {
+        match (*name, value) {
+            ("key", Value::String(k)) => key = k.clone(),
+            ("email", Value::String(e)) => {
+                email = Some(e.clone());
+                attributes.insert((*name).to_owned(), value.clone());
+            }
+            _ => {
+                attributes.insert((*name).to_owned(), value.clone());
+            }
+        }
+    }
+    Item { key, email, attributes }
+}
+
+/// The run's conclusion in a few lines, for stderr.
+pub fn describe(summary: &Summary) -> String {
+    let c = &summary.counts;
+    let scope = summary.scope;
+    let mut text = format!(
+        "{scope} (run {}): {} seen; {} added, {} changed, {} unchanged, {} restored, {} missing",
+        summary.run, c.seen, c.added, c.changed, c.unchanged, c.restored, c.missing
+    );
+    match &summary.completeness {
+        Completeness::Complete => {}
+        Completeness::Incomplete { reason } => {
+            let _ = write!(text, "\nnot a complete listing, so nothing was marked missing: {reason}");
+        }
+        Completeness::Failed { reason } => {
+            let _ = write!(text, "\nthe import failed, so nothing was marked missing: {reason}");
+        }
+    }
+    list(&mut text, "added", summary.added.iter().map(String::as_str));
+    list(&mut text, "changed", summary.changed.iter().map(changed));
+    list(&mut text, "restored", summary.restored.iter().map(changed));
+    let gone = if scope == Scope::Accounts { "suspended-from-import" } else { "inactive" };
+    list(&mut text, &format!("missing, now {gone}"), summary.missing.iter().map(String::as_str));
+    if let Some(held) = &summary.held {
+        let _ = write!(text, "\nheld: {}; `gtm-connector state pending` lists them", held.reason);
+    }
+    text
+}
+
+fn changed(change: &ItemChange) -> String {
+    match change.attributes.as_slice() {
+        [] => change.key.clone(),
+        names => format!("{} ({})", change.key, names.join(", ")),
+    }
+}
+
+fn list<S: AsRef<str>>(text: &mut String, label: &str, entries: impl ExactSizeIterator<Item = S>) {
+    let count = entries.len();
+    if count == 0 {
+        return;
+    }
+    let shown: Vec<String> = entries.take(SHOWN).map(|e| e.as_ref().to_owned()).collect();
+    let more =
+        if count > SHOWN { format!(" and {} more (`gtm-connector state diff`)", count - SHOWN) } else { String::new() };
+    let _ = write!(text, "\n  {label}: {}{more}", shown.join(", "));
+}
+
+/// Correlates the run's accounts with `identities` and says what it found and what changed.
+pub fn correlate(store: &mut Store, run: RunId, identities: &[Identity], log: &Logger) -> Result<CorrelationReport> {
+    let report = store.correlate(run, identities)?;
+    let t = &report.totals;
+    let mut text = format!(
+        "correlation: {} accounts matched to identities by email, {} orphan accounts, {} identities without an account",
+        t.matched, t.orphan_accounts, t.identities_without_account
+    );
+    if !report.first {
+        text.push_str("\n  since the last correlation:");
+    }
+    let account = |a: &gtm_state::Account| match &a.email {
+        Some(email) => format!("{} <{email}>", a.key),
+        None => a.key.clone(),
+    };
+    list(
+        &mut text,
+        "newly matched",
+        report.newly_matched.iter().map(|m| format!("{} → {}", account(&m.account), m.identity)),
+    );
+    list(&mut text, "no longer matched", report.no_longer_matched.iter().map(|m| account(&m.account)));
+    list(&mut text, "orphan accounts (new)", report.newly_orphaned.iter().map(account));
+    list(&mut text, "no longer orphaned", report.no_longer_orphaned.iter().map(account));
+    list(
+        &mut text,
+        "identities without an account (new)",
+        report.new_identities_without_account.iter().map(|i| format!("{} <{}>", i.id, i.email)),
+    );
+    list(&mut text, "resolved identities", report.resolved_identities.iter().map(|i| i.id.clone()));
+    list(
+        &mut text,
+        "ambiguous emails",
+        report.ambiguous.iter().map(|a| format!("{} ({} kept, {} ignored)", a.email, a.kept, a.ignored)),
+    );
+    log.say(text);
+    Ok(report)
+}

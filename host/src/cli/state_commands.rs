@@ -1,0 +1,128 @@
+//! `state show|history|diff|pending`: what the reconciliation state knows, as text or JSON.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use anyhow::Result;
+use gtm_state::{AttributeChange, Store};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Context;
+use super::args::{StateAction, StateFormat};
+
+pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
+    let paths = ctx.paths()?;
+    let path = paths.state_file(&ctx.profile_name());
+    if !path.exists() {
+        anyhow::bail!(
+            "profile {} has no reconciliation state yet ({}): run `gtm-connector import accounts` first",
+            ctx.profile_name(),
+            path.display()
+        );
+    }
+    let store = Store::open(&path)?;
+    match action {
+        StateAction::Show { scope, format } => {
+            let items = store.show(*scope)?;
+            emit(ctx, *format, &items, |item| {
+                let label = item.email.clone().or_else(|| text(item.attributes.get("name"))).unwrap_or_default();
+                let owner = item.identity.as_deref().map(|i| format!(" owner={i}")).unwrap_or_default();
+                format!(
+                    "{:<11} {:<22} {:<21} {label} (runs {}–{}){owner}",
+                    item.scope, item.key, item.status, item.first_seen_run, item.last_seen_run
+                )
+            })
+        }
+        StateAction::History { limit, format } => {
+            let runs = store.history(*limit)?;
+            emit(ctx, *format, &runs, |run| {
+                let c = &run.counts;
+                let filter = run.filter.as_deref().map(|f| format!(" filter {f}")).unwrap_or_default();
+                let reason = run.reason.as_deref().map(|r| format!("\n      {r}")).unwrap_or_default();
+                format!(
+                    "run {:<4} {:<11} {:<10} {}{filter}: {} seen, {} added, {} changed, {} restored, {} missing, \
+                     {} held{reason}",
+                    run.id,
+                    run.scope,
+                    run.state,
+                    date(run.started_at),
+                    c.seen,
+                    c.added,
+                    c.changed,
+                    c.restored,
+                    c.missing,
+                    c.held
+                )
+            })
+        }
+        StateAction::Diff { runs, format } => {
+            let (from, to) = match runs.as_slice() {
+                [] => (None, None),
+                [to] => (None, Some(*to)),
+                [from, to, ..] => (Some(*from), Some(*to)),
+            };
+            let diff = store.diff(from, to)?;
+            if *format == StateFormat::Json {
+                return write_json(ctx, &diff);
+            }
+            let since = diff.from.map(|f| format!("run {f}")).unwrap_or_else(|| "the first run".to_owned());
+            writeln!(ctx.stdout, "{} changes from {since} to run {}: {}", diff.scope, diff.to, diff.changes.len())?;
+            for change in &diff.changes {
+                let attributes: Vec<String> = change.attributes.iter().map(describe_change).collect();
+                let detail = if attributes.is_empty() { String::new() } else { format!(": {}", attributes.join("; ")) };
+                writeln!(ctx.stdout, "run {:<4} {:<9} {}{detail}", change.run, change.kind, change.key)?;
+            }
+            Ok(())
+        }
+        StateAction::Pending { format } => {
+            let pending = store.pending()?;
+            emit(ctx, *format, &pending, |p| {
+                format!(
+                    "{:<11} {:<22} {} (held by run {}: {})",
+                    p.scope,
+                    p.key,
+                    p.label.as_deref().unwrap_or(""),
+                    p.run,
+                    p.reason
+                )
+            })
+        }
+    }
+}
+
+/// Prints `items` as one JSON array, or one text line each.
+fn emit<T: Serialize>(
+    ctx: &mut Context<'_>,
+    format: StateFormat,
+    items: &[T],
+    line: impl Fn(&T) -> String,
+) -> Result<()> {
+    match format {
+        StateFormat::Json => write_json(ctx, items),
+        StateFormat::Text => {
+            for item in items {
+                writeln!(ctx.stdout, "{}", line(item))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_json<T: Serialize + ?Sized>(ctx: &mut Context<'_>, value: &T) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *ctx.stdout, value)?;
+    writeln!(ctx.stdout)?;
+    Ok(())
+}
+
+fn describe_change(change: &AttributeChange) -> String {
+    let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_owned(), Value::to_string);
+    format!("{} {} → {}", change.name, show(&change.before), show(&change.after))
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    value.and_then(Value::as_str).map(str::to_owned)
+}
+
+fn date(unix_secs: i64) -> String {
+    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(unix_secs.max(0) as u64))
+}
