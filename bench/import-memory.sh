@@ -5,8 +5,10 @@
 #
 # Builds the release binary, serves each account size from `gtm-connector sim` in a separate
 # process (rate limit off, so the connector is measured, not the throttle), warms the compiled-
-# code cache and the access token with `test`, then times the import with /usr/bin/time and
-# prints a Markdown table row per size: the import's peak RSS must not grow with the users.
+# code cache and the access token with `test`, then times two imports with /usr/bin/time: the
+# first into an empty reconciliation state (every account added), the second against it (every
+# account compared, none changed). It prints a Markdown table row per import: peak RSS must not
+# grow with the users.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +24,8 @@ cleanup() {
 trap cleanup EXIT
 export GTM_HOME="$work/home" GTM_CACHE_DIR="$work/cache"
 
-echo "| users | accounts written | wall time (s) | peak RSS (MiB) | accounts/s |"
-echo "|---:|---:|---:|---:|---:|"
+echo "| users | import | accounts written | wall time (s) | peak RSS (MiB) | accounts/s |"
+echo "|---:|---|---:|---:|---:|---:|"
 for users in "${@:-10000 50000 100000}"; do
     # The simulator announces itself line by line; wait for its last line, not for a timer.
     exec 3< <(exec "$bin" sim --port 0 --users "$users" --rate-limit 0 --write-profile bench)
@@ -32,11 +34,15 @@ for users in "${@:-10000 50000 100000}"; do
         case "$line" in "press Ctrl-C"*) break ;; esac
     done
     "$bin" --profile bench test >/dev/null
-    /usr/bin/time -f "%e %M" -o "$work/time" "$bin" --profile bench import accounts --page-size 1000 >"$work/accounts.jsonl"
-    read -r secs kib <"$work/time"
-    written=$(wc -l <"$work/accounts.jsonl")
-    awk -v u="$users" -v w="$written" -v s="$secs" -v k="$kib" \
-        'BEGIN { printf "| %d | %d | %.2f | %.1f | %.0f |\n", u, w, s, k / 1024, w / (s > 0 ? s : 0.01) }'
+    rm -f "$GTM_HOME"/state/bench.sqlite*
+    for import in first second; do
+        /usr/bin/time -f "%e %M" -o "$work/time" \
+            "$bin" --profile bench import accounts --page-size 1000 >"$work/accounts.jsonl" 2>"$work/summary"
+        read -r secs kib <"$work/time"
+        written=$(wc -l <"$work/accounts.jsonl")
+        awk -v u="$users" -v i="$import" -v w="$written" -v s="$secs" -v k="$kib" \
+            'BEGIN { printf "| %d | %s | %d | %.2f | %.1f | %.0f |\n", u, i, w, s, k / 1024, w / (s > 0 ? s : 0.01) }'
+    done
     kill "$sim_pid"
     wait "$sim_pid" 2>/dev/null || true
     exec 3<&-

@@ -2,7 +2,7 @@
 //! log (`added`, `changed`, `restored` here; `missing` from the deletion module). A run's counts
 //! and summary lists are read back from that log, so an item seen twice in one run counts once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -46,13 +46,40 @@ pub struct ItemChange {
     pub attributes: Vec<String>,
 }
 
-/// The keys a run added, changed, restored and marked missing, each key once.
+/// Entries kept per list in a run's summary; the counts are always complete, and the change
+/// log (`Store::diff`) has every entry. Bounds memory however large the first import is.
+pub(crate) const LISTED: usize = 1000;
+
+/// What a run added, changed, restored and marked missing: every key counted once, the first
+/// [`LISTED`] of each kind listed.
 #[derive(Default)]
 pub(crate) struct RunChanges {
+    pub(crate) counts: [u64; 4],
     pub(crate) added: Vec<String>,
     pub(crate) changed: Vec<ItemChange>,
     pub(crate) restored: Vec<ItemChange>,
     pub(crate) missing: Vec<String>,
+}
+
+impl RunChanges {
+    pub(crate) fn count(&self, kind: ChangeKind) -> u64 {
+        self.counts[kind as usize]
+    }
+
+    /// Takes in one key's folded changes.
+    fn push(&mut self, kind: ChangeKind, key: String, attributes: Vec<String>) {
+        let count = &mut self.counts[kind as usize];
+        *count += 1;
+        if *count > LISTED as u64 {
+            return;
+        }
+        match kind {
+            ChangeKind::Added => self.added.push(key),
+            ChangeKind::Missing => self.missing.push(key),
+            ChangeKind::Changed => self.changed.push(ItemChange { key, attributes }),
+            ChangeKind::Restored => self.restored.push(ItemChange { key, attributes }),
+        }
+    }
 }
 
 /// Upserts one page's items for a running run. The caller owns the transaction.
@@ -144,19 +171,15 @@ pub(crate) fn stored_attributes(value: Option<Json<Vec<AttributeChange>>>) -> Ve
     value.map(|Json(changes)| changes).unwrap_or_default()
 }
 
-/// Folds a run's change log into one entry per key. A key added in the run stays "added" even if
-/// it changed again later in the run; repeated changes to one key merge their attribute names.
+/// Folds a run's change log into one entry per key, streaming it in key order so that memory
+/// does not grow with the run. A key added in the run stays "added" even if it changed again
+/// later in the run; a restored key stays "restored"; repeated changes merge attribute names.
 pub(crate) fn run_changes(conn: &Connection, run: RunId) -> Result<RunChanges, StateError> {
-    enum Slot {
-        Added,
-        Changed(usize),
-        Restored(usize),
-    }
     const READING: &str = "reading the run's changes";
     let mut stmt = conn
         .prepare_cached(
             "SELECT c.kind, i.key, c.attributes FROM changes c JOIN items i ON i.id = c.item_id
-             WHERE c.run_id = ?1 ORDER BY c.id",
+             WHERE c.run_id = ?1 ORDER BY c.item_id, c.id",
         )
         .doing(READING)?;
     let rows = stmt
@@ -166,43 +189,43 @@ pub(crate) fn run_changes(conn: &Connection, run: RunId) -> Result<RunChanges, S
         .doing(READING)?;
 
     let mut changes = RunChanges::default();
-    let mut slots: HashMap<String, Slot> = HashMap::new();
+    // The key being folded: its strongest kind so far and the attribute names seen.
+    let mut current: Option<(String, ChangeKind, Vec<String>)> = None;
     for row in rows {
         let (kind, key, attributes) = row.doing(READING)?;
-        let names = attributes.into_iter().map(|change| change.name);
-        let merge_into = match (kind, slots.get(&key)) {
-            (ChangeKind::Missing, _) => {
-                changes.missing.push(key);
-                continue;
-            }
-            (_, Some(Slot::Added)) => continue,
-            (_, Some(Slot::Changed(index))) => changes.changed.get_mut(*index),
-            (_, Some(Slot::Restored(index))) => changes.restored.get_mut(*index),
-            (ChangeKind::Added, None) => {
-                slots.insert(key.clone(), Slot::Added);
-                changes.added.push(key);
-                continue;
-            }
-            (ChangeKind::Changed, None) => {
-                slots.insert(key.clone(), Slot::Changed(changes.changed.len()));
-                changes.changed.push(ItemChange { key, attributes: Vec::new() });
-                changes.changed.last_mut()
-            }
-            (ChangeKind::Restored, None) => {
-                slots.insert(key.clone(), Slot::Restored(changes.restored.len()));
-                changes.restored.push(ItemChange { key, attributes: Vec::new() });
-                changes.restored.last_mut()
-            }
-        };
-        if let Some(entry) = merge_into {
-            for name in names {
-                if !entry.attributes.contains(&name) {
-                    entry.attributes.push(name);
+        match &mut current {
+            Some((folding, strongest, names)) if *folding == key => {
+                if rank(kind) > rank(*strongest) {
+                    *strongest = kind;
                 }
+                for change in attributes {
+                    if !names.contains(&change.name) {
+                        names.push(change.name);
+                    }
+                }
+            }
+            _ => {
+                if let Some((done, kind, names)) = current.take() {
+                    changes.push(kind, done, names);
+                }
+                current = Some((key, kind, attributes.into_iter().map(|change| change.name).collect()));
             }
         }
     }
+    if let Some((done, kind, names)) = current {
+        changes.push(kind, done, names);
+    }
     Ok(changes)
+}
+
+/// Which kind wins when one key has several changes in a run.
+fn rank(kind: ChangeKind) -> u8 {
+    match kind {
+        ChangeKind::Changed => 0,
+        ChangeKind::Restored => 1,
+        ChangeKind::Added => 2,
+        ChangeKind::Missing => 3,
+    }
 }
 
 /// The top-level attributes whose values differ, in name order.

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::deletion::{self, Held};
 use crate::error::{Doing, StateError};
 use crate::model::{End, Item, RunId, Scope, Status};
-use crate::records::{self, ItemChange, RunChanges};
+use crate::records::{self, ChangeKind, ItemChange, RunChanges};
 use crate::schema;
 use crate::sql::{get_opt_u64, get_u64, text_enum, to_i64};
 
@@ -81,6 +81,7 @@ pub struct Summary {
     pub scope: Scope,
     pub completeness: Completeness,
     pub counts: Counts,
+    /// The first 1,000 keys of each kind (the counts are complete; `Store::diff` lists all).
     pub added: Vec<String>,
     pub changed: Vec<ItemChange>,
     pub restored: Vec<ItemChange>,
@@ -273,7 +274,7 @@ impl Store {
         let held_count = held.as_ref().map_or(0, |held| held.keys.len() as u64);
         let (counts, changes) = close(&tx, &open, (state, reason), seen, held_count, now)?;
         tx.commit().doing("committing the end of a run")?;
-        let RunChanges { added, changed, restored, missing } = changes;
+        let RunChanges { added, changed, restored, missing, .. } = changes;
         Ok(Summary { run, scope: open.scope, completeness, counts, added, changed, restored, missing, held })
     }
 
@@ -307,9 +308,9 @@ fn close(
     let touched: u64 = tx
         .query_row("SELECT count(*) FROM run_seen WHERE run_id = ?1", [run.id], |row| get_u64(row, 0))
         .doing("counting the keys seen")?;
-    let added = changes.added.len() as u64;
-    let changed = changes.changed.len() as u64;
-    let restored = changes.restored.len() as u64;
+    let added = changes.count(ChangeKind::Added);
+    let changed = changes.count(ChangeKind::Changed);
+    let restored = changes.count(ChangeKind::Restored);
     let counts = Counts {
         passes: run.pass,
         reported_total: run.reported_total,
@@ -318,7 +319,7 @@ fn close(
         changed,
         unchanged: touched.saturating_sub(added + changed + restored),
         restored,
-        missing: changes.missing.len() as u64,
+        missing: changes.count(ChangeKind::Missing),
         held,
     };
     tx.execute(
