@@ -1,5 +1,7 @@
 //! `demo`: the main job end to end against an in-process, seeded simulator, in a throw-away
-//! profile: test the connection, import accounts, groups, licenses and admin roles, summarise.
+//! profile: test the connection, import accounts, groups, licenses and admin roles, summarise;
+//! then a joiner, a mover and a leaver through the component, and the reconciliation that sees
+//! them (and an account deleted behind the connector's back).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,12 +11,18 @@ use anyhow::{Context as _, Result, bail};
 use gotosim::{SimConfig, Simulator};
 
 use super::args::{DemoArgs, Format};
-use super::import::{Event, check, each_account_page, each_entitlement_page};
+use gtm_state::DeletionPolicy;
+
+use super::import::{Event, check, each_account_page, each_entitlement_page, reconcile_accounts};
 use super::output::{Export, account_record, entitlement_record, kind_name, plural, status_name};
 use super::progress::Progress;
+use super::reconcile::describe;
 use super::{Context, shown};
 use crate::profile::{Paths, Profile};
-use crate::runtime::{Connection, Entitlement, EntitlementDetails, EntitlementKind};
+use crate::runtime::{
+    AccessChange, AccountFields, Connection, DeleteMode, Entitlement, EntitlementDetails, EntitlementKind, NewAccount,
+    WriteOptions,
+};
 use crate::secrets::SecretStore;
 
 const PROFILE: &str = "demo";
@@ -54,10 +62,14 @@ pub fn run(ctx: &mut Context<'_>, args: &DemoArgs) -> Result<()> {
     for (status, count) in &accounts {
         writeln!(ctx.stdout, "  {status:<10} {count:>7}")?;
     }
+    let mut catalogues = BTreeMap::new();
     for kind in [EntitlementKind::Group, EntitlementKind::License, EntitlementKind::AdminRole] {
         let catalogue = import_entitlements(&mut conn, kind, args.output_dir.as_deref())?;
         summarise(ctx, kind, &catalogue)?;
+        catalogues.insert(kind_name(kind), catalogue);
     }
+
+    lifecycle(ctx, &mut conn, &sim, &paths.state_file(PROFILE), &catalogues)?;
 
     let stats = sim.stats();
     writeln!(
@@ -69,6 +81,81 @@ pub fn run(ctx: &mut Context<'_>, args: &DemoArgs) -> Result<()> {
     )?;
     if let Some(dir) = &args.output_dir {
         writeln!(ctx.stdout, "records written to {}", shown(dir).display())?;
+    }
+    Ok(())
+}
+
+/// Joiner, mover and leaver through the component, an account deleted behind the connector's
+/// back, and the reconciliation that reports all of it.
+fn lifecycle(
+    ctx: &mut Context<'_>,
+    conn: &mut Connection,
+    sim: &Simulator,
+    state: &Path,
+    catalogues: &BTreeMap<&str, Vec<Entitlement>>,
+) -> Result<()> {
+    writeln!(ctx.stdout, "\nreconciliation and provisioning")?;
+    let baseline = reconcile_accounts(conn, state, DeletionPolicy::default(), &ctx.log)?;
+    writeln!(ctx.stdout, "  run {}: {} accounts recorded in the state", baseline.run, baseline.counts.seen)?;
+
+    let license = catalogues["license"].iter().find(|l| match &l.details {
+        EntitlementDetails::License(d) => d.seats.is_none_or(|seats| d.used < seats),
+        _ => false,
+    });
+    let groups = &catalogues["group"];
+    let (Some(license), [first_group, second_group, ..]) = (license, groups.as_slice()) else {
+        bail!("the simulated account has no free license seat or fewer than two groups");
+    };
+    let joiner = NewAccount {
+        fields: AccountFields {
+            email: Some("new.joiner@example.com".into()),
+            first_name: Some("New".into()),
+            last_name: Some("Joiner".into()),
+            locale: Some("en_US".into()),
+            time_zone: Some("Europe/Paris".into()),
+        },
+        identity: Vec::new(),
+        entitlements: vec![license.id.clone(), first_group.id.clone()],
+    };
+    let plan = conn.create_account(&joiner, WriteOptions { dry_run: true })?;
+    writeln!(ctx.stdout, "  plan (dry run, nothing sent):")?;
+    for call in &plan.calls {
+        writeln!(ctx.stdout, "    {} {}  # {}", call.method, call.path, call.summary)?;
+    }
+    for seats in &plan.seat_impact {
+        let of = seats.seats.map(|s| format!(" of {s}")).unwrap_or_default();
+        writeln!(
+            ctx.stdout,
+            "    license {}: {} → {} seats used{of}",
+            seats.license_key, seats.used_before, seats.used_after
+        )?;
+    }
+    let created = conn.create_account(&joiner, WriteOptions { dry_run: false })?;
+    writeln!(ctx.stdout, "  joiner: created {}", created.account_key.as_deref().unwrap_or("?"))?;
+
+    let (mover, leaver, gone) = sim.with_world(|w| {
+        let users = w.users();
+        let principal = w.principal_key().to_owned();
+        let others: Vec<_> = users.into_iter().filter(|u| u.key != principal).collect();
+        let mover =
+            others.iter().find(|u| u.group_key.as_deref() != Some(second_group.id.key.as_str())).map(|u| u.key.clone());
+        let leaver = others.iter().rev().find(|u| !u.license_keys.is_empty()).map(|u| u.key.clone());
+        let gone = others.get(others.len() / 2).map(|u| (u.key.clone(), u.email.clone()));
+        (mover, leaver, gone)
+    });
+    let (Some(mover), Some(leaver), Some((gone, gone_email))) = (mover, leaver, gone) else {
+        bail!("the simulated account is too small for the demo");
+    };
+    let moved = conn.change_access(AccessChange::Grant, &mover, &second_group.id, WriteOptions { dry_run: false })?;
+    writeln!(ctx.stdout, "  mover: {}", moved.calls.first().map_or("already there", |c| c.summary.as_str()))?;
+    let left = conn.delete_account(&leaver, DeleteMode::RemoveLicenses, WriteOptions { dry_run: false })?;
+    writeln!(ctx.stdout, "  leaver: {}", left.calls.first().map_or("nothing to remove", |c| c.summary.as_str()))?;
+    sim.with_world(|w| w.remove_user(&gone));
+    writeln!(ctx.stdout, "  meanwhile {gone_email} is deleted in the GoTo Admin Center, behind the connector's back")?;
+
+    let summary = reconcile_accounts(conn, state, DeletionPolicy::default(), &ctx.log)?;
+    for line in describe(&summary).lines() {
+        writeln!(ctx.stdout, "  {line}")?;
     }
     Ok(())
 }

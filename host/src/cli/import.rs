@@ -1,9 +1,11 @@
 //! `test`, `import` and `get`: reading from GoTo through the component.
 
 use anyhow::Result;
-use gtm_state::Scope;
+use std::path::Path;
 
-use super::args::{Get, Import, Kind};
+use gtm_state::{DeletionPolicy, Scope, Summary};
+
+use super::args::{Format, Get, Import, Kind};
 use super::output::{Export, Record, account_record, entitlement_record, plural, to_object};
 use super::progress::Progress;
 use super::reconcile::{self, Recorder};
@@ -80,6 +82,30 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
         reconcile::correlate(&mut store, summary.run, &identities, &ctx.log)?;
     }
     Ok(())
+}
+
+/// Imports every account into the state at `state` without writing them anywhere, and returns
+/// what the state concluded (the demo's reconciliation).
+pub fn reconcile_accounts(
+    conn: &mut Connection,
+    state: &Path,
+    deletions: DeletionPolicy,
+    log: &Logger,
+) -> Result<Summary> {
+    let mut recorder = Recorder::begin(state, Scope::Accounts, None)?;
+    let mut discard = std::io::sink();
+    let read = Export::to_stdout(Format::Jsonl, &mut discard).and_then(|out| {
+        stream(out, &Progress::new(false, "accounts", log), &mut recorder, log, |listing| {
+            each_account_page(conn, None, None, |event| listing.on(event))
+        })
+    });
+    match read {
+        Ok(()) => Ok(recorder.finish(deletions)?.0),
+        Err(error) => {
+            recorder.fail(&error)?;
+            Err(error)
+        }
+    }
 }
 
 fn scope_of(kind: Kind) -> Scope {

@@ -74,7 +74,7 @@ fn a_component_that_is_not_one_is_refused() {
 }
 
 #[test]
-fn the_demo_runs_the_whole_import() {
+fn the_demo_runs_the_whole_import_then_a_lifecycle_and_its_reconciliation() {
     let h = Harness::new(unthrottled(68, 1));
     let dir = tempfile::tempdir().unwrap();
     let out = h.run(&["demo", "--users", "400", "--output-dir", dir.path().to_str().unwrap()]).success();
@@ -84,6 +84,12 @@ fn the_demo_runs_the_whole_import() {
         "groups: ",
         "licenses: 6",
         "admin roles: 8",
+        "run 1: 400 accounts recorded in the state",
+        "plan (dry run, nothing sent)",
+        "joiner: created",
+        "mover: move",
+        "leaver: remove every license from",
+        "accounts (run 2): 400 seen; 1 added, 2 changed, 397 unchanged, 0 restored, 1 missing",
         "requests to the simulator",
     ] {
         assert!(out.stdout.contains(needle), "{needle:?} missing from:\n{}", out.stdout);
