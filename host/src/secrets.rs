@@ -125,8 +125,7 @@ impl SecretStore {
 
     fn write(&self, contents: &BTreeMap<String, String>) -> Result<()> {
         let dir = self.path.parent().context("the secrets path has no directory")?;
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+        private_dir(dir)?;
         let mut temp = tempfile::NamedTempFile::new_in(dir)?;
         temp.as_file().set_permissions(fs::Permissions::from_mode(0o600))?;
         temp.write_all(&serde_json::to_vec_pretty(contents)?)?;
@@ -148,6 +147,13 @@ fn refuse_if_shared(path: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Creates `dir` (and its parents) if needed, readable by its owner only: for secrets, and for
+/// the reconciliation state, which holds people's emails and access.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).with_context(|| format!("securing {}", dir.display()))
 }
 
 #[cfg(test)]

@@ -245,7 +245,7 @@ fn carry_out(conn: &mut Connection, op: &Operation, options: WriteOptions) -> Re
                 // Created before (by an earlier run of the same file, say): link to it and
                 // make sure it has the access the operation asks for.
                 Err(CallError::Connector(ConnectorError::AlreadyExists(key))) => {
-                    let mut outcome = unchanged(&key);
+                    let mut outcome = unchanged(Some(key.clone()));
                     for entitlement in &account.entitlements {
                         let granted = conn
                             .change_access(AccessChange::Grant, &key, entitlement, options)
@@ -264,7 +264,7 @@ fn carry_out(conn: &mut Connection, op: &Operation, options: WriteOptions) -> Re
             conn.update_account(&key, &changes, options).map(|o| (Status::Changed, o)).map_err(OpError::Call)
         }
         Operation::Delete(delete) => match resolve(conn, &delete.account)? {
-            None => Ok((Status::Unchanged, unchanged(""))),
+            None => Ok((Status::Unchanged, unchanged(None))),
             Some(key) => conn
                 .delete_account(&key, delete.mode.into(), options)
                 .map(|o| (Status::Changed, o))
@@ -306,14 +306,9 @@ fn resolve(conn: &mut Connection, account: &str) -> Result<Option<String>, OpErr
     Ok(page.accounts.into_iter().find(|a| a.email.eq_ignore_ascii_case(account)).map(|a| a.key))
 }
 
-fn unchanged(key: &str) -> WriteOutcome {
-    WriteOutcome {
-        account_key: (!key.is_empty()).then(|| key.to_owned()),
-        changed: false,
-        replaced: None,
-        calls: Vec::new(),
-        seat_impact: Vec::new(),
-    }
+/// The outcome of an operation that found nothing to do.
+fn unchanged(account_key: Option<String>) -> WriteOutcome {
+    WriteOutcome { account_key, changed: false, replaced: None, calls: Vec::new(), seat_impact: Vec::new() }
 }
 
 fn merge(into: &mut WriteOutcome, more: WriteOutcome) {

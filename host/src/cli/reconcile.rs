@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::output::Record;
 use crate::log::Logger;
+use crate::secrets::private_dir;
 
 /// Lists in the text summary stop after this many entries; `state diff` has them all.
 const SHOWN: usize = 10;
@@ -27,8 +28,7 @@ impl Recorder {
     /// Opens the state (creating it) and starts a run of `scope`; `filter` is the filter as the
     /// user wrote it, for a limited import.
     pub fn begin(path: &Path, scope: Scope, filter: Option<&str>) -> Result<Recorder> {
-        let dir = path.parent().context("the state file has no directory")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        private_dir(path.parent().context("the state file has no directory")?)?;
         let mut store = Store::open(path)?;
         let run = store.begin(scope, filter)?;
         Ok(Recorder { store, run })

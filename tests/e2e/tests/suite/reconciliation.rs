@@ -2,6 +2,7 @@
 //! and entitlements missing only when a complete listing proves them gone.
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt;
 
 use gotosim::{Fault, FaultRule, Matcher, NewUser, SimConfig, WorldChange};
 use gtm_e2e::{Harness, unthrottled};
@@ -51,6 +52,8 @@ fn a_second_import_reports_exactly_the_changes_made_in_between() {
     let h = Harness::new(with_licenses(401, 60, 12));
     let first = h.run(&["import", "accounts"]).success();
     assert!(first.stderr.contains("accounts (run 1): 60 seen; 60 added"), "{}", first.stderr);
+    let state_dir = std::fs::metadata(h.home.path().join("state")).unwrap();
+    assert_eq!(state_dir.permissions().mode() & 0o777, 0o700, "emails and access are private to the user");
     h.run(&["import", "entitlements", "--kind", "licenses"]).success();
 
     let (added, renamed, removed, license, holders) = h.sim.with_world(|w| {
