@@ -265,7 +265,10 @@ impl Connection {
     ) -> Result<T, CallError> {
         self.store.set_epoch_deadline(self.limits.deadline_ticks());
         self.store.data_mut().limiter.memory_exhausted = false;
-        match f(&self.instance, &mut self.store) {
+        let outcome = f(&self.instance, &mut self.store);
+        // A refresh that failed never stored an access token; its lock ends with the call.
+        self.store.data_mut().host.secrets.end_refresh();
+        match outcome {
             Ok(Ok(value)) => Ok(value),
             // A guest that ran out of memory may fail gracefully; the limit is still the cause.
             Ok(Err(_)) if self.store.data().limiter.memory_exhausted => Err(CallError::Trap(self.memory_exhausted())),
@@ -362,14 +365,25 @@ impl wit_host::Host for HostState {
         if !READABLE_SECRETS.contains(&name.as_str()) {
             return Err(HostError::Denied(format!("the connector may not read secret {name:?}")));
         }
-        Ok(self.secrets.get(&name).map(str::to_owned))
+        let unavailable = |e: anyhow::Error| HostError::Unavailable(format!("{e:#}"));
+        // Reading the refresh token means a refresh is starting: one process at a time, and
+        // with the token as the file holds it now, in case another process just rotated it.
+        if name == "refresh-token" {
+            self.secrets.begin_refresh().map_err(unavailable)?;
+        }
+        self.secrets.current(&name).map_err(unavailable)
     }
 
     fn set_secret(&mut self, name: String, value: String) -> Result<(), HostError> {
         if !WRITABLE_SECRETS.contains(&name.as_str()) {
             return Err(HostError::Denied(format!("the connector may not write secret {name:?}")));
         }
-        self.secrets.set(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))
+        self.secrets.set(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))?;
+        // The new access token is stored: the refresh is over.
+        if name == "access-token" {
+            self.secrets.end_refresh();
+        }
+        Ok(())
     }
 
     fn log(&mut self, level: LogLevel, message: String) {

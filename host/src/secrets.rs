@@ -1,12 +1,19 @@
 //! The secret store: one JSON file per profile, mode 0600, replaced atomically (temp file,
 //! fsync, rename) so a crash never leaves a half-written file or loses a rotated token.
 //! `GTM_SECRET_<NAME>` environment variables override the file, for CI and containers.
+//!
+//! Several processes may share a profile (an import and an `apply`, say). Every write is a
+//! read-modify-write under the profile's lock file, so one process's rotated refresh token is
+//! never overwritten by another's stale copy, and a token refresh holds the lock from reading
+//! the refresh token until the new access token is stored, so two processes never spend the
+//! same refresh token (which GoTo answers with `invalid_grant` once it has rotated it).
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::fs::{self, File, TryLockError};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -23,7 +30,14 @@ pub struct SecretStore {
     path: PathBuf,
     file: BTreeMap<String, String>,
     overrides: BTreeMap<String, String>,
+    /// The profile's lock, while this store holds it for a token refresh.
+    refresh_lock: Option<File>,
 }
+
+/// How long to wait for another process's refresh before giving up; a refresh is one HTTP
+/// exchange, bounded by the HTTP timeouts.
+const LOCK_PATIENCE: Duration = Duration::from_secs(120);
+const LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// The environment variable that overrides a secret: `refresh-token` → `GTM_SECRET_REFRESH_TOKEN`.
 pub fn env_var(name: &str) -> String {
@@ -45,19 +59,7 @@ pub fn validate_name(name: &str) -> Result<()> {
 impl SecretStore {
     /// Opens the store at `path` (which need not exist yet) with overrides from `env`.
     pub fn open(path: PathBuf, env: &Environment) -> Result<Self> {
-        let file = match fs::read(&path) {
-            Ok(bytes) => {
-                refuse_if_shared(&path)?;
-                serde_json::from_slice(&bytes).with_context(|| {
-                    format!(
-                        "the secrets file {} is not a JSON object of names to values; fix or delete it",
-                        path.display()
-                    )
-                })?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-            Err(e) => return Err(e).with_context(|| format!("reading the secrets file {}", path.display())),
-        };
+        let file = read_file(&path)?;
         let overrides = env
             .iter()
             .filter_map(|(var, value)| {
@@ -65,7 +67,54 @@ impl SecretStore {
                 Some((name, value.clone()))
             })
             .collect();
-        Ok(SecretStore { path, file, overrides })
+        Ok(SecretStore { path, file, overrides, refresh_lock: None })
+    }
+
+    /// A secret's value as the file holds it now, which another process may have changed since
+    /// this store was opened (a rotated refresh token).
+    pub fn current(&mut self, name: &str) -> Result<Option<String>> {
+        self.file = read_file(&self.path)?;
+        Ok(self.get(name).map(str::to_owned))
+    }
+
+    /// Takes the profile's lock for a token refresh, waiting for another process's refresh to
+    /// end; kept until [`SecretStore::end_refresh`].
+    pub fn begin_refresh(&mut self) -> Result<()> {
+        if self.refresh_lock.is_none() {
+            self.refresh_lock = Some(self.lock()?);
+        }
+        Ok(())
+    }
+
+    pub fn end_refresh(&mut self) {
+        self.refresh_lock = None;
+    }
+
+    /// The profile's lock file, locked; the lock is released when the file is dropped.
+    fn lock(&self) -> Result<File> {
+        let dir = self.path.parent().context("the secrets path has no directory")?;
+        private_dir(dir)?;
+        let path = self.path.with_extension("lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(file),
+                Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => std::thread::sleep(LOCK_POLL),
+                Err(TryLockError::WouldBlock) => bail!(
+                    "another gtm-connector process has held {} for {} s; is one stuck?",
+                    path.display(),
+                    LOCK_PATIENCE.as_secs()
+                ),
+                Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", path.display())),
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -88,10 +137,9 @@ impl SecretStore {
     /// for reads in later runs; in this run the new value wins, so a rotated token is used at once.
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
         validate_name(name)?;
-        let mut next = self.file.clone();
-        next.insert(name.to_owned(), value.to_owned());
-        self.write(&next)?;
-        self.file = next;
+        self.update(|file| {
+            file.insert(name.to_owned(), value.to_owned());
+        })?;
         if let Some(overridden) = self.overrides.get_mut(name) {
             *overridden = value.to_owned();
         }
@@ -101,14 +149,23 @@ impl SecretStore {
     /// Removes a secret from the file; false if the file did not hold it.
     pub fn delete(&mut self, name: &str) -> Result<bool> {
         validate_name(name)?;
-        if !self.file.contains_key(name) {
-            return Ok(false);
-        }
-        let mut next = self.file.clone();
-        next.remove(name);
+        let mut removed = false;
+        self.update(|file| removed = file.remove(name).is_some())?;
+        Ok(removed)
+    }
+
+    /// Applies `change` to the file as it is now, under the profile's lock (unless this store
+    /// already holds it for a refresh), so concurrent processes never lose each other's writes.
+    fn update(&mut self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<()> {
+        let _lock = match self.refresh_lock {
+            Some(_) => None,
+            None => Some(self.lock()?),
+        };
+        let mut next = read_file(&self.path)?;
+        change(&mut next);
         self.write(&next)?;
         self.file = next;
-        Ok(true)
+        Ok(())
     }
 
     /// Every secret name with where it comes from; values are never listed.
@@ -134,6 +191,20 @@ impl SecretStore {
         // The rename is durable only once the directory entry is flushed too.
         fs::File::open(dir)?.sync_all()?;
         Ok(())
+    }
+}
+
+/// The file's secrets; none if it does not exist yet.
+fn read_file(path: &Path) -> Result<BTreeMap<String, String>> {
+    match fs::read(path) {
+        Ok(bytes) => {
+            refuse_if_shared(path)?;
+            serde_json::from_slice(&bytes).with_context(|| {
+                format!("the secrets file {} is not a JSON object of names to values; fix or delete it", path.display())
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(e).with_context(|| format!("reading the secrets file {}", path.display())),
     }
 }
 
@@ -172,8 +243,13 @@ mod tests {
         let reopened = SecretStore::open(path.clone(), &env).unwrap();
         assert_eq!(reopened.get("client-id"), Some("from-env"));
         assert_eq!(reopened.names(), vec![("client-id".to_owned(), SecretSource::Environment)]);
-        // No temp files are left beside it.
-        assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+        // No temp files are left beside it (the lock file stays, empty).
+        let mut left: Vec<String> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["default.json", "default.lock"]);
     }
 
     #[test]
@@ -199,5 +275,33 @@ mod tests {
         store.set("client-id", "x").unwrap();
         assert!(store.delete("client-id").unwrap());
         assert_eq!(store.get("client-id"), None);
+    }
+
+    #[test]
+    fn writes_from_two_processes_sharing_a_profile_are_never_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let mut first = SecretStore::open(path.clone(), &Environment::new()).unwrap();
+        first.set("refresh-token", "r1").unwrap();
+        let mut second = SecretStore::open(path.clone(), &Environment::new()).unwrap();
+        first.set("refresh-token", "r2-rotated").unwrap();
+        // The second process still has r1 in memory; its write must not bring r1 back.
+        second.set("access-token", "a").unwrap();
+        assert_eq!(second.current("refresh-token").unwrap().as_deref(), Some("r2-rotated"));
+        let reopened = SecretStore::open(path, &Environment::new()).unwrap();
+        assert_eq!((reopened.get("refresh-token"), reopened.get("access-token")), (Some("r2-rotated"), Some("a")));
+    }
+
+    #[test]
+    fn a_refresh_holds_the_profile_lock_until_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let mut store = SecretStore::open(path.clone(), &Environment::new()).unwrap();
+        let probe = || File::options().write(true).open(path.with_extension("lock")).unwrap().try_lock();
+        store.begin_refresh().unwrap();
+        assert!(matches!(probe(), Err(TryLockError::WouldBlock)), "another process waits");
+        store.set("access-token", "a").unwrap();
+        store.end_refresh();
+        assert!(probe().is_ok());
     }
 }
