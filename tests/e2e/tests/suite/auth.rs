@@ -1,8 +1,9 @@
 //! OAuth: refresh on expiry, token caching across runs, rotation, rejected credentials.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
-use gotosim::Rotation;
+use gotosim::{Fault, FaultRule, Gate, Matcher, Rotation};
 use gtm_e2e::{Harness, files_in, run_cli, unthrottled};
 
 #[test]
@@ -52,6 +53,45 @@ fn a_rotated_refresh_token_is_persisted_and_used_next_time() {
     h.run(&["secrets", "delete", "access-token"]).success();
     h.run(&["import", "accounts"]).success();
     assert_ne!(h.stored_secret("refresh-token").unwrap(), rotated);
+}
+
+/// Opens its gates however the test ends: the simulator waits for held requests when dropped.
+struct Opened(Vec<Gate>);
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        self.0.iter().for_each(Gate::open);
+    }
+}
+
+#[test]
+fn two_processes_refreshing_around_the_same_time_both_succeed_with_a_rotating_token() {
+    let mut config = unthrottled(35, 10);
+    config.knobs.rotation = Rotation::Always;
+    // A token serves one request, so the second process refreshes even if it starts only after
+    // the first has stored its token.
+    config.knobs.access_token_max_uses = Some(1);
+    let h = Harness::new(config);
+    // Hold the first refresh at GoTo, and the second when it comes.
+    let (first, second) = (Gate::default(), Gate::default());
+    let _opened = Opened(vec![first.clone(), second.clone()]);
+    for gate in [&first, &second] {
+        let matcher = Matcher { path_contains: Some("/oauth/token".into()), ..Default::default() };
+        h.sim.add_fault(FaultRule { matcher, skip: 0, times: 1, fault: Fault::Hold(gate.clone()) });
+    }
+    let env = h.env();
+    let a = std::thread::spawn(move || run_cli(&["test"], "", env));
+    assert!(first.wait_for_arrival(Duration::from_secs(120)), "the first refresh never reached GoTo");
+    // The second process needs a refresh too, while the first holds the refresh token it read.
+    let env = h.env();
+    let b = std::thread::spawn(move || run_cli(&["test"], "", env));
+    first.open();
+    assert!(second.wait_for_arrival(Duration::from_secs(120)), "the second refresh never reached GoTo");
+    second.open();
+    a.join().unwrap().success();
+    // Had it spent the refresh token the first one rotated, GoTo would have said invalid_grant.
+    b.join().unwrap().success();
+    assert_eq!(h.sim.stats().refresh_grants_ok, 2);
 }
 
 #[test]
