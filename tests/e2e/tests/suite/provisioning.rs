@@ -93,6 +93,27 @@ fn creating_twice_links_to_the_existing_account_and_grants_what_is_missing() {
 }
 
 #[test]
+fn a_create_of_an_email_goto_does_not_list_yet_finds_the_account_once_it_shows() {
+    let mut config = unthrottled(313, 20);
+    // GoTo's filtered lists lag behind a create (reference §6.4): the pre-create lookup misses
+    // the account, Add Users answers without a key, and the lookups after it back off (0.5 s,
+    // 1 s, 2 s) until it shows.
+    config.knobs.filter_visibility_delay_ms = 3000;
+    let h = Harness::new(config);
+    let key = create_jane(&h, &[]);
+    let again = h.run(&["create", "--email", "jane.doe@example.com", "--first-name", "Jane", "--last-name", "Doe"]);
+    let again = again.success().json();
+    assert_eq!((again["status"].as_str(), again["account-key"].as_str()), (Some("exists"), Some(key.as_str())));
+    assert_eq!(
+        h.sim.stats().by_route.get("POST /accounts/{}/users").copied(),
+        Some(2),
+        "the second POST was answered without a key"
+    );
+    let users = h.sim.with_world(|w| w.users());
+    assert_eq!(users.iter().filter(|u| u.email == "jane.doe@example.com").count(), 1);
+}
+
+#[test]
 fn a_create_retried_after_a_server_error_creates_once() {
     let h = Harness::new(unthrottled(303, 20));
     let matcher = Matcher {
