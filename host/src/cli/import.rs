@@ -160,9 +160,7 @@ impl Listing<'_, '_> {
     /// Records a page in the state, then writes the records this run has not passed on
     /// before (after a re-read, or a row that offset paging repeated).
     fn page(&mut self, records: Vec<Record>, total: u64) -> Result<()> {
-        let keys: Vec<&str> = records.iter().map(record_key).collect();
-        let seen = self.recorder.seen(&keys)?;
-        self.recorder.page(&records, total)?;
+        let seen = self.recorder.page(&records, total)?;
         for (record, seen) in records.into_iter().zip(seen) {
             if !seen {
                 self.out.write(record)?;
@@ -172,10 +170,6 @@ impl Listing<'_, '_> {
         self.progress.page(self.written, total);
         Ok(())
     }
-}
-
-fn record_key(record: &Record) -> &str {
-    record.iter().find(|(name, _)| *name == "key").and_then(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
 /// Reads a listing into `out` and the state; the output is completed only when every page was

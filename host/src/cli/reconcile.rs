@@ -34,12 +34,8 @@ impl Recorder {
         Ok(Recorder { store, run })
     }
 
-    /// Which of `keys` the run has recorded before.
-    pub fn seen(&self, keys: &[&str]) -> Result<Vec<bool>> {
-        Ok(self.store.seen(self.run, keys)?)
-    }
-
-    pub fn page(&mut self, records: &[Record], reported_total: u64) -> Result<()> {
+    /// Records a page; says per record whether the run had recorded it before.
+    pub fn page(&mut self, records: &[Record], reported_total: u64) -> Result<Vec<bool>> {
         let items: Vec<Item> = records.iter().map(item).collect();
         Ok(self.store.record_page(self.run, reported_total, &items)?)
     }

@@ -83,10 +83,12 @@ impl RunChanges {
 }
 
 /// Upserts one page's items for a running run. The caller owns the transaction.
-pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> Result<(), StateError> {
+/// Returns, per item, whether this run had already recorded it (in an earlier pass, or as a
+/// row that offset paging repeated).
+pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> Result<Vec<bool>, StateError> {
     const PREPARING: &str = "preparing to record a page";
     let mut find = conn
-        .prepare_cached("SELECT id, status, attributes FROM items WHERE scope = ?1 AND key = ?2")
+        .prepare_cached("SELECT id, status, attributes, email FROM items WHERE scope = ?1 AND key = ?2")
         .doing(PREPARING)?;
     let mut insert = conn
         .prepare_cached(
@@ -101,20 +103,27 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
              WHERE id = ?1",
         )
         .doing(PREPARING)?;
+    // Most items of most runs are unchanged: only the run that saw them is written.
+    let mut touch = conn.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE id = ?1").doing(PREPARING)?;
     let mut note_seen = conn
-        .prepare_cached(
-            "INSERT INTO run_seen (run_id, item_id, pass) VALUES (?1, ?2, ?3)
-             ON CONFLICT (run_id, item_id) DO UPDATE SET pass = excluded.pass",
-        )
+        .prepare_cached("INSERT INTO run_seen (run_id, item_id, pass) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
         .doing(PREPARING)?;
+    let mut note_seen_again =
+        conn.prepare_cached("UPDATE run_seen SET pass = ?3 WHERE run_id = ?1 AND item_id = ?2").doing(PREPARING)?;
 
     let status = Status::seen(run.scope);
+    let mut recorded_before = Vec::with_capacity(items.len());
     for item in items {
         let attributes = Json(&item.attributes);
         let email_norm = item.email.as_deref().and_then(normalize_email);
         let stored = find
             .query_row(params![run.scope, item.key], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, Status>(1)?, row.get::<_, Json<Map<String, Value>>>(2)?.0))
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, Status>(1)?,
+                    row.get::<_, Json<Map<String, Value>>>(2)?.0,
+                    row.get::<_, Option<String>>(3)?,
+                ))
             })
             .optional()
             .doing("looking up an item")?;
@@ -128,10 +137,14 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
                     .doing("adding an item")?;
                 (id, Some((ChangeKind::Added, Vec::new())))
             }
-            Some((id, before_status, before)) => {
-                update
-                    .execute(params![id, status, attributes, item.email, email_norm, run.id])
-                    .doing("updating an item")?;
+            Some((id, before_status, before, before_email)) => {
+                if before_status == status && before == item.attributes && before_email == item.email {
+                    touch.execute(params![id, run.id]).doing("updating an item")?;
+                } else {
+                    update
+                        .execute(params![id, status, attributes, item.email, email_norm, run.id])
+                        .doing("updating an item")?;
+                }
                 let diffs = attribute_changes(&before, &item.attributes);
                 let kind = if before_status.is_gone() {
                     Some(ChangeKind::Restored)
@@ -143,12 +156,17 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
                 (id, kind.map(|kind| (kind, diffs)))
             }
         };
-        note_seen.execute(params![run.id, id, to_i64(run.pass)]).doing("noting an item seen")?;
+        let pass = to_i64(run.pass);
+        let again = note_seen.execute(params![run.id, id, pass]).doing("noting an item seen")? == 0;
+        if again {
+            note_seen_again.execute(params![run.id, id, pass]).doing("noting an item seen")?;
+        }
+        recorded_before.push(again);
         if let Some((kind, diffs)) = change {
             log_change(conn, run.id, id, kind, &diffs)?;
         }
     }
-    Ok(())
+    Ok(recorded_before)
 }
 
 /// Appends one entry to the change log.

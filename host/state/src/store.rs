@@ -200,10 +200,13 @@ impl Store {
 
     /// Records one page in one transaction: upserts each item, notes it seen by this run, logs
     /// changes, and remembers the total GoTo reported with the page.
-    pub fn record_page(&mut self, run: RunId, reported_total: u64, items: &[Item]) -> Result<(), StateError> {
+    ///
+    /// Returns, per item, whether the run had recorded it before (in an earlier pass, or as a row
+    /// offset paging repeated), so a caller re-reading a moving listing passes each item on once.
+    pub fn record_page(&mut self, run: RunId, reported_total: u64, items: &[Item]) -> Result<Vec<bool>, StateError> {
         let tx = self.conn.transaction().doing("starting to record a page")?;
         let open = OpenRun::load(&tx, run)?;
-        records::record_items(&tx, &open, items)?;
+        let recorded_before = records::record_items(&tx, &open, items)?;
         // The first page of a pass sets the total; the first page that disagrees is remembered,
         // since one disagreement is enough to make the pass unable to prove absence.
         tx.prepare_cached(
@@ -214,24 +217,8 @@ impl Store {
         )
         .and_then(|mut stmt| stmt.execute(params![run, to_i64(reported_total)]))
         .doing("noting the page's total")?;
-        tx.commit().doing("committing a page")
-    }
-
-    /// Which of `keys` this run has already recorded, in this pass or an earlier one, so that
-    /// a caller re-reading a moving listing passes each item on once.
-    pub fn seen(&self, run: RunId, keys: &[&str]) -> Result<Vec<bool>, StateError> {
-        let open = OpenRun::load(&self.conn, run)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM items i JOIN run_seen s ON s.item_id = i.id
-                                WHERE i.scope = ?1 AND i.key = ?2 AND s.run_id = ?3)",
-            )
-            .doing("looking up keys seen by the run")?;
-        keys.iter()
-            .map(|key| stmt.query_row(params![open.scope, key, run], |row| row.get(0)))
-            .collect::<rusqlite::Result<Vec<bool>>>()
-            .doing("looking up keys seen by the run")
+        tx.commit().doing("committing a page")?;
+        Ok(recorded_before)
     }
 
     /// The listing moved under us (the total changed between pages): forgets which keys this run

@@ -116,13 +116,14 @@ fn scopes_are_independent() {
 }
 
 #[test]
-fn seen_tells_which_keys_the_run_already_recorded_across_passes() {
+fn a_page_says_which_items_the_run_had_already_recorded() {
     let env = Env::new();
     let mut store = env.open();
     let run = store.begin(Scope::Accounts, None).unwrap();
-    store.record_page(run, 3, &[account("a", "x"), account("b", "x")]).unwrap();
+    assert_eq!(store.record_page(run, 3, &[account("a", "x"), account("b", "x")]).unwrap(), [false, false]);
     store.restart_pass(run).unwrap();
-    assert_eq!(store.seen(run, &["a", "c", "b"]).unwrap(), [true, false, true]);
+    let again = store.record_page(run, 3, &[account("a", "x"), account("c", "x"), account("b", "y")]).unwrap();
+    assert_eq!(again, [true, false, true]);
     let other = store.begin(Scope::Groups, None).unwrap();
-    assert_eq!(store.seen(other, &["a"]).unwrap(), [false], "scopes are separate");
+    assert_eq!(store.record_page(other, 1, &[account("a", "x")]).unwrap(), [false], "scopes are separate");
 }
