@@ -6,10 +6,19 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use gotosim::{SimConfig, Simulator};
+use gotosim::{Gate, SimConfig, Simulator};
 use gtm_host::cli::{Invocation, run};
 use gtm_host::profile::{Environment, ProfileFile};
 use serde_json::Value;
+
+/// Opens its gates however a test ends: the simulator waits for held requests when dropped.
+pub struct OpenOnDrop(pub Vec<Gate>);
+
+impl Drop for OpenOnDrop {
+    fn drop(&mut self) {
+        self.0.iter().for_each(Gate::open);
+    }
+}
 
 /// The profile every harness writes.
 pub const PROFILE: &str = "sim";

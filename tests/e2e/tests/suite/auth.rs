@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use gotosim::{Fault, FaultRule, Gate, Matcher, Rotation};
-use gtm_e2e::{Harness, files_in, run_cli, unthrottled};
+use gtm_e2e::{Harness, OpenOnDrop, files_in, run_cli, unthrottled};
 
 #[test]
 fn an_access_token_expiring_mid_import_is_refreshed_and_nothing_is_lost() {
@@ -55,15 +55,6 @@ fn a_rotated_refresh_token_is_persisted_and_used_next_time() {
     assert_ne!(h.stored_secret("refresh-token").unwrap(), rotated);
 }
 
-/// Opens its gates however the test ends: the simulator waits for held requests when dropped.
-struct Opened(Vec<Gate>);
-
-impl Drop for Opened {
-    fn drop(&mut self) {
-        self.0.iter().for_each(Gate::open);
-    }
-}
-
 #[test]
 fn two_processes_refreshing_around_the_same_time_both_succeed_with_a_rotating_token() {
     let mut config = unthrottled(35, 10);
@@ -74,7 +65,7 @@ fn two_processes_refreshing_around_the_same_time_both_succeed_with_a_rotating_to
     let h = Harness::new(config);
     // Hold the first refresh at GoTo, and the second when it comes.
     let (first, second) = (Gate::default(), Gate::default());
-    let _opened = Opened(vec![first.clone(), second.clone()]);
+    let _opened = OpenOnDrop(vec![first.clone(), second.clone()]);
     for gate in [&first, &second] {
         let matcher = Matcher { path_contains: Some("/oauth/token".into()), ..Default::default() };
         h.sim.add_fault(FaultRule { matcher, skip: 0, times: 1, fault: Fault::Hold(gate.clone()) });

@@ -1,8 +1,10 @@
 //! Provisioning: every write operation through the component, its idempotent retries and its
 //! conflicts, checked against the simulator's state and write counter.
 
-use gotosim::{Fault, FaultRule, License, Matcher, NewUser};
-use gtm_e2e::{Harness, unthrottled};
+use std::time::Duration;
+
+use gotosim::{Fault, FaultRule, Gate, License, Matcher, NewUser};
+use gtm_e2e::{Harness, OpenOnDrop, run_cli, unthrottled};
 use serde_json::Value;
 
 /// A license with at least `free` free seats.
@@ -95,20 +97,32 @@ fn creating_twice_links_to_the_existing_account_and_grants_what_is_missing() {
 #[test]
 fn a_create_of_an_email_goto_does_not_list_yet_finds_the_account_once_it_shows() {
     let mut config = unthrottled(313, 20);
-    // GoTo's filtered lists lag behind a create (reference §6.4): the pre-create lookup misses
-    // the account, Add Users answers without a key, and the lookups after it back off (0.5 s,
-    // 1 s, 2 s) until it shows.
-    config.knobs.filter_visibility_delay_ms = 3000;
+    // GoTo's filtered lists lag behind a create (reference §6.4): here they miss new accounts
+    // until the test says otherwise, so the lookup before the second create finds nothing and
+    // Add Users answers without a key.
+    config.knobs.filter_visibility_delay_ms = 600_000;
     let h = Harness::new(config);
     let key = create_jane(&h, &[]);
-    let again = h.run(&["create", "--email", "jane.doe@example.com", "--first-name", "Jane", "--last-name", "Doe"]);
-    let again = again.success().json();
+    let gate = Gate::default();
+    let _opened = OpenOnDrop(vec![gate.clone()]);
+    let add_users = Matcher {
+        path_contains: Some("/users".into()),
+        query_contains: Some("allOrNothing".into()),
+        ..Default::default()
+    };
+    h.sim.add_fault(FaultRule { matcher: add_users, skip: 0, times: 1, fault: Fault::Hold(gate.clone()) });
+    let env = h.env();
+    let again = std::thread::spawn(move || {
+        let args = ["create", "--email", "jane.doe@example.com", "--first-name", "Jane", "--last-name", "Doe"];
+        run_cli(&args, "", env)
+    });
+    assert!(gate.wait_for_arrival(Duration::from_secs(120)), "the second create never reached GoTo");
+    // The lists catch up while Add Users is answering.
+    h.sim.set_knobs(|k| k.filter_visibility_delay_ms = 0);
+    gate.open();
+    let again = again.join().unwrap().success().json();
     assert_eq!((again["status"].as_str(), again["account-key"].as_str()), (Some("exists"), Some(key.as_str())));
-    assert_eq!(
-        h.sim.stats().by_route.get("POST /accounts/{}/users").copied(),
-        Some(2),
-        "the second POST was answered without a key"
-    );
+    assert_eq!(h.sim.stats().by_route.get("POST /accounts/{}/users").copied(), Some(2));
     let users = h.sim.with_world(|w| w.users());
     assert_eq!(users.iter().filter(|u| u.email == "jane.doe@example.com").count(), 1);
 }
