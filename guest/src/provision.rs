@@ -189,9 +189,11 @@ impl<'s, 'a> Provisioner<'s, 'a> {
             DeleteMode::HardDelete => {
                 let summary = format!("delete {} from the account (GoTo erases their meeting history)", user.email);
                 plan.write(Write::new(Method::Delete, self.user_path(key), None, summary));
+                let planned = plan.outcome();
                 match plan.carry_out(self.session, options) {
-                    // Deleted by someone else since it was read: the goal is met all the same.
-                    Err(ConnectorError::NotFound(_)) => Ok(Plan::for_account(Some(key)).outcome()),
+                    // Gone since it was read: deleted by a resent DELETE whose first answer was
+                    // lost, or by someone else. Either way the account was there and is not now.
+                    Err(ConnectorError::NotFound(_)) => Ok(planned),
                     other => other,
                 }
             }

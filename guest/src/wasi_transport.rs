@@ -45,8 +45,13 @@ enum Failure {
 fn exchange(request: &HttpRequest) -> Result<HttpResponse, Failure> {
     let (scheme, rest) = request.url.split_once("://").ok_or_else(|| Failure::Other("the URL has no scheme".into()))?;
     let (authority, path) = rest.find('/').map_or((rest, "/"), |i| (&rest[..i], &rest[i..]));
-    let fields: Vec<(String, Vec<u8>)> =
+    let mut fields: Vec<(String, Vec<u8>)> =
         request.headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.as_bytes().to_vec())).collect();
+    // Without a length the host streams the body chunked, even an empty one; a server that
+    // answers before reading the final chunk then closes the connection under the request,
+    // which fails as an incomplete message. A declared length avoids the race.
+    let length = request.body.as_ref().map_or(0, Vec::len);
+    fields.push(("content-length".to_owned(), length.to_string().into_bytes()));
     let headers = Fields::from_list(&fields).map_err(|e| Failure::Other(format!("invalid header: {e:?}")))?;
     let outgoing = OutgoingRequest::new(headers);
     let method = match request.method {
