@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use crate::error::{conflict, invalid_input, not_found, transport};
@@ -294,28 +295,31 @@ impl<'s, 'a> Provisioner<'s, 'a> {
     }
 
     fn user(&self, key: &str) -> Result<User, ConnectorError> {
-        self.session.get(&self.user_path(key), &[]).map_err(|e| match e {
-            ConnectorError::NotFound(_) => {
-                not_found("account-key", format!("account {key} does not exist in GoTo account {}", self.account))
-            }
-            other => other,
-        })
+        self.read(&self.user_path(key), "account", key, |message| not_found("account-key", message))
     }
 
     fn license(&self, key: &str) -> Result<License, ConnectorError> {
-        self.session.get(&format!("/accounts/{}/licenses/{key}", self.account), &[]).map_err(|e| match e {
-            ConnectorError::NotFound(_) => invalid_input(
-                "entitlement.key",
-                format!("license {key} does not exist in GoTo account {}", self.account),
-            ),
-            other => other,
-        })
+        let path = format!("/accounts/{}/licenses/{key}", self.account);
+        self.read(&path, "license", key, |message| invalid_input("entitlement.key", message))
     }
 
     fn group(&self, key: &str) -> Result<Group, ConnectorError> {
-        self.session.get(&format!("/accounts/{}/groups/{key}", self.account), &[]).map_err(|e| match e {
+        let path = format!("/accounts/{}/groups/{key}", self.account);
+        self.read(&path, "group", key, |message| invalid_input("entitlement.key", message))
+    }
+
+    /// Reads the `what` with this key; a 404 becomes the error `absent` makes of a message
+    /// saying it does not exist, so each caller names the input that was wrong.
+    fn read<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        what: &str,
+        key: &str,
+        absent: impl FnOnce(String) -> ConnectorError,
+    ) -> Result<T, ConnectorError> {
+        self.session.get(path, &[]).map_err(|e| match e {
             ConnectorError::NotFound(_) => {
-                invalid_input("entitlement.key", format!("group {key} does not exist in GoTo account {}", self.account))
+                absent(format!("{what} {key} does not exist in GoTo account {}", self.account))
             }
             other => other,
         })
