@@ -10,7 +10,7 @@ use super::output::{Export, Record, account_record, entitlement_record, plural, 
 use super::progress::Progress;
 use super::reconcile::{self, Recorder};
 use super::{Context, bad_input, identities};
-use crate::log::{Level, Logger};
+use crate::log::Logger;
 use crate::runtime::{
     AccountFilter, AccountPage, AccountQuery, CallError, Connection, ConnectionInfo, EntitlementKind, EntitlementPage,
     EntitlementQuery,
@@ -70,13 +70,7 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
             }),
         }
     })();
-    if let Err(error) = read {
-        if let Err(state) = recorder.fail(&error) {
-            ctx.log.log(Level::Warn, "state", format_args!("could not record the failed run: {state:#}"));
-        }
-        return Err(error);
-    }
-    let (summary, mut store) = recorder.finish(profile.deletion_policy(reconcile.confirm_deletions))?;
+    let (summary, mut store) = recorder.end(read, profile.deletion_policy(reconcile.confirm_deletions), &ctx.log)?;
     ctx.log.say(reconcile::describe(&summary));
     if let Some(identities) = identities {
         reconcile::correlate(&mut store, summary.run, &identities, &ctx.log)?;
@@ -99,13 +93,7 @@ pub fn reconcile_accounts(
             each_account_page(conn, None, None, |event| listing.on(event))
         })
     });
-    match read {
-        Ok(()) => Ok(recorder.finish(deletions)?.0),
-        Err(error) => {
-            recorder.fail(&error)?;
-            Err(error)
-        }
-    }
+    Ok(recorder.end(read, deletions, log)?.0)
 }
 
 fn scope_of(kind: Kind) -> Scope {

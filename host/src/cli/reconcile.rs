@@ -12,7 +12,7 @@ use gtm_state::{
 use serde_json::{Map, Value};
 
 use super::output::Record;
-use crate::log::Logger;
+use crate::log::{Level, Logger};
 use crate::secrets::private_dir;
 
 /// Lists in the text summary stop after this many entries; `state diff` has them all.
@@ -45,35 +45,33 @@ impl Recorder {
         Ok(self.store.restart_pass(self.run)?)
     }
 
-    pub fn finish(mut self, deletions: DeletionPolicy) -> Result<(Summary, Store)> {
-        let summary = self.store.finish(self.run, End::Finished { deletions })?;
-        Ok((summary, self.store))
-    }
-
-    /// Ends the run as failed; nothing is marked missing.
-    pub fn fail(mut self, reason: &anyhow::Error) -> Result<()> {
-        self.store.finish(self.run, End::Failed { reason: format!("{reason:#}") })?;
-        Ok(())
+    /// Ends the run: finished if `read` succeeded; otherwise failed, marking nothing missing,
+    /// and `read`'s error is returned whether or not the failure could be recorded.
+    pub fn end(mut self, read: Result<()>, deletions: DeletionPolicy, log: &Logger) -> Result<(Summary, Store)> {
+        match read {
+            Ok(()) => {
+                let summary = self.store.finish(self.run, End::Finished { deletions })?;
+                Ok((summary, self.store))
+            }
+            Err(error) => {
+                if let Err(state) = self.store.finish(self.run, End::Failed { reason: format!("{error:#}") }) {
+                    log.log(Level::Warn, "state", format_args!("could not record the failed run: {state:#}"));
+                }
+                Err(error)
+            }
+        }
     }
 }
 
 /// The state's view of a record: its key, its email (accounts), and the rest as attributes.
 fn item(record: &Record) -> Item {
-    let mut attributes = Map::new();
-    let (mut key, mut email) = (String::new(), None);
-    for (name, value) in record {
-        match (*name, value) {
-            ("key", Value::String(k)) => key = k.clone(),
-            ("email", Value::String(e)) => {
-                email = Some(e.clone());
-                attributes.insert((*name).to_owned(), value.clone());
-            }
-            _ => {
-                attributes.insert((*name).to_owned(), value.clone());
-            }
-        }
-    }
-    Item { key, email, attributes }
+    let text = |wanted: &str| record.iter().find(|(name, _)| *name == wanted).and_then(|(_, v)| v.as_str());
+    let attributes: Map<String, Value> = record
+        .iter()
+        .filter(|(name, _)| *name != "key")
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    Item { key: text("key").unwrap_or_default().to_owned(), email: text("email").map(str::to_owned), attributes }
 }
 
 /// The run's conclusion in a few lines, for stderr.
