@@ -36,6 +36,8 @@ mod component;
 mod wasi_transport;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod testing;
 
 pub use bindings::exports::iga::gotomeeting::connector as wit;

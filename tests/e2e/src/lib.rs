@@ -1,5 +1,8 @@
 //! Test harness for the end-to-end suites: a seeded simulator, a profile pointing at it in a
-//! temporary home, and the real `gtm-connector` CLI run in-process against both.
+//! temporary home, and the real `gtm-connector` CLI run in-process against both; and a hostile
+//! server ([`hostile`]) for what the simulator would never do.
+
+pub mod hostile;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -111,6 +114,21 @@ impl Harness {
             harness.run_with_stdin(&["secrets", "set", name], &value).success();
         }
         harness
+    }
+
+    /// A harness whose profile points at `server` for both the API and the token endpoint; the
+    /// simulator behind it only supplies the stored credentials.
+    pub fn against(server: &hostile::Hostile) -> Harness {
+        let harness = Harness::new(unthrottled(0, 1));
+        harness.point_at(&server.base_url());
+        harness
+    }
+
+    /// Rewrites the profile to use `base` for the API and the token endpoint.
+    pub fn point_at(&self, base: &str) {
+        ProfileFile { api_base: Some(base.to_owned()), token_base: Some(base.to_owned()), ..Default::default() }
+            .save(&self.profile_file())
+            .unwrap();
     }
 
     /// Adds a `[limits]` table with these lines to the profile.
