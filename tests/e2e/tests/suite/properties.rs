@@ -109,11 +109,12 @@ fn check_profile(paths: &Paths, text: &[u8]) -> Result<(), TestCaseError> {
     prop_assert!(profile.limits.memory_bytes > 0, "a zero memory cap loaded");
     for base in [&profile.api_base, &profile.token_base] {
         let plain = base.strip_prefix("http://");
-        let host = plain.map(|rest| rest.split(['/', ':']).next().unwrap_or_default());
+        let host = plain.map(|rest| match rest.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => rest.split(['/', ':']).next().unwrap_or_default(),
+        });
         prop_assert!(
-            host.is_none_or(|h| h == "localhost"
-                || h == "[::1]"
-                || h.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback())),
+            host.is_none_or(|h| h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())),
             "plain http to a host that is not loopback loaded: {}",
             base
         );
