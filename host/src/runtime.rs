@@ -27,7 +27,7 @@ mod bindings {
 }
 
 pub use bindings::exports::iga::gotomeeting::connector::{
-    AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode,
+    AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, DeprovisionOptions,
     EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions, WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
