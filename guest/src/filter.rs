@@ -18,7 +18,10 @@ pub fn account_filter(filter: &AccountFilter) -> Result<String, ConnectorError> 
     if expression.len() > MAX_FILTER_BYTES {
         return Err(invalid_input(
             field,
-            format!("the filter is {} bytes long once escaped; at most {MAX_FILTER_BYTES} are accepted", expression.len()),
+            format!(
+                "the filter is {} bytes long once escaped; at most {MAX_FILTER_BYTES} are accepted",
+                expression.len()
+            ),
         ));
     }
     Ok(expression)
@@ -88,10 +91,9 @@ mod tests {
     fn a_filter_longer_than_the_limit_once_escaped_is_invalid_input_naming_it() {
         // 2,000 dots pass as typed but escape to 4,000 bytes, over the limit with the rest.
         let email = format!("{}@x.com", ".".repeat(2000));
-        for (filter, field) in [
-            (AccountFilter::Email(email), "filter.email"),
-            (AccountFilter::Goto("x".repeat(100 << 10)), "filter.goto"),
-        ] {
+        for (filter, field) in
+            [(AccountFilter::Email(email), "filter.email"), (AccountFilter::Goto("x".repeat(100 << 10)), "filter.goto")]
+        {
             match account_filter(&filter) {
                 Err(ConnectorError::InvalidInput(c)) => {
                     assert_eq!(c.field.as_deref(), Some(field));

@@ -27,8 +27,9 @@ mod bindings {
 }
 
 pub use bindings::exports::iga::gotomeeting::connector::{
-    AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, DeprovisionOptions,
-    EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions, WriteOutcome,
+    AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode,
+    DeprovisionOptions, EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions,
+    WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{

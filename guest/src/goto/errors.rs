@@ -85,7 +85,12 @@ pub fn from_response(action: &str, response: &HttpResponse) -> ConnectorError {
             response.status,
             location_origin(response)
         );
-        return ConnectorError::Remote(RemoteFailure { status: response.status, code: None, incident_id: None, message });
+        return ConnectorError::Remote(RemoteFailure {
+            status: response.status,
+            code: None,
+            incident_id: None,
+            message,
+        });
     }
     let d = detail(response);
     let said = match (&d.code, &d.value, &d.excerpt) {
@@ -212,7 +217,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let relative = HttpResponse { status: 307, headers: vec![("Location".into(), "/v2/me?t=1".into())], body: vec![] };
+        let relative =
+            HttpResponse { status: 307, headers: vec![("Location".into(), "/v2/me?t=1".into())], body: vec![] };
         assert!(format!("{:?}", from_response("GET", &relative)).contains("to a path on the same host"));
     }
 

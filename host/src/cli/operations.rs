@@ -281,7 +281,8 @@ mod tests {
             d.mode(),
             Ok(DeleteMode::Deprovision(DeprovisionOptions { keep_roles: true, keep_group: false }))
         )));
-        let both = Operation::parse(r#"{"op":"delete","account":"1","mode":"hard-delete","keep-group":true}"#, 1).unwrap();
+        let both =
+            Operation::parse(r#"{"op":"delete","account":"1","mode":"hard-delete","keep-group":true}"#, 1).unwrap();
         assert!(matches!(both, Operation::Delete(d) if d.mode().is_err()));
         assert!(Operation::parse(r#"{"op":"delete","account":"1","mode":"remove-licenses"}"#, 1).is_err());
         assert!(Operation::parse(r#"{"op":"rename","account":"1"}"#, 1).is_err());

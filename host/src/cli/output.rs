@@ -258,10 +258,11 @@ mod tests {
     #[test]
     fn csv_cells_a_spreadsheet_would_run_are_neutralised_and_quoted() {
         let record = |name: &str| vec![("key", json!("1")), ("name", json!(name)), ("roles", json!(["-x", "A"]))];
-        let rows: Vec<Record> = ["=HYPERLINK(\"http://x\",\"y\")", "@SUM(1)", "-2+3", "+1", "\tx", "\rx", "O'Brien", "a=b"]
-            .into_iter()
-            .map(record)
-            .collect();
+        let rows: Vec<Record> =
+            ["=HYPERLINK(\"http://x\",\"y\")", "@SUM(1)", "-2+3", "+1", "\tx", "\rx", "O'Brien", "a=b"]
+                .into_iter()
+                .map(record)
+                .collect();
         let csv = render(Format::Csv, rows);
         let lines: Vec<&str> = csv.split('\n').collect();
         assert_eq!(

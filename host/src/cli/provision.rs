@@ -46,7 +46,8 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
     let (mut total, mut failed) = (0usize, 0usize);
     let mut buffer = Vec::new();
     for number in 1.. {
-        let Some(line) = next_line(&mut *lines, &mut buffer, number).with_context(|| format!("reading line {number}"))?
+        let Some(line) =
+            next_line(&mut *lines, &mut buffer, number).with_context(|| format!("reading line {number}"))?
         else {
             break;
         };
@@ -95,9 +96,11 @@ fn next_line<'b>(
         let limit = MAX_LINE_BYTES >> 20;
         return Ok(Some(Err(format!("line {number} is longer than {limit} MiB, the limit for one operation"))));
     }
-    Ok(Some(std::str::from_utf8(buffer).map_err(|e| {
-        format!("line {number} is not valid UTF-8 (column {} is not a character)", e.valid_up_to() + 1)
-    })))
+    Ok(Some(
+        std::str::from_utf8(buffer).map_err(|e| {
+            format!("line {number} is not valid UTF-8 (column {} is not a character)", e.valid_up_to() + 1)
+        }),
+    ))
 }
 
 /// What became of one operation.

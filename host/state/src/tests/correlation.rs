@@ -78,7 +78,8 @@ fn duplicate_identity_emails_are_reported_not_dropped() {
     assert_eq!((report.totals.ambiguous, report.totals.identities_without_account), (1, 0));
 
     // Neither identity of a clash over an email no account has is lost: the one kept has no account.
-    let identities = [identity("i1", "ann@example.com"), identity("i5", "bo@example.com"), identity("i6", "BO@example.com")];
+    let identities =
+        [identity("i1", "ann@example.com"), identity("i5", "bo@example.com"), identity("i6", "BO@example.com")];
     let report = store.correlate(run, &identities).unwrap();
     assert_eq!(report.new_identities_without_account, [identity("i5", "bo@example.com")]);
     assert_eq!((report.totals.ambiguous, report.totals.identities_without_account), (1, 1));

@@ -152,7 +152,8 @@ fn a_port_above_65535_is_bad_input_at_load() {
 fn a_filter_over_the_length_limit_is_invalid_input_naming_it() {
     let h = Harness::new(unthrottled(72, 5));
     let long = format!("email={}@example.com", "a".repeat(100 << 10));
-    let out = h.run(&["import", "accounts", "--filter", &long]).failure(2, &["invalid input (filter.email)", "at most 4096"]);
+    let out =
+        h.run(&["import", "accounts", "--filter", &long]).failure(2, &["invalid input (filter.email)", "at most 4096"]);
     assert!(!out.stderr.contains("invalid path"), "{}", out.stderr);
     let goto = format!("goto={}", "x".repeat(100 << 10));
     h.run(&["import", "accounts", "--filter", &goto]).failure(2, &["invalid input (filter.goto)", "at most 4096"]);

@@ -255,7 +255,8 @@ fn keep_options_narrow_a_deprovision_and_the_result_names_what_was_kept() {
     let (key, _, group) = create_privileged_jane(&h);
 
     let result = h.run(&["delete", &key, "--keep-roles"]).success().json();
-    let roles = [("admin-role".to_owned(), "MANAGE_USERS".to_owned()), ("admin-role".to_owned(), "RUN_REPORTS".to_owned())];
+    let roles =
+        [("admin-role".to_owned(), "MANAGE_USERS".to_owned()), ("admin-role".to_owned(), "RUN_REPORTS".to_owned())];
     assert_eq!(kept(&result), roles);
     let user = h.sim.with_world(|w| w.user(&key)).unwrap();
     assert_eq!(user.admin_roles, ["MANAGE_USERS", "RUN_REPORTS"]);

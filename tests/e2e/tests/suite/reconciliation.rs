@@ -311,7 +311,10 @@ fn an_identity_that_loses_an_email_clash_is_listed_only_under_the_clash() {
     let file = h.home.path().join("identities.csv");
     std::fs::write(&file, &csv).unwrap();
     let out = h.run(&["import", "accounts", "--identities", file.to_str().unwrap()]).success();
-    let expected = format!("{} accounts matched to identities by email, 0 orphan accounts, 0 identities without an account", users.len());
+    let expected = format!(
+        "{} accounts matched to identities by email, 0 orphan accounts, 0 identities without an account",
+        users.len()
+    );
     assert!(out.stderr.contains(&expected), "{}", out.stderr);
     let clash = format!("ambiguous emails: {} (E0 kept, DUP ignored)", users[0].email.to_lowercase());
     assert!(out.stderr.contains(&clash), "{}", out.stderr);
