@@ -264,7 +264,7 @@ fn check_port(setting: &str, url: &str) -> Result<()> {
     let host_and_port = authority.as_str().rsplit('@').next().unwrap_or_default();
     let port = host_and_port.strip_prefix(authority.host()).and_then(|rest| rest.strip_prefix(':'));
     match port {
-        Some(port) if port.parse::<u16>().is_err() || port == "0" => {
+        Some(port) if port.parse::<u16>().ok().filter(|p| *p > 0).is_none() => {
             bail!("setting {setting} is {url:?}: the port {port:?} is not a number from 1 to 65535")
         }
         _ => Ok(()),
