@@ -8,27 +8,46 @@ use crate::keys;
 use crate::types::ConnectorError;
 use crate::wit::AccountFilter;
 
+/// The longest filter expression sent, after escaping. A filter travels in the URL, and GoTo's
+/// gateways refuse long URLs with errors that do not name the filter.
+const MAX_FILTER_BYTES: usize = 4096;
+
 /// The GoTo `filter` query value for an account filter.
 pub fn account_filter(filter: &AccountFilter) -> Result<String, ConnectorError> {
+    let (field, expression) = expression(filter)?;
+    if expression.len() > MAX_FILTER_BYTES {
+        return Err(invalid_input(
+            field,
+            format!(
+                "the filter is {} bytes long once escaped; at most {MAX_FILTER_BYTES} are accepted",
+                expression.len()
+            ),
+        ));
+    }
+    Ok(expression)
+}
+
+/// The filter's expression and the field that names it in errors.
+fn expression(filter: &AccountFilter) -> Result<(&'static str, String), ConnectorError> {
     match filter {
         AccountFilter::Email(email) => {
             let email = literal("filter.email", email)?;
-            Ok(format!("(email=\"(?i){email}\")"))
+            Ok(("filter.email", format!("(email=\"(?i){email}\")")))
         }
         AccountFilter::Key(key) => {
             keys::validate("filter.key", key)?;
-            Ok(format!("(key=\"{key}\")"))
+            Ok(("filter.key", format!("(key=\"{key}\")")))
         }
         AccountFilter::Name(name) => {
             let name = literal("filter.name", name)?;
-            Ok(format!("(firstName=\"(?i){name}\") | (lastName=\"(?i){name}\")"))
+            Ok(("filter.name", format!("(firstName=\"(?i){name}\") | (lastName=\"(?i){name}\")")))
         }
         AccountFilter::Goto(raw) => {
             let raw = raw.trim();
             if raw.is_empty() {
                 return Err(invalid_input("filter.goto", "a GoTo filter expression must not be empty"));
             }
-            Ok(raw.to_owned())
+            Ok(("filter.goto", raw.to_owned()))
         }
     }
 }
@@ -66,6 +85,24 @@ mod tests {
     fn name_matches_first_or_last_name() {
         let f = account_filter(&AccountFilter::Name("Lee".into())).unwrap();
         assert_eq!(f, r#"(firstName="(?i)Lee") | (lastName="(?i)Lee")"#);
+    }
+
+    #[test]
+    fn a_filter_longer_than_the_limit_once_escaped_is_invalid_input_naming_it() {
+        // 2,100 dots fit the limit as typed but escape to 4,200 bytes.
+        let email = format!("{}@x.com", ".".repeat(2100));
+        for (filter, field) in
+            [(AccountFilter::Email(email), "filter.email"), (AccountFilter::Goto("x".repeat(100 << 10)), "filter.goto")]
+        {
+            match account_filter(&filter) {
+                Err(ConnectorError::InvalidInput(c)) => {
+                    assert_eq!(c.field.as_deref(), Some(field));
+                    assert!(c.message.contains("at most 4096 are accepted"), "{}", c.message);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(account_filter(&AccountFilter::Goto("x".repeat(MAX_FILTER_BYTES))).is_ok());
     }
 
     #[test]

@@ -58,12 +58,19 @@ pub struct Plan {
     account_key: Option<String>,
     writes: Vec<Write>,
     replaced: Option<EntitlementRef>,
+    kept: Vec<EntitlementRef>,
     seats: Vec<SeatImpact>,
 }
 
 impl Plan {
     pub fn for_account(account_key: Option<&str>) -> Plan {
-        Plan { account_key: account_key.map(str::to_owned), writes: Vec::new(), replaced: None, seats: Vec::new() }
+        Plan {
+            account_key: account_key.map(str::to_owned),
+            writes: Vec::new(),
+            replaced: None,
+            kept: Vec::new(),
+            seats: Vec::new(),
+        }
     }
 
     pub fn write(&mut self, write: Write) {
@@ -72,6 +79,11 @@ impl Plan {
 
     pub fn replaces(&mut self, entitlement: EntitlementRef) {
         self.replaced = Some(entitlement);
+    }
+
+    /// Notes access the operation deliberately leaves in place.
+    pub fn keeps(&mut self, entitlement: EntitlementRef) {
+        self.kept.push(entitlement);
     }
 
     pub fn seat(&mut self, impact: SeatImpact) {
@@ -88,6 +100,7 @@ impl Plan {
             account_key: self.account_key.clone(),
             changed: !self.writes.is_empty(),
             replaced: self.replaced.clone(),
+            kept: self.kept.clone(),
             calls: self.writes.iter().map(Write::describe).collect(),
             seat_impact: self.seats.clone(),
         }

@@ -24,7 +24,9 @@ use crate::settings::LicenseAssignment;
 use crate::transport::Method;
 use crate::types::{ConnectorError, EntitlementKind, EntitlementRef};
 use crate::validate::{self, Attribute, Completeness};
-use crate::wit::{AccountChanges, AccountFilter, DeleteMode, NewAccount, SeatImpact, WriteOptions, WriteOutcome};
+use crate::wit::{
+    AccountChanges, AccountFilter, DeleteMode, DeprovisionOptions, NewAccount, SeatImpact, WriteOptions, WriteOutcome,
+};
 
 /// Lookups by email right after GoTo reported a conflict; its filtered lists may lag behind
 /// a create (reference §6.4, eventual consistency).
@@ -173,18 +175,8 @@ impl<'s, 'a> Provisioner<'s, 'a> {
             }
         }
         match mode {
-            DeleteMode::RemoveLicenses => {
-                match self.session.settings.license_assignment {
-                    LicenseAssignment::UserUpdate if !held.is_empty() => {
-                        plan.write(self.set_licenses(&user, &[], format!("remove every license from {}", user.email)))
-                    }
-                    LicenseAssignment::UserUpdate => {}
-                    LicenseAssignment::LicenseUsers => {
-                        for license in &held {
-                            plan.write(self.license_users(Method::Delete, license, &user));
-                        }
-                    }
-                }
+            DeleteMode::Deprovision(keep) => {
+                self.plan_deprovision(&user, &held, keep, &mut plan);
                 plan.carry_out(self.session, options)
             }
             DeleteMode::HardDelete => {
@@ -196,6 +188,38 @@ impl<'s, 'a> Provisioner<'s, 'a> {
                     // lost, or by someone else. Either way the account was there and is not now.
                     Err(ConnectorError::NotFound(_)) => Ok(planned),
                     other => other,
+                }
+            }
+        }
+    }
+
+    /// Takes away every admin role, the group and every license, except what `keep` keeps,
+    /// which the plan names. Roles go first: should a later call fail, the leaver has already
+    /// lost the rights that matter most.
+    fn plan_deprovision(&self, user: &User, licenses: &[String], keep: DeprovisionOptions, plan: &mut Plan) {
+        if keep.keep_roles {
+            for role in &user.admin_roles {
+                plan.keeps(EntitlementRef { kind: EntitlementKind::AdminRole, key: role.clone() });
+            }
+        } else if !user.admin_roles.is_empty() {
+            let summary = format!("revoke every admin role ({}) from {}", user.admin_roles.join(", "), user.email);
+            plan.write(self.set_roles(user, Vec::new(), &summary));
+        }
+        if let Some(group) = &user.group_key {
+            if keep.keep_group {
+                plan.keeps(EntitlementRef { kind: EntitlementKind::Group, key: group.0.clone() });
+            } else {
+                plan.write(self.leave_group(user));
+            }
+        }
+        match self.session.settings.license_assignment {
+            LicenseAssignment::UserUpdate if !licenses.is_empty() => {
+                plan.write(self.set_licenses(user, &[], format!("remove every license from {}", user.email)))
+            }
+            LicenseAssignment::UserUpdate => {}
+            LicenseAssignment::LicenseUsers => {
+                for license in licenses {
+                    plan.write(self.license_users(Method::Delete, license, user));
                 }
             }
         }
@@ -270,12 +294,8 @@ impl<'s, 'a> Provisioner<'s, 'a> {
                     LicenseAssignment::LicenseUsers => self.license_users(Method::Delete, key, user),
                 });
             }
-            // GoTo can only remove a user from every group at once; that is this group alone.
             EntitlementKind::Group if user.group_key.as_ref().is_some_and(|g| g.0 == key) => {
-                let name = user.group_name.as_deref().unwrap_or(key);
-                let summary = format!("remove {} from group {name}", user.email);
-                let path = format!("/accounts/{}/users/{}/groups", self.account, user.key.0);
-                plan.write(Write::new(Method::Delete, path, None, summary));
+                plan.write(self.leave_group(user));
             }
             EntitlementKind::AdminRole if user.admin_roles.iter().any(|r| r == key) => {
                 let roles = user.admin_roles.iter().filter(|r| *r != key).cloned().collect();
@@ -368,6 +388,15 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         let summary = format!("{verb} {} {preposition} license {license}", user.email);
         let path = format!("/accounts/{}/licenses/{license}/users", self.account);
         Write::new(method, path, Some(json!({ "userKeys": [user.key.0] })), summary)
+    }
+
+    /// Takes the user out of their group; GoTo can only remove a user from every group at
+    /// once, which is the user's one group.
+    fn leave_group(&self, user: &User) -> Write {
+        let name = user.group_name.as_deref().or(user.group_key.as_ref().map(|g| g.0.as_str())).unwrap_or_default();
+        let summary = format!("remove {} from group {name}", user.email);
+        let path = format!("/accounts/{}/users/{}/groups", self.account, user.key.0);
+        Write::new(Method::Delete, path, None, summary)
     }
 
     fn set_roles(&self, user: &User, roles: Vec<String>, summary: &str) -> Write {

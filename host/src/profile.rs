@@ -186,8 +186,13 @@ impl Profile {
         {
             bail!("account-key must be GoTo's decimal account key, got {key:?}");
         }
-        let origins = egress::origins_for(&[("api-base", &api_base), ("token-base", &token_base)])?;
+        let bases = [("api-base", api_base.as_str()), ("token-base", token_base.as_str())];
+        for (setting, url) in bases {
+            check_port(setting, url)?;
+        }
+        let origins = egress::origins_for(&bases)?;
         let limits_file = file.limits.unwrap_or_default();
+        check_limits(&limits_file)?;
         let limits = Limits::from_file(&limits_file);
         let mut egress = EgressPolicy::allow(origins);
         if let Some(secs) = limits_file.http_timeout_secs {
@@ -248,6 +253,41 @@ impl Profile {
         settings.extend(self.provisioning.clone());
         settings
     }
+}
+
+/// `http::Uri` reads a port it cannot parse (above 65535, say) as no port, which would quietly
+/// mean 80 or 443: an explicit port must be one.
+fn check_port(setting: &str, url: &str) -> Result<()> {
+    let Some(authority) = url.parse::<http::Uri>().ok().and_then(|uri| uri.authority().cloned()) else {
+        return Ok(()); // not a URL with a host: `egress::origins_for` says so
+    };
+    let host_and_port = authority.as_str().rsplit('@').next().unwrap_or_default();
+    let port = host_and_port.strip_prefix(authority.host()).and_then(|rest| rest.strip_prefix(':'));
+    match port {
+        Some(port) if port.parse::<u16>().ok().filter(|p| *p > 0).is_none() => {
+            bail!("setting {setting} is {url:?}: the port {port:?} is not a number from 1 to 65535")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Each `[limits]` key's accepted range. Zero would make every call fail; the tops are far
+/// beyond any real need (wasm32 memory ends at 4 GiB) and keep the conversions from overflowing.
+fn check_limits(limits: &LimitsFile) -> Result<()> {
+    let keys = [
+        ("memory-mib", limits.memory_mib, 4096),
+        ("call-timeout-secs", limits.call_timeout_secs, 86_400),
+        ("http-timeout-secs", limits.http_timeout_secs, 3600),
+        ("max-response-kib", limits.max_response_kib, 1 << 20),
+    ];
+    for (key, value, max) in keys {
+        if let Some(value) = value
+            && !(1..=max).contains(&value)
+        {
+            bail!("[limits] {key} must be between 1 and {max}, got {value}");
+        }
+    }
+    Ok(())
 }
 
 impl Limits {

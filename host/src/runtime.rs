@@ -28,7 +28,8 @@ mod bindings {
 
 pub use bindings::exports::iga::gotomeeting::connector::{
     AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode,
-    EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions, WriteOutcome,
+    DeprovisionOptions, EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions,
+    WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{

@@ -151,6 +151,15 @@ async function main() {
   const planned = ok("add-access (dry run)", () =>
     connector.addAccess(listed.key, { kind: "admin-role", key: role }, { dryRun: true }));
   expect(planned.changed && planned.calls.length === 1, `add-access planned ${JSON.stringify(planned)}`);
+  // The delete-mode variant and the outcome's kept list cross jco as the WIT says.
+  const admin = accounts.items.find((a) => a.adminRoles.length > 0);
+  expect(admin, "no account with an admin role to plan a deprovision of");
+  const narrowed = ok("delete-account deprovision keeping roles (dry run)", () =>
+    connector.deleteAccount(admin.key, { tag: "deprovision", val: { keepRoles: true, keepGroup: false } },
+      { dryRun: true }));
+  const keptRoles = narrowed.kept.filter((k) => k.kind === "admin-role").map((k) => k.key);
+  expect(JSON.stringify(keptRoles) === JSON.stringify(admin.adminRoles),
+    `a deprovision keeping roles kept ${JSON.stringify(narrowed.kept)}, the account holds ${admin.adminRoles}`);
 
   const errors = {
     notFound: errorOf("get-account of a missing key", "not-found", () => connector.getAccount(MISSING_KEY)),

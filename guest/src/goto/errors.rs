@@ -79,6 +79,19 @@ pub fn excerpt(body: &[u8]) -> String {
 
 /// Maps a non-2xx response to an error. `action` says what was attempted, e.g. `GET …/users`.
 pub fn from_response(action: &str, response: &HttpResponse) -> ConnectorError {
+    if (300..400).contains(&response.status) {
+        let message = format!(
+            "{action} failed: GoTo answered with a redirect (HTTP {}) to {}; redirects are not followed",
+            response.status,
+            location_origin(response)
+        );
+        return ConnectorError::Remote(RemoteFailure {
+            status: response.status,
+            code: None,
+            incident_id: None,
+            message,
+        });
+    }
     let d = detail(response);
     let said = match (&d.code, &d.value, &d.excerpt) {
         (Some(code), Some(value), _) => format!("{code} ({value})"),
@@ -113,6 +126,20 @@ pub fn from_response(action: &str, response: &HttpResponse) -> ConnectorError {
         429 => ConnectorError::RateLimited(RateLimit { retry_after_secs: retry_after(response), message }),
         status => ConnectorError::Remote(RemoteFailure { status, code: d.code, incident_id: d.incident_id, message }),
     }
+}
+
+/// Where a redirect points, as scheme, host and port only: its path and query may carry tokens.
+fn location_origin(response: &HttpResponse) -> String {
+    const MAX: usize = 100;
+    let Some(location) = response.header("location").map(str::trim).filter(|l| !l.is_empty()) else {
+        return "no location".to_owned();
+    };
+    let Some((scheme, rest)) = location.split_once("://") else {
+        return "a path on the same host".to_owned();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    format!("{scheme}://{host}").chars().filter(|c| !c.is_control()).take(MAX).collect()
 }
 
 /// `Retry-After` in seconds; GoTo does not document it, so absent or odd values give none.
@@ -173,6 +200,26 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_redirect_is_refused_naming_only_the_origin_it_points_to() {
+        let mut r = response(302, "text/html", "<a href='x'>moved</a>");
+        r.headers.push(("Location".into(), "https://user:pw@login.example:8443/cb?code=secret#frag".into()));
+        match from_response("GET /admin/rest/v1/me", &r) {
+            ConnectorError::Remote(f) => {
+                assert_eq!(f.status, 302);
+                assert_eq!(
+                    f.message,
+                    "GET /admin/rest/v1/me failed: GoTo answered with a redirect (HTTP 302) to \
+                     https://login.example:8443; redirects are not followed"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let relative =
+            HttpResponse { status: 307, headers: vec![("Location".into(), "/v2/me?t=1".into())], body: vec![] };
+        assert!(format!("{:?}", from_response("GET", &relative)).contains("to a path on the same host"));
     }
 
     #[test]

@@ -68,7 +68,8 @@ pub enum Command {
         #[command(flatten)]
         write: WriteArgs,
     },
-    /// Deprovision an account: remove its licenses (default, keeps history) or delete it
+    /// Deprovision an account: take away its admin roles, group and licenses (default; keeps the
+    /// account and its history), or delete it
     Delete {
         #[command(flatten)]
         op: Delete,

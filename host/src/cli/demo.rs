@@ -20,8 +20,8 @@ use super::reconcile::describe;
 use super::{Context, shown};
 use crate::profile::{Paths, Profile};
 use crate::runtime::{
-    AccessChange, AccountFields, Connection, DeleteMode, Entitlement, EntitlementDetails, EntitlementKind, NewAccount,
-    WriteOptions,
+    AccessChange, AccountFields, Connection, DeleteMode, DeprovisionOptions, Entitlement, EntitlementDetails,
+    EntitlementKind, NewAccount, WriteOptions,
 };
 use crate::secrets::SecretStore;
 
@@ -148,8 +148,14 @@ fn lifecycle(
     };
     let moved = conn.change_access(AccessChange::Grant, &mover, &second_group.id, WriteOptions { dry_run: false })?;
     writeln!(ctx.stdout, "  mover: {}", moved.calls.first().map_or("already there", |c| c.summary.as_str()))?;
-    let left = conn.delete_account(&leaver, DeleteMode::RemoveLicenses, WriteOptions { dry_run: false })?;
-    writeln!(ctx.stdout, "  leaver: {}", left.calls.first().map_or("nothing to remove", |c| c.summary.as_str()))?;
+    let everything = DeleteMode::Deprovision(DeprovisionOptions { keep_roles: false, keep_group: false });
+    let left = conn.delete_account(&leaver, everything, WriteOptions { dry_run: false })?;
+    let removed: Vec<&str> = left.calls.iter().map(|c| c.summary.as_str()).collect();
+    writeln!(
+        ctx.stdout,
+        "  leaver: {}",
+        if removed.is_empty() { "nothing to remove".to_owned() } else { removed.join("; ") }
+    )?;
     sim.with_world(|w| w.remove_user(&gone));
     writeln!(ctx.stdout, "  meanwhile {gone_email} is deleted in the GoTo Admin Center, behind the connector's back")?;
 

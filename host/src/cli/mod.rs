@@ -161,16 +161,18 @@ impl Context<'_> {
 
     /// The component to run: `--component PATH`, else the one built into this binary.
     fn runtime(&self, paths: &Paths) -> Result<ConnectorRuntime> {
-        let custom = match &self.cli.component {
-            Some(path) => Some(
-                std::fs::read(path)
-                    .with_context(|| format!("cannot read the component {}", path.display()))
-                    .map_err(bad_input)?,
-            ),
-            None => None,
+        let cache = paths.cache.join("components");
+        let runtime = match &self.cli.component {
+            // A component the user names is input: one that cannot be read or loaded is exit 2.
+            Some(path) => std::fs::read(path)
+                .with_context(|| format!("cannot read the component {}", shown(path).display()))
+                .and_then(|wasm| {
+                    ConnectorRuntime::load(&wasm, Some(&cache))
+                        .with_context(|| format!("cannot load the component {}", shown(path).display()))
+                })
+                .map_err(bad_input)?,
+            None => ConnectorRuntime::load(EMBEDDED_COMPONENT, Some(&cache))?,
         };
-        let wasm = custom.as_deref().unwrap_or(EMBEDDED_COMPONENT);
-        let runtime = ConnectorRuntime::load(wasm, Some(&paths.cache.join("components")))?;
         self.log.log(Level::Debug, "host", format_args!("component loaded ({:?})", runtime.cache));
         Ok(runtime)
     }

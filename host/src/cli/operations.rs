@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use clap::{ArgGroup, Args, ValueEnum};
 use serde::{Deserialize, Deserializer};
 
-use crate::runtime::{AccountFields, DeleteMode, EntitlementKind, EntitlementRef};
+use crate::runtime::{AccountFields, DeleteMode, DeprovisionOptions, EntitlementKind, EntitlementRef};
 
 /// One line of an `apply` file.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,9 +25,10 @@ pub enum Operation {
 type Unknown = BTreeMap<String, serde_json::Value>;
 
 impl Operation {
-    /// Reads one `apply` line; a field the operation does not know is an error, not ignored.
-    pub fn parse(line: &str) -> Result<Operation, String> {
-        let op: Operation = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    /// Reads line `number` of an `apply` file; a field the operation does not know is an error,
+    /// not ignored. Error positions name the file's line.
+    pub fn parse(line: &str, number: usize) -> Result<Operation, String> {
+        let op: Operation = serde_json::from_str(line).map_err(|e| at_file_line(&e, number))?;
         let unknown = match &op {
             Operation::Create(c) => &c.unknown,
             Operation::Update(u) => &u.unknown,
@@ -156,26 +157,43 @@ pub struct Update {
 pub struct Delete {
     /// The account: its key or its email
     pub account: String,
-    /// remove-licenses keeps the account (suspended) with its meeting history; hard-delete
-    /// removes it and GoTo erases its history
-    #[arg(long, value_enum, default_value_t = DeleteHow::RemoveLicenses)]
+    /// deprovision takes away every admin role, the group and every license, and keeps the
+    /// account (suspended) with its meeting history; hard-delete removes it and GoTo erases
+    /// its history
+    #[arg(long, value_enum, default_value_t = DeleteHow::Deprovision)]
     #[serde(default)]
     pub mode: DeleteHow,
+    /// Deprovision but leave the admin roles in place (the result lists them as kept)
+    #[arg(long)]
+    #[serde(default)]
+    pub keep_roles: bool,
+    /// Deprovision but leave the user in their group (the result lists it as kept)
+    #[arg(long)]
+    #[serde(default)]
+    pub keep_group: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeleteHow {
     #[default]
-    RemoveLicenses,
+    Deprovision,
     HardDelete,
 }
 
-impl From<DeleteHow> for DeleteMode {
-    fn from(how: DeleteHow) -> DeleteMode {
-        match how {
-            DeleteHow::RemoveLicenses => DeleteMode::RemoveLicenses,
-            DeleteHow::HardDelete => DeleteMode::HardDelete,
+impl Delete {
+    /// The mode for the component; keeping access means nothing to a hard delete, so asking
+    /// for both is refused rather than ignored.
+    pub fn mode(&self) -> Result<DeleteMode, String> {
+        match self.mode {
+            DeleteHow::Deprovision => Ok(DeleteMode::Deprovision(DeprovisionOptions {
+                keep_roles: self.keep_roles,
+                keep_group: self.keep_group,
+            })),
+            DeleteHow::HardDelete if self.keep_roles || self.keep_group => {
+                Err("keep-roles and keep-group apply to mode deprovision, not hard-delete".to_owned())
+            }
+            DeleteHow::HardDelete => Ok(DeleteMode::HardDelete),
         }
     }
 }
@@ -210,6 +228,14 @@ impl Access {
     }
 }
 
+/// serde_json places its error in the text it was given, always line 1 here: say the file's line
+/// instead, column kept.
+fn at_file_line(error: &serde_json::Error, number: usize) -> String {
+    let text = error.to_string();
+    let what = text.strip_suffix(&format!(" at line {} column {}", error.line(), error.column())).unwrap_or(&text);
+    format!("{what} at line {number} column {}", error.column())
+}
+
 fn parse_attribute(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
@@ -229,6 +255,7 @@ mod tests {
     fn lines_parse_by_op_and_reject_unknown_fields() {
         let op = Operation::parse(
             r#"{"op":"create","email":"a@x.com","first-name":"A","last-name":"B","licenses":["1"],"identity":{"dept":"x"}}"#,
+            1,
         )
         .unwrap();
         match op {
@@ -239,14 +266,25 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let err = Operation::parse(r#"{"op":"grant","account":"1","licence":"2"}"#).unwrap_err();
+        let err = Operation::parse(r#"{"op":"grant","account":"1","licence":"2"}"#, 1).unwrap_err();
         assert!(err.contains("licence"), "{err}");
-        let err = Operation::parse(r#"{"op":"create","emial":"a@x.com"}"#).unwrap_err();
+        let err = Operation::parse(r#"{"op":"grant","account":"1","role":}"#, 7).unwrap_err();
+        assert!(err.ends_with("expected value at line 7 column 36"), "{err}");
+        let err = Operation::parse(r#"{"op":"create","emial":"a@x.com"}"#, 1).unwrap_err();
         assert!(err.contains("unknown field `emial` for op create"), "{err}");
-        let grant = Operation::parse(r#"{"op":"grant","account":"1","role":"RUN_REPORTS"}"#).unwrap();
+        let grant = Operation::parse(r#"{"op":"grant","account":"1","role":"RUN_REPORTS"}"#, 1).unwrap();
         assert!(matches!(grant, Operation::Grant(a) if a.entitlement().unwrap().kind == EntitlementKind::AdminRole));
-        let delete = Operation::parse(r#"{"op":"delete","account":"1","mode":"hard-delete"}"#).unwrap();
-        assert!(matches!(delete, Operation::Delete(d) if d.mode == DeleteHow::HardDelete));
-        assert!(Operation::parse(r#"{"op":"rename","account":"1"}"#).is_err());
+        let delete = Operation::parse(r#"{"op":"delete","account":"1","mode":"hard-delete"}"#, 1).unwrap();
+        assert!(matches!(delete, Operation::Delete(d) if matches!(d.mode(), Ok(DeleteMode::HardDelete))));
+        let keep = Operation::parse(r#"{"op":"delete","account":"1","keep-roles":true}"#, 1).unwrap();
+        assert!(matches!(keep, Operation::Delete(d) if matches!(
+            d.mode(),
+            Ok(DeleteMode::Deprovision(DeprovisionOptions { keep_roles: true, keep_group: false }))
+        )));
+        let both =
+            Operation::parse(r#"{"op":"delete","account":"1","mode":"hard-delete","keep-group":true}"#, 1).unwrap();
+        assert!(matches!(both, Operation::Delete(d) if d.mode().is_err()));
+        assert!(Operation::parse(r#"{"op":"delete","account":"1","mode":"remove-licenses"}"#, 1).is_err());
+        assert!(Operation::parse(r#"{"op":"rename","account":"1"}"#, 1).is_err());
     }
 }

@@ -107,7 +107,9 @@ impl<W: Write> RecordWriter<W> {
                 RecordWriter::Json { out, written: 0 }
             }
             Format::Csv => RecordWriter::Csv {
-                out: Box::new(csv::WriterBuilder::new().has_headers(false).from_writer(out)),
+                // Declaring `'` the comment character makes the writer quote every cell holding
+                // one, and so every cell `csv_cell` neutralised.
+                out: Box::new(csv::WriterBuilder::new().has_headers(false).comment(Some(b'\'')).from_writer(out)),
                 header: false,
             },
         })
@@ -152,11 +154,23 @@ impl<W: Write> RecordWriter<W> {
     }
 }
 
+/// A value as a CSV cell, neutralised against formula injection as OWASP advises: a cell a
+/// spreadsheet would read as a formula (it begins with `=`, `+`, `-`, `@`, tab or CR) is
+/// prefixed with `'`, which makes it text.
 fn csv_cell(value: &Value) -> String {
-    match value {
+    let text = match value {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(csv_cell).collect::<Vec<_>>().join(";"),
+        Value::Array(items) => items.iter().map(csv_text).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    };
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text }
+}
+
+/// A list item's text within a cell.
+fn csv_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
         other => other.to_string(),
     }
 }
@@ -239,6 +253,33 @@ mod tests {
         assert_eq!(json.as_array().unwrap().len(), 2);
         assert_eq!(render(Format::Csv, records()), "key,roles,name\n1,A;B,\n2,,\"x,y\"\n");
         assert_eq!(render(Format::Json, vec![]), "[]\n");
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_are_neutralised_and_quoted() {
+        let record = |name: &str| vec![("key", json!("1")), ("name", json!(name)), ("roles", json!(["-x", "A"]))];
+        let rows: Vec<Record> =
+            ["=HYPERLINK(\"http://x\",\"y\")", "@SUM(1)", "-2+3", "+1", "\tx", "\rx", "O'Brien", "a=b"]
+                .into_iter()
+                .map(record)
+                .collect();
+        let csv = render(Format::Csv, rows);
+        let lines: Vec<&str> = csv.split('\n').collect();
+        assert_eq!(
+            lines[1..9],
+            [
+                "1,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",\"'-x;A\"",
+                "1,\"'@SUM(1)\",\"'-x;A\"",
+                "1,\"'-2+3\",\"'-x;A\"",
+                "1,\"'+1\",\"'-x;A\"",
+                "1,\"'\tx\",\"'-x;A\"",
+                "1,\"'\rx\",\"'-x;A\"",
+                "1,\"O'Brien\",\"'-x;A\"",
+                "1,a=b,\"'-x;A\"",
+            ]
+        );
+        let jsonl = render(Format::Jsonl, vec![record("@SUM(1)")]);
+        assert!(jsonl.contains("\"name\":\"@SUM(1)\""), "JSON is data, not a spreadsheet: {jsonl}");
     }
 
     #[test]

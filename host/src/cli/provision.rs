@@ -2,7 +2,7 @@
 //! each reported as one JSON result (a plan, with `--dry-run`).
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow};
@@ -13,8 +13,8 @@ use super::operations::{Access, Operation};
 use super::output::kind_name;
 use super::{Context, bad_input, shown};
 use crate::runtime::{
-    AccessChange, AccountChanges, AccountFilter, AccountQuery, CallError, Connection, ConnectorError, NewAccount,
-    WriteOptions, WriteOutcome,
+    AccessChange, AccountChanges, AccountFilter, AccountQuery, CallError, Connection, ConnectorError, EntitlementRef,
+    NewAccount, WriteOptions, WriteOutcome,
 };
 
 /// Runs one operation given on the command line and prints its result.
@@ -44,18 +44,20 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
         None => Box::new(BufReader::new(&mut *ctx.stdin)),
     };
     let (mut total, mut failed) = (0usize, 0usize);
-    let mut text = String::new();
+    let mut buffer = Vec::new();
     for number in 1.. {
-        text.clear();
-        if lines.read_line(&mut text).with_context(|| format!("reading line {number}"))? == 0 {
+        let Some(line) =
+            next_line(&mut *lines, &mut buffer, number).with_context(|| format!("reading line {number}"))?
+        else {
             break;
-        }
-        if text.trim().is_empty() {
-            continue;
-        }
-        let report = match Operation::parse(&text) {
-            Ok(op) => execute(&mut conn, &op, options),
-            Err(e) => Report::unreadable(e, dry_run),
+        };
+        let report = match line {
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => match Operation::parse(text, number) {
+                Ok(op) => execute(&mut conn, &op, options),
+                Err(e) => Report::unreadable(e, dry_run),
+            },
+            Err(unreadable) => Report::unreadable(unreadable, dry_run),
         };
         total += 1;
         failed += usize::from(report.result.is_err());
@@ -70,6 +72,35 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
         }
         _ => Err(anyhow!("{failed} of {total} operations failed; their result lines say why")),
     }
+}
+
+/// The longest `apply` line read; a longer one is skipped, in bounded memory, as a failed line.
+const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Reads line `number` into `buffer`, without its newline: none at the end of the input, an
+/// error message for a line that is too long or not UTF-8 (the input then stands at the next
+/// line, so the file carries on).
+fn next_line<'b>(
+    input: &mut dyn BufRead,
+    buffer: &'b mut Vec<u8>,
+    number: usize,
+) -> std::io::Result<Option<Result<&'b str, String>>> {
+    buffer.clear();
+    if (&mut *input).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', buffer)? == 0 {
+        return Ok(None);
+    }
+    if buffer.last() == Some(&b'\n') {
+        buffer.pop();
+    } else if buffer.len() > MAX_LINE_BYTES {
+        input.skip_until(b'\n')?;
+        let limit = MAX_LINE_BYTES >> 20;
+        return Ok(Some(Err(format!("line {number} is longer than {limit} MiB, the limit for one operation"))));
+    }
+    Ok(Some(
+        std::str::from_utf8(buffer).map_err(|e| {
+            format!("line {number} is not valid UTF-8 (column {} is not a character)", e.valid_up_to() + 1)
+        }),
+    ))
 }
 
 /// What became of one operation.
@@ -189,8 +220,9 @@ impl Report {
                 let o = &done.outcome;
                 record.insert("status".into(), json!(done.status.name()));
                 record.insert("account-key".into(), json!(o.account_key));
-                let replaced = o.replaced.as_ref().map(|r| json!({"kind": kind_name(r.kind), "key": r.key}));
-                record.insert("replaced".into(), json!(replaced));
+                let entitlement = |r: &EntitlementRef| json!({"kind": kind_name(r.kind), "key": r.key});
+                record.insert("replaced".into(), json!(o.replaced.as_ref().map(entitlement)));
+                record.insert("kept".into(), Value::Array(o.kept.iter().map(entitlement).collect()));
                 let calls: Vec<Value> =
                     o.calls.iter().map(|c| json!({"method": c.method, "path": c.path, "summary": c.summary})).collect();
                 record.insert("calls".into(), json!(calls));
@@ -263,13 +295,15 @@ fn carry_out(conn: &mut Connection, op: &Operation, options: WriteOptions) -> Re
                 AccountChanges { fields: (&update.fields).into(), identity: update.identity.identity.clone() };
             conn.update_account(&key, &changes, options).map(|o| (Status::Changed, o)).map_err(OpError::Call)
         }
-        Operation::Delete(delete) => match resolve(conn, &delete.account)? {
-            None => Ok((Status::Unchanged, unchanged(None))),
-            Some(key) => conn
-                .delete_account(&key, delete.mode.into(), options)
-                .map(|o| (Status::Changed, o))
-                .map_err(OpError::Call),
-        },
+        Operation::Delete(delete) => {
+            let mode = delete.mode().map_err(OpError::Invalid)?;
+            match resolve(conn, &delete.account)? {
+                None => Ok((Status::Unchanged, unchanged(None))),
+                Some(key) => {
+                    conn.delete_account(&key, mode, options).map(|o| (Status::Changed, o)).map_err(OpError::Call)
+                }
+            }
+        }
         Operation::Grant(access) => change(conn, AccessChange::Grant, access, options),
         Operation::Revoke(access) => change(conn, AccessChange::Revoke, access, options),
     }
@@ -308,12 +342,20 @@ fn resolve(conn: &mut Connection, account: &str) -> Result<Option<String>, OpErr
 
 /// The outcome of an operation that found nothing to do.
 fn unchanged(account_key: Option<String>) -> WriteOutcome {
-    WriteOutcome { account_key, changed: false, replaced: None, calls: Vec::new(), seat_impact: Vec::new() }
+    WriteOutcome {
+        account_key,
+        changed: false,
+        replaced: None,
+        kept: Vec::new(),
+        calls: Vec::new(),
+        seat_impact: Vec::new(),
+    }
 }
 
 fn merge(into: &mut WriteOutcome, more: WriteOutcome) {
     into.changed |= more.changed;
     into.replaced = into.replaced.take().or(more.replaced);
+    into.kept.extend(more.kept);
     into.calls.extend(more.calls);
     into.seat_impact.extend(more.seat_impact);
 }

@@ -91,11 +91,12 @@ pub fn describe(summary: &Summary) -> String {
             let _ = write!(text, "\nthe import failed, so nothing was marked missing: {reason}");
         }
     }
-    list(&mut text, "added", summary.added.iter().map(String::as_str));
-    list(&mut text, "changed", summary.changed.iter().map(changed));
-    list(&mut text, "restored", summary.restored.iter().map(changed));
+    // The summary lists only the first keys of each kind: the counts say how many there are.
+    list(&mut text, "added", c.added, summary.added.iter().map(String::as_str));
+    list(&mut text, "changed", c.changed, summary.changed.iter().map(changed));
+    list(&mut text, "restored", c.restored, summary.restored.iter().map(changed));
     let gone = if scope == Scope::Accounts { "suspended-from-import" } else { "inactive" };
-    list(&mut text, &format!("missing, now {gone}"), summary.missing.iter().map(String::as_str));
+    list(&mut text, &format!("missing, now {gone}"), c.missing, summary.missing.iter().map(String::as_str));
     if let Some(held) = &summary.held {
         let _ = write!(text, "\nheld: {}; `gtm-connector state pending` lists them", held.reason);
     }
@@ -109,15 +110,22 @@ fn changed(change: &ItemChange) -> String {
     }
 }
 
-fn list<S: AsRef<str>>(text: &mut String, label: &str, entries: impl ExactSizeIterator<Item = S>) {
-    let count = entries.len();
+/// A labelled line of the first entries of `count`; `entries` may hold fewer than `count`.
+fn list<S: AsRef<str>>(text: &mut String, label: &str, count: u64, entries: impl Iterator<Item = S>) {
     if count == 0 {
         return;
     }
     let shown: Vec<String> = entries.take(SHOWN).map(|e| e.as_ref().to_owned()).collect();
-    let more =
-        if count > SHOWN { format!(" and {} more (`gtm-connector state diff`)", count - SHOWN) } else { String::new() };
+    let more = match count.saturating_sub(shown.len() as u64) {
+        0 => String::new(),
+        more => format!(" and {more} more (`gtm-connector state diff`)"),
+    };
     let _ = write!(text, "\n  {label}: {}{more}", shown.join(", "));
+}
+
+/// [`list`] of every entry of a complete list.
+fn list_all<S: AsRef<str>>(text: &mut String, label: &str, entries: impl ExactSizeIterator<Item = S>) {
+    list(text, label, entries.len() as u64, entries);
 }
 
 /// Correlates the run's accounts with `identities` and says what it found and what changed.
@@ -135,21 +143,21 @@ pub fn correlate(store: &mut Store, run: RunId, identities: &[Identity], log: &L
         Some(email) => format!("{} <{email}>", a.key),
         None => a.key.clone(),
     };
-    list(
+    list_all(
         &mut text,
         "newly matched",
         report.newly_matched.iter().map(|m| format!("{} → {}", account(&m.account), m.identity)),
     );
-    list(&mut text, "no longer matched", report.no_longer_matched.iter().map(|m| account(&m.account)));
-    list(&mut text, "orphan accounts (new)", report.newly_orphaned.iter().map(account));
-    list(&mut text, "no longer orphaned", report.no_longer_orphaned.iter().map(account));
-    list(
+    list_all(&mut text, "no longer matched", report.no_longer_matched.iter().map(|m| account(&m.account)));
+    list_all(&mut text, "orphan accounts (new)", report.newly_orphaned.iter().map(account));
+    list_all(&mut text, "no longer orphaned", report.no_longer_orphaned.iter().map(account));
+    list_all(
         &mut text,
         "identities without an account (new)",
         report.new_identities_without_account.iter().map(|i| format!("{} <{}>", i.id, i.email)),
     );
-    list(&mut text, "resolved identities", report.resolved_identities.iter().map(|i| i.id.clone()));
-    list(
+    list_all(&mut text, "resolved identities", report.resolved_identities.iter().map(|i| i.id.clone()));
+    list_all(
         &mut text,
         "ambiguous emails",
         report.ambiguous.iter().map(|a| format!("{} ({} kept, {} ignored)", a.email, a.kept, a.ignored)),

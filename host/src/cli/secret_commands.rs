@@ -45,8 +45,10 @@ fn read_value(ctx: &mut Context<'_>, name: &str) -> Result<String> {
     let value = if ctx.stdin_is_terminal {
         rpassword::prompt_password(format!("value for {name}: ")).context("reading the secret from the terminal")?
     } else {
-        let mut text = String::new();
-        ctx.stdin.read_to_string(&mut text).context("reading the secret from stdin")?;
+        let mut bytes = Vec::new();
+        ctx.stdin.read_to_end(&mut bytes).context("reading the secret from stdin")?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| bad_input(anyhow::anyhow!("the value for {name} on stdin is not valid UTF-8")))?;
         let trimmed = text.strip_suffix('\n').unwrap_or(&text);
         trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
     };

@@ -87,7 +87,8 @@ struct Correlated {
     owner: Option<String>,
 }
 
-/// The identities, deduplicated by id, indexed by email; first identity wins an email.
+/// The identities, deduplicated by id, indexed by email; first identity wins an email, and one
+/// that loses it is reported only as ambiguous, never as an identity without an account.
 struct Identities<'a> {
     distinct: Vec<&'a Identity>,
     by_email: HashMap<String, &'a Identity>,
@@ -103,10 +104,13 @@ impl<'a> Identities<'a> {
             if !ids.insert(identity.id.as_str()) {
                 continue;
             }
-            index.distinct.push(identity);
-            let Some(email) = normalize_email(&identity.email) else { continue };
+            let Some(email) = normalize_email(&identity.email) else {
+                index.distinct.push(identity);
+                continue;
+            };
             match index.by_email.entry(email) {
                 Entry::Vacant(slot) => {
+                    index.distinct.push(identity);
                     slot.insert(identity);
                 }
                 Entry::Occupied(slot) => index.ambiguous.push(Ambiguous {

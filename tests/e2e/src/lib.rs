@@ -188,6 +188,11 @@ impl Harness {
         self.run_with(args, stdin, self.env())
     }
 
+    /// Like [`Harness::run_with_stdin`], with bytes that need not be UTF-8.
+    pub fn run_with_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Outcome {
+        run_cli_bytes(args, stdin, self.env())
+    }
+
     pub fn run_with(&self, args: &[&str], stdin: &str, env: Environment) -> Outcome {
         run_cli(args, stdin, env)
     }
@@ -200,6 +205,11 @@ impl Harness {
 
 /// Runs the CLI in-process with exactly this environment.
 pub fn run_cli(args: &[&str], stdin: &str, env: Environment) -> Outcome {
+    run_cli_bytes(args, stdin.as_bytes(), env)
+}
+
+/// [`run_cli`] with stdin as bytes.
+pub fn run_cli_bytes(args: &[&str], mut stdin: &[u8], env: Environment) -> Outcome {
     let mut argv = vec!["gtm-connector".to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
     let mut stdout = Vec::new();
@@ -207,7 +217,7 @@ pub fn run_cli(args: &[&str], stdin: &str, env: Environment) -> Outcome {
     let status = run(Invocation {
         args: argv,
         env,
-        stdin: &mut stdin.as_bytes(),
+        stdin: &mut stdin,
         stdin_is_terminal: false,
         stdout: &mut stdout,
         stderr: Box::new(stderr.clone()),

@@ -73,7 +73,15 @@ fn duplicate_identity_emails_are_reported_not_dropped() {
         report.ambiguous,
         [Ambiguous { email: "ann@example.com".into(), kept: "i1".into(), ignored: "i9".into() }]
     );
-    assert_eq!(report.new_identities_without_account, [identity("i9", "ANN@example.com")]);
+    // i9 lost the email to i1: it is listed under the clash, not as an identity without an account.
+    assert_eq!(report.new_identities_without_account, Vec::<Identity>::new());
+    assert_eq!((report.totals.ambiguous, report.totals.identities_without_account), (1, 0));
+
+    // Neither identity of a clash over an email no account has is lost: the one kept has no account.
+    let identities =
+        [identity("i1", "ann@example.com"), identity("i5", "bo@example.com"), identity("i6", "BO@example.com")];
+    let report = store.correlate(run, &identities).unwrap();
+    assert_eq!(report.new_identities_without_account, [identity("i5", "bo@example.com")]);
     assert_eq!((report.totals.ambiguous, report.totals.identities_without_account), (1, 1));
 }
 

@@ -113,3 +113,38 @@ fn a_missing_file_is_bad_input_and_nothing_is_contacted() {
     h.run(&["apply", "/nonexistent/ops.jsonl"]).failure(2, &["cannot open", "ops.jsonl"]);
     assert_eq!(h.sim.stats().total, requests);
 }
+
+#[test]
+fn a_line_that_is_not_utf8_too_long_or_not_json_fails_alone_and_the_rest_apply() {
+    let h = Harness::new(unthrottled(335, 10));
+    let create = |email: &str| format!(r#"{{"op":"create","email":"{email}","first-name":"A","last-name":"B"}}"#);
+    let mut file = Vec::new();
+    for line in [
+        create("one@example.com").into_bytes(),
+        b"{\"op\":\"create\",\"email\":\"\xff@example.com\",\"first-name\":\"A\",\"last-name\":\"B\"}".to_vec(),
+        // 8 MiB in one line: skipped in bounded memory, not parsed.
+        create(&format!("{}@example.com", "x".repeat(8 << 20))).into_bytes(),
+        create("two@example.com").into_bytes(),
+        br#"{"op":"grant","account":"one@example.com","role":}"#.to_vec(),
+        create("three@example.com").into_bytes(),
+    ] {
+        file.extend_from_slice(&line);
+        file.push(b'\n');
+    }
+    let path = h.home.path().join("ops.jsonl");
+    std::fs::write(&path, file).unwrap();
+
+    let results = h.run(&["apply", path.to_str().unwrap()]).failure(1, &["3 of 6 operations failed"]).jsonl();
+    let statuses: Vec<(u64, &str)> =
+        results.iter().map(|r| (r["line"].as_u64().unwrap(), r["status"].as_str().unwrap())).collect();
+    assert_eq!(statuses, [(1, "created"), (2, "failed"), (3, "failed"), (4, "created"), (5, "failed"), (6, "created")]);
+    let message = |n: usize| results[n]["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message(1).contains("line 2 is not valid UTF-8"), "{}", message(1));
+    assert!(message(2).contains("line 3 is longer than 1 MiB"), "{}", message(2));
+    assert!(message(2).len() < 200, "the long line is not quoted back");
+    // serde_json would say "line 1": the position is the file's.
+    assert!(message(4).contains("expected value at line 5 column 50"), "{}", message(4));
+    for email in ["one@example.com", "two@example.com", "three@example.com"] {
+        assert!(h.sim.with_world(|w| w.user_by_email(email)).is_some(), "{email} was applied");
+    }
+}

@@ -1,5 +1,6 @@
 //! The command line itself: configuration errors, secrets, help, demo.
 
+use gotosim::{Fault, FaultRule, Matcher};
 use gtm_e2e::{Harness, run_cli, unthrottled};
 
 #[test]
@@ -69,8 +70,13 @@ fn a_component_that_is_not_one_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let bogus = dir.path().join("bogus.wasm");
     std::fs::write(&bogus, b"\0asm\x01\0\0\0").unwrap();
-    h.run(&["--component", bogus.to_str().unwrap(), "test"]).failure(1, &["not a valid WebAssembly component"]);
-    h.run(&["--component", "/nonexistent.wasm", "test"]).failure(2, &["cannot read the component"]);
+    h.run(&["--component", bogus.to_str().unwrap(), "test"])
+        .failure(2, &["cannot load the component", "bogus.wasm", "not a valid WebAssembly component"]);
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not wasm at all").unwrap();
+    h.run(&["--component", text.to_str().unwrap(), "test"]).failure(2, &["cannot load the component", "notes.txt"]);
+    h.run(&["--component", "/nonexistent.wasm", "test"]).failure(2, &["cannot read the component /nonexistent.wasm"]);
+    assert_eq!(h.sim.stats().total, 0, "nothing was sent");
 }
 
 #[test]
@@ -88,7 +94,8 @@ fn the_demo_runs_the_whole_import_then_a_lifecycle_and_its_reconciliation() {
         "plan (dry run, nothing sent)",
         "joiner: created",
         "mover: move",
-        "leaver: remove every license from",
+        "leaver: ",
+        "remove every license from",
         "accounts (run 2): 400 seen; 1 added, 2 changed, 397 unchanged, 0 restored, 1 missing",
         "requests to the simulator",
     ] {
@@ -100,4 +107,89 @@ fn the_demo_runs_the_whole_import_then_a_lifecycle_and_its_reconciliation() {
         gtm_e2e::files_in(dir.path()),
         vec!["accounts.jsonl", "admin-role.jsonl", "group.jsonl", "license.jsonl"]
     );
+}
+
+#[test]
+fn a_secret_that_is_not_utf8_is_bad_input_and_the_stored_one_stays() {
+    let h = Harness::new(unthrottled(69, 1));
+    let before = h.stored_secret("client-id");
+    h.run_with_stdin_bytes(&["secrets", "set", "client-id"], b"abc\xff\xfe\n")
+        .failure(2, &["the value for client-id on stdin is not valid UTF-8"]);
+    assert_eq!(h.stored_secret("client-id"), before);
+}
+
+#[test]
+fn limits_out_of_range_are_bad_input_naming_the_key_at_load() {
+    let h = Harness::new(unthrottled(70, 1));
+    let profile = std::fs::read_to_string(h.profile_file()).unwrap();
+    for (line, needle) in [
+        ("memory-mib = 0", "[limits] memory-mib must be between 1 and 4096, got 0"),
+        ("memory-mib = 99999999", "[limits] memory-mib must be between 1 and 4096, got 99999999"),
+        ("call-timeout-secs = 0", "[limits] call-timeout-secs must be between 1 and 86400, got 0"),
+        ("http-timeout-secs = 0", "[limits] http-timeout-secs must be between 1 and 3600, got 0"),
+        ("max-response-kib = 0", "[limits] max-response-kib must be between 1 and 1048576, got 0"),
+        ("max-response-kib = 99999999999999", "[limits] max-response-kib must be between 1 and 1048576"),
+    ] {
+        std::fs::write(h.profile_file(), format!("{profile}\n[limits]\n{line}\n")).unwrap();
+        h.run(&["test"]).failure(2, &[needle]);
+    }
+    assert_eq!(h.sim.stats().total, 0, "nothing was sent");
+}
+
+#[test]
+fn a_port_above_65535_is_bad_input_at_load() {
+    let h = Harness::new(unthrottled(71, 1));
+    h.run(&["--api-base", "http://127.0.0.1:70000", "test"])
+        .failure(2, &["setting api-base", "the port \"70000\" is not a number from 1 to 65535"]);
+    let mut env = h.env();
+    env.insert("GTM_TOKEN_BASE".into(), "https://auth.example:123456/oauth".into());
+    run_cli(&["test"], "", env).failure(2, &["setting token-base", "\"123456\""]);
+    h.run(&["--api-base", "http://[::1]:65536", "test"]).failure(2, &["\"65536\""]);
+    assert_eq!(h.sim.stats().total, 0, "nothing was sent");
+}
+
+#[test]
+fn a_filter_over_the_length_limit_is_invalid_input_naming_it() {
+    let h = Harness::new(unthrottled(72, 5));
+    let long = format!("email={}@example.com", "a".repeat(100 << 10));
+    let out =
+        h.run(&["import", "accounts", "--filter", &long]).failure(2, &["invalid input (filter.email)", "at most 4096"]);
+    assert!(!out.stderr.contains("invalid path"), "{}", out.stderr);
+    let goto = format!("goto={}", "x".repeat(100 << 10));
+    h.run(&["import", "accounts", "--filter", &goto]).failure(2, &["invalid input (filter.goto)", "at most 4096"]);
+    assert_eq!(h.sim.stats().by_route.get("GET /accounts/{}/users").copied(), None, "no listing was asked for");
+}
+
+#[test]
+fn a_redirect_from_goto_is_refused_not_followed() {
+    let h = Harness::new(unthrottled(73, 5));
+    let me = Matcher { path_contains: Some("/me".into()), ..Default::default() };
+    h.sim.add_fault(FaultRule { matcher: me, skip: 0, times: 1, fault: Fault::Status(302) });
+    let out = h.run(&["test"]).failure(1, &["GoTo answered with a redirect (HTTP 302)", "redirects are not followed"]);
+    assert!(!out.stderr.contains("no error detail"), "{}", out.stderr);
+}
+
+#[test]
+fn a_csv_export_neutralises_cells_a_spreadsheet_would_run_and_json_keeps_them() {
+    let h = Harness::new(unthrottled(74, 3));
+    let keys = h.user_keys();
+    let names = ["=HYPERLINK(\"http://evil.example\",\"x\")", "@SUM(1)", "-2+3"];
+    h.sim.with_world(|w| {
+        for (key, name) in keys.iter().zip(names) {
+            w.update_user(key, |u| u.first_name = name.to_owned());
+        }
+    });
+    let csv = h.run(&["import", "accounts", "--format", "csv"]).success().stdout;
+    for (key, neutralised) in
+        keys.iter().zip(["\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"", "\"'@SUM(1)\"", "\"'-2+3\""])
+    {
+        let email = h.sim.with_world(|w| w.user(key)).unwrap().email;
+        let start = format!("{key},{email},{neutralised},");
+        assert!(csv.lines().any(|l| l.starts_with(&start)), "no row starts {start}:\n{csv}");
+    }
+    let jsonl = h.run(&["import", "accounts"]).success().jsonl();
+    for (key, name) in keys.iter().zip(names) {
+        let record = jsonl.iter().find(|r| r["key"] == key.as_str()).unwrap();
+        assert_eq!(record["first-name"], name, "JSON carries the value as it is");
+    }
 }

@@ -185,11 +185,98 @@ fn delete_removes_licenses_by_default_and_hard_deletes_on_request_and_twice_is_f
     assert_eq!(h.run(&["delete", &key, "--mode", "hard-delete"]).success().json()["status"], "changed");
     assert!(h.sim.with_world(|w| w.user(&key)).is_none());
     let writes = h.writes();
-    for mode in ["hard-delete", "remove-licenses"] {
+    for mode in ["hard-delete", "deprovision"] {
         assert_eq!(h.run(&["delete", &key, "--mode", mode]).success().json()["status"], "unchanged");
     }
     assert_eq!(h.run(&["delete", "jane.doe@example.com"]).success().json()["status"], "unchanged");
     assert_eq!(h.writes(), writes);
+}
+
+/// Jane with two admin roles, a group and a license: everything a leaver must lose.
+fn create_privileged_jane(h: &Harness) -> (String, License, String) {
+    let license = license_with_room(h, 1);
+    let group = group_keys(h)[0].clone();
+    let key = create_jane(
+        h,
+        &["--license", &license.key, "--group", &group, "--role", "MANAGE_USERS", "--role", "RUN_REPORTS"],
+    );
+    (key, license, group)
+}
+
+fn kept(result: &Value) -> Vec<(String, String)> {
+    let kept = result["kept"].as_array().unwrap_or_else(|| panic!("no kept list: {result}"));
+    kept.iter().map(|k| (k["kind"].as_str().unwrap().to_owned(), k["key"].as_str().unwrap().to_owned())).collect()
+}
+
+#[test]
+fn a_leaver_loses_every_admin_role_the_group_and_every_license_and_keeps_the_account() {
+    let h = Harness::new(unthrottled(314, 30));
+    let (key, license, _) = create_privileged_jane(&h);
+
+    let writes = h.writes();
+    let plan = h.run(&["delete", &key, "--dry-run"]).success().json();
+    let calls: Vec<(&str, &str)> = plan["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["method"].as_str().unwrap(), c["summary"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("PUT", "revoke every admin role (MANAGE_USERS, RUN_REPORTS) from jane.doe@example.com"),
+            ("DELETE", calls[1].1),
+            ("PUT", "remove every license from jane.doe@example.com"),
+        ],
+        "{plan}"
+    );
+    assert!(calls[1].1.starts_with("remove jane.doe@example.com from group "), "{plan}");
+    assert_eq!(plan["seat-impact"][0]["license-key"], license.key.as_str());
+    assert!(kept(&plan).is_empty());
+    assert_eq!(h.writes(), writes, "a dry run sends nothing");
+
+    let result = h.run(&["delete", &key]).success().json();
+    assert_eq!((result["status"].as_str(), result["calls"].as_array().unwrap().len()), (Some("changed"), 3));
+    assert!(kept(&result).is_empty());
+    let user = h.sim.with_world(|w| w.user(&key)).expect("the account and its history stay");
+    assert!(user.admin_roles.is_empty(), "a leaver keeps no admin right: {:?}", user.admin_roles);
+    assert_eq!(user.group_key, None);
+    assert!(user.license_keys.is_empty());
+    assert_eq!(user.status.as_str(), "SUSPENDED");
+
+    let writes = h.writes();
+    assert_eq!(h.run(&["delete", &key]).success().json()["status"], "unchanged");
+    assert_eq!(h.writes(), writes, "a deprovisioned account has nothing left to remove");
+}
+
+#[test]
+fn keep_options_narrow_a_deprovision_and_the_result_names_what_was_kept() {
+    let h = Harness::new(unthrottled(315, 30));
+    let (key, _, group) = create_privileged_jane(&h);
+
+    let result = h.run(&["delete", &key, "--keep-roles"]).success().json();
+    let roles =
+        [("admin-role".to_owned(), "MANAGE_USERS".to_owned()), ("admin-role".to_owned(), "RUN_REPORTS".to_owned())];
+    assert_eq!(kept(&result), roles);
+    let user = h.sim.with_world(|w| w.user(&key)).unwrap();
+    assert_eq!(user.admin_roles, ["MANAGE_USERS", "RUN_REPORTS"]);
+    assert_eq!((user.group_key, user.license_keys.len()), (None, 0));
+
+    // The same through apply: the group is kept and named, the roles go this time.
+    h.run(&["grant", &key, "--group", &group]).success();
+    let line = format!(r#"{{"op":"delete","account":"{key}","keep-group":true}}"#);
+    let applied = h.run_with_stdin(&["apply", "-"], &line).success().jsonl();
+    assert_eq!(kept(&applied[0]), [("group".to_owned(), group.clone())]);
+    let user = h.sim.with_world(|w| w.user(&key)).unwrap();
+    assert_eq!((user.group_key.as_deref(), user.admin_roles.len()), (Some(group.as_str()), 0));
+
+    // Keeping access means nothing to a hard delete: refused, not ignored.
+    let writes = h.writes();
+    h.run(&["delete", &key, "--mode", "hard-delete", "--keep-roles"]).failure(2, &["keep-roles and keep-group"]);
+    h.run_with_stdin(&["apply", "-"], r#"{"op":"delete","account":"1","mode":"remove-licenses"}"#)
+        .failure(1, &["1 of 1 operations failed"]);
+    assert_eq!(h.writes(), writes);
+    assert!(h.sim.with_world(|w| w.user(&key)).is_some());
 }
 
 #[test]

@@ -290,3 +290,33 @@ fn bad_identity_files_and_unknown_runs_are_bad_input() {
     h.run(&["state", "diff", "99"]).failure(2, &["there is no import run 99"]);
     h.run(&["state", "diff", "0"]).failure(2, &["invalid run id"]);
 }
+
+#[test]
+fn a_summary_over_a_thousand_keys_counts_every_one_it_does_not_show() {
+    let h = Harness::new(unthrottled(411, 1500));
+    let first = h.run(&["import", "accounts", "--page-size", "1000"]).success();
+    assert!(first.stderr.contains("accounts (run 1): 1500 seen; 1500 added"), "{}", first.stderr);
+    assert!(first.stderr.contains(" and 1490 more (`gtm-connector state diff`)"), "{}", first.stderr);
+}
+
+#[test]
+fn an_identity_that_loses_an_email_clash_is_listed_only_under_the_clash() {
+    let h = Harness::new(unthrottled(412, 6));
+    let users = h.sim.with_world(|w| w.users());
+    let mut csv = String::from("id,email\n");
+    for (n, user) in users.iter().enumerate() {
+        csv.push_str(&format!("E{n},{}\n", user.email));
+    }
+    csv.push_str(&format!("DUP,{}\n", users[0].email.to_uppercase()));
+    let file = h.home.path().join("identities.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let out = h.run(&["import", "accounts", "--identities", file.to_str().unwrap()]).success();
+    let expected = format!(
+        "{} accounts matched to identities by email, 0 orphan accounts, 0 identities without an account",
+        users.len()
+    );
+    assert!(out.stderr.contains(&expected), "{}", out.stderr);
+    let clash = format!("ambiguous emails: {} (E0 kept, DUP ignored)", users[0].email.to_lowercase());
+    assert!(out.stderr.contains(&clash), "{}", out.stderr);
+    assert!(!out.stderr.contains("DUP <"), "DUP is not an identity without an account:\n{}", out.stderr);
+}
