@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use gtm_state::DeletionPolicy;
 
 use crate::egress::{self, EgressPolicy};
-use crate::runtime::Limits;
+use crate::limits::Limits;
 
 /// A snapshot of environment variables (the process's, or a test's own).
 pub type Environment = BTreeMap<String, String>;
@@ -20,6 +20,17 @@ pub type Environment = BTreeMap<String, String>;
 pub const DEFAULT_PROFILE: &str = "default";
 pub const DEFAULT_API_BASE: &str = "https://api.getgo.com";
 pub const DEFAULT_TOKEN_BASE: &str = "https://authentication.logmeininc.com";
+
+/// Checks that `name` can name a profile: 1 to 64 ASCII letters, digits, `_` or `-`. The name
+/// becomes a file name under `$GTM_HOME`, so anything that could make it a path elsewhere
+/// (`/`, `..`, an absolute path) is refused before any file is touched.
+pub fn check_profile_name(name: &str) -> Result<()> {
+    let plain = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !plain {
+        bail!("{name:?} is not a valid profile name: use 1 to 64 letters, digits, '_' or '-' (e.g. prod-eu)");
+    }
+    Ok(())
+}
 
 /// Where profiles, secrets and compiled code live.
 #[derive(Debug, Clone)]
@@ -146,6 +157,7 @@ pub struct Profile {
 
 impl Profile {
     pub fn load(paths: &Paths, name: &str, env: &Environment, flags: &Overrides) -> Result<Profile> {
+        check_profile_name(name)?;
         let path = paths.profile_file(name);
         let file = match fs::read_to_string(&path) {
             Ok(text) => toml::from_str::<ProfileFile>(&text)
@@ -303,5 +315,11 @@ mod tests {
         fs::write(paths.profile_file("plain"), "api-base = \"http://api.getgo.com\"\n").unwrap();
         let err = Profile::load(&paths, "plain", &Environment::new(), &Overrides::default()).unwrap_err();
         assert!(format!("{err:#}").contains("plain http is only allowed for loopback"), "{err:#}");
+
+        for name in ["../x", "/tmp/x", "a/b", "", ".", "x.y", &"n".repeat(65)] {
+            let err = Profile::load(&paths, name, &Environment::new(), &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("is not a valid profile name"), "{name}: {err:#}");
+        }
+        assert!(check_profile_name("Prod_eu-2").is_ok() && check_profile_name(&"n".repeat(64)).is_ok());
     }
 }

@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod entitlements;
 mod faults;
+mod hostile_files;
 mod import;
 mod mapping;
 mod portability;
