@@ -25,7 +25,8 @@ pub const DEFAULT_TOKEN_BASE: &str = "https://authentication.logmeininc.com";
 /// becomes a file name under `$GTM_HOME`, so anything that could make it a path elsewhere
 /// (`/`, `..`, an absolute path) is refused before any file is touched.
 pub fn check_profile_name(name: &str) -> Result<()> {
-    let plain = (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let plain =
+        (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !plain {
         bail!("{name:?} is not a valid profile name: use 1 to 64 letters, digits, '_' or '-' (e.g. prod-eu)");
     }

@@ -366,7 +366,8 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
         let subdir = dir.path().join("subdir");
         fs::create_dir(&subdir).unwrap();
-        let targets = [(link.as_path(), "a symbolic link"), (&subdir, "a directory"), (Path::new("/dev/null"), "a device")];
+        let targets =
+            [(link.as_path(), "a symbolic link"), (&subdir, "a directory"), (Path::new("/dev/null"), "a device")];
         for (target, kind) in targets {
             let err = Export::to_file(Format::Jsonl, target).err().unwrap();
             assert!(err.to_string().contains(&format!("it is {kind}")), "{err}");

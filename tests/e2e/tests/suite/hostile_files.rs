@@ -105,6 +105,10 @@ fn a_compiled_code_cache_others_could_write_is_not_used() {
     fs::set_permissions(&components, fs::Permissions::from_mode(0o777)).unwrap();
     fs::remove_file(&entry).unwrap();
     let out = h.run_with(&["test"], "", env).success();
-    assert!(out.stderr.contains("the cache directory") && out.stderr.contains("writable by other users"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the cache directory") && out.stderr.contains("writable by other users"),
+        "{}",
+        out.stderr
+    );
     assert!(files_in(&components).is_empty(), "nothing was cached there");
 }
