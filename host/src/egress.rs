@@ -5,6 +5,7 @@
 //! logged at debug level with credentials redacted.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,27 +29,53 @@ impl Origin {
     /// Parses the origin of an `http(s)://host[:port][/path]` URL.
     pub fn of_url(url: &str) -> Result<Origin> {
         let uri: Uri = url.parse().with_context(|| format!("{url:?} is not a URL"))?;
-        Origin::of_uri(&uri).with_context(|| format!("{url:?} is not an http(s) URL with a host"))
+        Origin::of_uri(&uri).with_context(|| format!("{url:?} is not a usable http(s) URL"))
     }
 
-    fn of_uri(uri: &Uri) -> Option<Origin> {
-        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    /// The origin of an absolute http(s) URI whose authority is exactly `host` or `host:port`.
+    /// Anything else (user information, an empty, zero-padded or out-of-range port) is refused,
+    /// because connecting uses the authority's text: what is checked must be all there is.
+    fn of_uri(uri: &Uri) -> Result<Origin> {
+        let scheme = uri.scheme_str().context("it has no scheme")?.to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "https" => 443,
             "http" => 80,
-            _ => return None,
+            other => bail!("its scheme {other:?} is not http or https"),
         };
-        let host = uri.host()?.to_ascii_lowercase();
-        Some(Origin { port: uri.port_u16().unwrap_or(default_port), scheme, host })
+        let authority = uri.authority().context("it has no host")?.as_str().to_ascii_lowercase();
+        if authority.contains('@') {
+            bail!("it carries user information (`user@`) before the host; remove it");
+        }
+        let host = uri.host().filter(|h| !h.is_empty()).context("it has no host")?.to_ascii_lowercase();
+        let port = match authority.strip_prefix(host.as_str()) {
+            Some("") => default_port,
+            Some(port) => match port.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()) {
+                Some(number) if number > 0 && port == format!(":{number}") => number,
+                _ => bail!("its port {:?} is not a number from 1 to 65535", port.trim_start_matches(':')),
+            },
+            None => bail!("its host {authority:?} is not in plain form"),
+        };
+        Ok(Origin { scheme, host, port })
     }
 
-    /// Whether the host is a loopback address (the simulator), where plain http is acceptable.
+    /// Whether the host is a loopback IP literal (127.0.0.0/8, ::1) or `localhost`, where the
+    /// simulator runs and plain http is acceptable.
     pub fn is_loopback(&self) -> bool {
-        self.host == "localhost" || self.host == "[::1]" || self.host.starts_with("127.")
+        let literal = self.host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(&self.host);
+        self.host == "localhost" || literal.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
 
     pub fn is_https(&self) -> bool {
         self.scheme == "https"
+    }
+
+    /// `host`, or `host:port` when the port is not the scheme's default: what is connected to
+    /// and sent as `Host`.
+    fn authority(&self) -> String {
+        match (self.scheme.as_str(), self.port) {
+            ("https", 443) | ("http", 80) => self.host.clone(),
+            _ => format!("{}:{}", self.host, self.port),
+        }
     }
 }
 
@@ -83,8 +110,21 @@ impl EgressPolicy {
         }
     }
 
-    fn permits(&self, origin: &Origin) -> bool {
-        self.allowed.contains(origin)
+    /// The request, readdressed to the allowed origin it names, or `HttpRequestDenied`. The
+    /// URI's authority and the `Host` header are rewritten from the checked origin, so the
+    /// connection goes exactly where the check said it may.
+    fn admit<B>(&self, mut request: http::Request<B>) -> Result<http::Request<B>, HttpError> {
+        let origin = Origin::of_uri(request.uri())
+            .ok()
+            .filter(|o| self.allowed.contains(o))
+            .ok_or(HttpError::HttpRequestDenied)?;
+        let authority = origin.authority();
+        let mut parts = request.uri().clone().into_parts();
+        parts.authority = Some(authority.parse().map_err(|_| HttpError::HttpRequestUriInvalid)?);
+        *request.uri_mut() = Uri::from_parts(parts).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+        let host = http::HeaderValue::from_str(&authority).map_err(|_| HttpError::HttpRequestUriInvalid)?;
+        request.headers_mut().insert(http::header::HOST, host);
+        Ok(request)
     }
 
     fn options(&self, requested: Option<RequestOptions>) -> RequestOptions {
@@ -124,11 +164,13 @@ impl WasiHttpHooks for EgressHooks {
         Box::new(async move {
             let shown = redact_uri(request.uri());
             let method = request.method().clone();
-            let allowed = Origin::of_uri(request.uri()).filter(|o| policy.permits(o));
-            if allowed.is_none() {
-                log.log(Level::Warn, "http", format_args!("denied {method} {shown}: not an allowed origin"));
-                return Err(HttpError::HttpRequestDenied);
-            }
+            let request = match policy.admit(request) {
+                Ok(request) => request,
+                Err(denied) => {
+                    log.log(Level::Warn, "http", format_args!("denied {method} {shown}: not an allowed origin"));
+                    return Err(denied);
+                }
+            };
             if log.enabled(Level::Debug) {
                 let headers = redact_headers(request.headers());
                 log.log(Level::Debug, "http", format_args!("→ {method} {shown} {headers}"));
@@ -175,11 +217,15 @@ async fn exchange(
     Ok(http::Response::from_parts(parts, body.to_bytes()))
 }
 
-/// The URI with the values of credential-like query parameters replaced.
+/// The URI with user information and the values of credential-like query parameters replaced.
 fn redact_uri(uri: &Uri) -> String {
-    let Some(query) = uri.query() else { return uri.to_string() };
-    let base = uri.to_string();
-    let base = base.split('?').next().unwrap_or_default();
+    let mut text = uri.to_string();
+    if let Some(authority) = uri.authority()
+        && let Some((_, host)) = authority.as_str().rsplit_once('@')
+    {
+        text = text.replacen(authority.as_str(), &format!("<redacted>@{host}"), 1);
+    }
+    let Some((base, query)) = text.split_once('?') else { return text };
     let redacted: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
@@ -231,17 +277,118 @@ pub fn origins_for(bases: &[(&str, &str)]) -> Result<Vec<Origin>> {
 mod tests {
     use super::*;
 
+    fn origin(url: &str) -> Origin {
+        Origin::of_url(url).unwrap()
+    }
+
+    fn refusal(url: &str) -> String {
+        format!("{:#}", Origin::of_url(url).unwrap_err())
+    }
+
     #[test]
     fn origins_compare_scheme_host_and_port() {
-        let a = Origin::of_url("https://API.getgo.com/admin").unwrap();
-        assert_eq!(a, Origin::of_url("https://api.getgo.com:443").unwrap());
-        assert_ne!(a, Origin::of_url("http://api.getgo.com").unwrap());
-        assert_ne!(a, Origin::of_url("https://api.getgo.com.evil.example").unwrap());
+        let a = origin("https://API.getgo.com/admin");
+        assert_eq!(a, origin("https://api.getgo.com:443"));
+        assert_ne!(a, origin("http://api.getgo.com"));
+        assert_ne!(a, origin("https://api.getgo.com.evil.example"));
+        assert_ne!(a, origin("https://api.getgo.com."), "a trailing dot is another name");
+        assert_ne!(a, origin("https://api.getgo.com:8443"));
+    }
+
+    #[test]
+    fn an_authority_that_is_not_plain_host_and_port_is_refused() {
+        assert!(refusal("http://x@127.0.0.1:9").contains("user information"));
+        assert!(refusal("http://127.0.0.1:9@evil.example").contains("user information"));
+        assert!(refusal("http://127.0.0.1:99999").contains("port \"99999\" is not a number from 1 to 65535"));
+        for odd in ["http://127.0.0.1:/", "http://127.0.0.1:09", "http://127.0.0.1:0", "ftp://127.0.0.1"] {
+            assert!(Origin::of_url(odd).is_err(), "{odd} was accepted");
+        }
+    }
+
+    #[test]
+    fn loopback_means_a_loopback_literal_or_localhost() {
+        for host in ["127.0.0.1", "127.8.9.10", "[::1]", "localhost", "LOCALHOST"] {
+            assert!(origin(&format!("http://{host}:1")).is_loopback(), "{host}");
+        }
+        for host in ["127.0.0.1.evil.example", "127.evil", "localhost.evil.example", "[::ffff:7f00:1]", "10.0.0.1"] {
+            assert!(!origin(&format!("http://{host}:1")).is_loopback(), "{host}");
+        }
+    }
+
+    /// Requests whose origin is allowed are readdressed to exactly that origin; anything else is
+    /// denied by the check itself.
+    #[test]
+    fn only_exactly_equal_origins_are_admitted_and_readdressed() {
+        let policy = EgressPolicy::allow(vec![origin("https://api.getgo.com"), origin("http://127.0.0.1:8080")]);
+        let admit = |uri: &str| {
+            let request = http::Request::builder().uri(uri).header("host", "evil.example").body(()).unwrap();
+            policy.admit(request).map(|r| (r.uri().to_string(), r.headers()["host"].to_str().unwrap().to_owned()))
+        };
+        let admitted = |uri: &str, to: &str, host: &str| {
+            assert_eq!(admit(uri).unwrap(), (to.to_owned(), host.to_owned()), "{uri}");
+        };
+        admitted("https://api.getgo.com/x?y=1", "https://api.getgo.com/x?y=1", "api.getgo.com");
+        admitted("https://API.GetGo.COM:443/x", "https://api.getgo.com/x", "api.getgo.com");
+        admitted("http://127.0.0.1:8080/t", "http://127.0.0.1:8080/t", "127.0.0.1:8080");
+        for denied in [
+            "http://x@127.0.0.1:8080/",
+            "http://127.0.0.1:8080@evil.example/",
+            "https://user:pw@api.getgo.com/",
+            "https://api.getgo.com./",
+            "https://api.getgo.com:8443/",
+            "http://api.getgo.com/",
+            "http://127.0.0.1/",
+            "http://127.0.0.1:08080/",
+            "http://127.0.0.1:8081/",
+            "http://127.0.0.1.:8080/",
+            "http://localhost:8080/",
+        ] {
+            assert!(matches!(admit(denied), Err(HttpError::HttpRequestDenied)), "{denied} was admitted");
+        }
+    }
+
+    /// Through the hook as wasmtime calls it: a denied request opens no socket; an admitted one
+    /// reaches the checked address with the checked `Host`.
+    #[tokio::test]
+    async fn the_hook_connects_only_to_the_checked_origin() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let policy = Arc::new(EgressPolicy::allow(vec![origin(&format!("http://127.0.0.1:{port}"))]));
+        let mut hooks = EgressHooks::new(policy, Logger::silent());
+        let mut send = |uri: String| {
+            let body = http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync();
+            let request = http::Request::builder().uri(uri).body(body).unwrap();
+            Box::into_pin(hooks.send_request(request, None, Box::new(async { Ok::<(), HttpError>(()) })))
+        };
+        for denied in [format!("http://x@127.0.0.1:{port}/"), format!("http://127.0.0.1:{port}@localhost/")] {
+            assert!(matches!(send(denied.clone()).await, Err(HttpError::HttpRequestDenied)), "{denied}");
+        }
+        listener.set_nonblocking(true).unwrap();
+        assert!(listener.accept().is_err(), "a denied request connected");
+
+        listener.set_nonblocking(false).unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut head = Vec::new();
+            let mut byte = [0u8];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+                head.push(byte[0]);
+            }
+            stream.write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n").unwrap();
+            String::from_utf8(head).unwrap().to_ascii_lowercase()
+        });
+        let (response, _) = send(format!("HTTP://127.0.0.1:{port}/ok")).await.unwrap();
+        assert_eq!(response.status(), 204);
+        let head = server.join().unwrap();
+        assert!(head.starts_with("get /ok ") && head.contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")), "{head}");
     }
 
     #[test]
     fn plain_http_is_refused_off_loopback() {
         assert!(origins_for(&[("api-base", "http://api.getgo.com")]).is_err());
+        let err = origins_for(&[("token-base", "http://127.0.0.1.evil.example")]).unwrap_err();
+        assert!(err.to_string().contains("setting token-base"), "{err}");
         assert_eq!(
             origins_for(&[("api-base", "http://127.0.0.1:9"), ("token-base", "http://127.0.0.1:9")]).unwrap().len(),
             1
@@ -252,6 +399,8 @@ mod tests {
     fn credentials_are_redacted_from_logged_uris_and_headers() {
         let uri: Uri = "http://h/x?refresh_token=abc&filter=(key%3D%221%22)".parse().unwrap();
         assert_eq!(redact_uri(&uri), "http://h/x?refresh_token=<redacted>&filter=(key%3D%221%22)");
+        let uri: Uri = "http://user:pw@h:1/x".parse().unwrap();
+        assert_eq!(redact_uri(&uri), "http://<redacted>@h:1/x");
         let mut headers = http::HeaderMap::new();
         headers.insert("authorization", "Bearer secret-token".parse().unwrap());
         headers.insert("accept", "application/json".parse().unwrap());

@@ -3,12 +3,14 @@
 //! - [`engine`]: the wasmtime engine and the compiled-code cache;
 //! - [`runtime`]: instantiating the component and calling its exports, with limits;
 //! - [`egress`]: the outgoing HTTP allow-list, timeouts and redacted traffic log;
-//! - [`secrets`] and [`profile`]: where credentials and settings come from;
+//! - [`secrets`] and [`profile`]: where credentials and settings come from, [`limits`] what
+//!   a connection may use;
 //! - [`cli`]: the `gtm-connector` command line, runnable in-process for tests.
 
 pub mod cli;
 pub mod egress;
 pub mod engine;
+pub mod limits;
 pub mod log;
 pub mod profile;
 pub mod runtime;

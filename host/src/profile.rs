@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use gtm_state::DeletionPolicy;
 
 use crate::egress::{self, EgressPolicy};
-use crate::runtime::Limits;
+use crate::limits::Limits;
 
 /// A snapshot of environment variables (the process's, or a test's own).
 pub type Environment = BTreeMap<String, String>;
@@ -20,6 +20,18 @@ pub type Environment = BTreeMap<String, String>;
 pub const DEFAULT_PROFILE: &str = "default";
 pub const DEFAULT_API_BASE: &str = "https://api.getgo.com";
 pub const DEFAULT_TOKEN_BASE: &str = "https://authentication.logmeininc.com";
+
+/// Checks that `name` can name a profile: 1 to 64 ASCII letters, digits, `_` or `-`. The name
+/// becomes a file name under `$GTM_HOME`, so anything that could make it a path elsewhere
+/// (`/`, `..`, an absolute path) is refused before any file is touched.
+pub fn check_profile_name(name: &str) -> Result<()> {
+    let plain =
+        (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !plain {
+        bail!("{name:?} is not a valid profile name: use 1 to 64 letters, digits, '_' or '-' (e.g. prod-eu)");
+    }
+    Ok(())
+}
 
 /// Where profiles, secrets and compiled code live.
 #[derive(Debug, Clone)]
@@ -146,6 +158,7 @@ pub struct Profile {
 
 impl Profile {
     pub fn load(paths: &Paths, name: &str, env: &Environment, flags: &Overrides) -> Result<Profile> {
+        check_profile_name(name)?;
         let path = paths.profile_file(name);
         let file = match fs::read_to_string(&path) {
             Ok(text) => toml::from_str::<ProfileFile>(&text)
@@ -186,11 +199,7 @@ impl Profile {
         {
             bail!("account-key must be GoTo's decimal account key, got {key:?}");
         }
-        let bases = [("api-base", api_base.as_str()), ("token-base", token_base.as_str())];
-        for (setting, url) in bases {
-            check_port(setting, url)?;
-        }
-        let origins = egress::origins_for(&bases)?;
+        let origins = egress::origins_for(&[("api-base", &api_base), ("token-base", &token_base)])?;
         let limits_file = file.limits.unwrap_or_default();
         check_limits(&limits_file)?;
         let limits = Limits::from_file(&limits_file);
@@ -252,22 +261,6 @@ impl Profile {
         }
         settings.extend(self.provisioning.clone());
         settings
-    }
-}
-
-/// `http::Uri` reads a port it cannot parse (above 65535, say) as no port, which would quietly
-/// mean 80 or 443: an explicit port must be one.
-fn check_port(setting: &str, url: &str) -> Result<()> {
-    let Some(authority) = url.parse::<http::Uri>().ok().and_then(|uri| uri.authority().cloned()) else {
-        return Ok(()); // not a URL with a host: `egress::origins_for` says so
-    };
-    let host_and_port = authority.as_str().rsplit('@').next().unwrap_or_default();
-    let port = host_and_port.strip_prefix(authority.host()).and_then(|rest| rest.strip_prefix(':'));
-    match port {
-        Some(port) if port.parse::<u16>().ok().filter(|p| *p > 0).is_none() => {
-            bail!("setting {setting} is {url:?}: the port {port:?} is not a number from 1 to 65535")
-        }
-        _ => Ok(()),
     }
 }
 
@@ -343,5 +336,11 @@ mod tests {
         fs::write(paths.profile_file("plain"), "api-base = \"http://api.getgo.com\"\n").unwrap();
         let err = Profile::load(&paths, "plain", &Environment::new(), &Overrides::default()).unwrap_err();
         assert!(format!("{err:#}").contains("plain http is only allowed for loopback"), "{err:#}");
+
+        for name in ["../x", "/tmp/x", "a/b", "", ".", "x.y", &"n".repeat(65)] {
+            let err = Profile::load(&paths, name, &Environment::new(), &Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("is not a valid profile name"), "{name}: {err:#}");
+        }
+        assert!(check_profile_name("Prod_eu-2").is_ok() && check_profile_name(&"n".repeat(64)).is_ok());
     }
 }

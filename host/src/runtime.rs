@@ -15,6 +15,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::egress::EgressHooks;
 use crate::engine::{self, CacheOutcome};
+use crate::limits::Limits;
 use crate::log::{Level, Logger};
 use crate::profile::Profile;
 use crate::secrets::SecretStore;
@@ -36,21 +37,6 @@ pub use bindings::iga::gotomeeting::types::{
     Account, AccountStatus, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, ErrorInfo,
 };
 use bindings::{ConnectorComponent, ConnectorComponentPre};
-
-/// Resource limits for one connection (HTTP limits are in [`crate::egress::EgressPolicy`]).
-#[derive(Debug, Clone)]
-pub struct Limits {
-    /// Largest linear memory the guest may grow.
-    pub memory_bytes: usize,
-    /// Longest a single connector call may run, including time spent waiting on HTTP.
-    pub call_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits { memory_bytes: 256 << 20, call_timeout: Duration::from_secs(600) }
-    }
-}
 
 /// Far above what the connector's function tables need, far below what could hurt the host.
 const MAX_TABLE_ELEMENTS: usize = 100_000;

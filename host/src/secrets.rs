@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, TryLockError};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -59,6 +59,7 @@ pub fn validate_name(name: &str) -> Result<()> {
 impl SecretStore {
     /// Opens the store at `path` (which need not exist yet) with overrides from `env`.
     pub fn open(path: PathBuf, env: &Environment) -> Result<Self> {
+        refuse_if_link(&path)?;
         let file = read_file(&path)?;
         let overrides = env
             .iter()
@@ -220,11 +221,24 @@ fn refuse_if_shared(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Creates `dir` (and its parents) if needed, readable by its owner only: for secrets, and for
-/// the reconciliation state, which holds people's emails and access.
+/// Writes replace the file by rename, so a symlinked secrets file would become a plain file on
+/// the first token write and its target would keep a refresh token GoTo has rotated away.
+fn refuse_if_link(path: &Path) -> Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        bail!(
+            "the secrets file {} is a symbolic link, which the next token write would replace; \
+             move the file it points to there instead, or point GTM_HOME at the directory that holds it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Creates `dir` (and missing parents) readable by its owner only: for secrets, and for the
+/// reconciliation state, which holds people's emails and access. A directory that exists
+/// already is left as it is: it may be shared (`/tmp`) and is not this program's to change.
 pub fn private_dir(dir: &Path) -> Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).with_context(|| format!("securing {}", dir.display()))
+    fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
 #[cfg(test)]
@@ -264,6 +278,34 @@ mod tests {
         fs::write(&path, "not json").unwrap();
         let err = SecretStore::open(path, &Environment::new()).err().unwrap();
         assert!(err.to_string().contains("not a JSON object"), "{err}");
+    }
+
+    #[test]
+    fn private_dir_creates_owner_only_directories_and_never_changes_existing_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+        private_dir(&shared).unwrap();
+        assert_eq!(fs::metadata(&shared).unwrap().permissions().mode() & 0o7777, 0o1777);
+        let created = shared.join("a/b");
+        private_dir(&created).unwrap();
+        for made in [shared.join("a"), created] {
+            assert_eq!(fs::metadata(made).unwrap().permissions().mode() & 0o077, 0, "created for the owner only");
+        }
+    }
+
+    #[test]
+    fn a_symlinked_secrets_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.json");
+        fs::write(&target, "{}").unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("s.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = SecretStore::open(link.clone(), &Environment::new()).err().unwrap();
+        assert!(err.to_string().contains("is a symbolic link"), "{err}");
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
     }
 
     #[test]

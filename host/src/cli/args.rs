@@ -239,6 +239,11 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
     text.parse().map_err(|e: gtm_state::StateError| e.to_string())
 }
 
+fn parse_profile_name(text: &str) -> Result<String, String> {
+    crate::profile::check_profile_name(text).map_err(|e| e.to_string())?;
+    Ok(text.to_owned())
+}
+
 fn parse_run(text: &str) -> Result<RunId, String> {
     text.parse().map_err(|e: gtm_state::StateError| e.to_string())
 }
@@ -306,7 +311,7 @@ pub struct SimArgs {
     #[arg(long, value_name = "N")]
     pub token_uses: Option<u32>,
     /// Also write a profile NAME (and its secrets) pointing at this simulator
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_profile_name)]
     pub write_profile: Option<String>,
 }
 

@@ -22,9 +22,9 @@ use anyhow::{Context as _, Result};
 use clap::Parser;
 use gtm_state::StateError;
 
-use crate::engine::EMBEDDED_COMPONENT;
+use crate::engine::{CacheOutcome, EMBEDDED_COMPONENT};
 use crate::log::{Level, Logger};
-use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, Profile};
+use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, Profile, check_profile_name};
 use crate::runtime::{CallError, Connection, ConnectorError, ConnectorRuntime};
 use crate::secrets::SecretStore;
 use args::{Cli, Command};
@@ -83,8 +83,24 @@ pub fn run(invocation: Invocation<'_>) -> i32 {
     };
     let level = if cli.verbose > 0 { Level::Debug } else { Level::Warn };
     let log = Logger::new(level, stderr);
-    let mut ctx =
-        Context { cli: &cli, env: &env, log: log.clone(), stdout, stdin, stdin_is_terminal, stderr_is_terminal };
+    // The profile name becomes file names, so it is checked before any file is touched.
+    let profile = match profile_name(&cli, &env) {
+        Ok(profile) => profile,
+        Err(error) => {
+            log.say(format_args!("error: {error:#}"));
+            return Exit::BadInput as i32;
+        }
+    };
+    let mut ctx = Context {
+        cli: &cli,
+        env: &env,
+        profile,
+        log: log.clone(),
+        stdout,
+        stdin,
+        stdin_is_terminal,
+        stderr_is_terminal,
+    };
     match dispatch(&mut ctx) {
         Ok(()) => Exit::Success as i32,
         Err(error) => {
@@ -95,6 +111,17 @@ pub fn run(invocation: Invocation<'_>) -> i32 {
             exit_status(&error) as i32
         }
     }
+}
+
+/// The profile to use: `--profile`, else `GTM_PROFILE`, else `default`; a plain name.
+fn profile_name(cli: &Cli, env: &Environment) -> Result<String> {
+    let (name, source) = match (&cli.profile, env.get("GTM_PROFILE").filter(|p| !p.is_empty())) {
+        (Some(name), _) => (name, "--profile"),
+        (None, Some(name)) => (name, "GTM_PROFILE"),
+        (None, None) => return Ok(DEFAULT_PROFILE.to_owned()),
+    };
+    check_profile_name(name).context(source)?;
+    Ok(name.clone())
 }
 
 fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
@@ -119,6 +146,8 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
 pub struct Context<'a> {
     cli: &'a Cli,
     env: &'a Environment,
+    /// The profile's name, checked to be a plain name.
+    profile: String,
     log: Logger,
     stdout: &'a mut dyn Write,
     stdin: &'a mut dyn Read,
@@ -131,12 +160,8 @@ impl Context<'_> {
         Paths::resolve(self.cli.config_dir.clone(), self.env).map_err(bad_input)
     }
 
-    fn profile_name(&self) -> String {
-        self.cli
-            .profile
-            .clone()
-            .or_else(|| self.env.get("GTM_PROFILE").filter(|p| !p.is_empty()).cloned())
-            .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
+    fn profile_name(&self) -> &str {
+        &self.profile
     }
 
     /// ` --profile NAME` when a non-default profile is in use, for hints.
@@ -156,7 +181,7 @@ impl Context<'_> {
     }
 
     fn secret_store(&self, paths: &Paths) -> Result<SecretStore> {
-        SecretStore::open(paths.secrets_file(&self.profile_name()), self.env).map_err(bad_input)
+        SecretStore::open(paths.secrets_file(self.profile_name()), self.env).map_err(bad_input)
     }
 
     /// The component to run: `--component PATH`, else the one built into this binary.
@@ -173,6 +198,10 @@ impl Context<'_> {
                 .map_err(bad_input)?,
             None => ConnectorRuntime::load(EMBEDDED_COMPONENT, Some(&cache))?,
         };
+        if let CacheOutcome::Untrusted(why) = &runtime.cache {
+            let fix = "if it is your own, `chmod go-w` it, or set GTM_CACHE_DIR to a private directory";
+            self.log.log(Level::Warn, "host", format_args!("not using the compiled-code cache: {why}; {fix}"));
+        }
         self.log.log(Level::Debug, "host", format_args!("component loaded ({:?})", runtime.cache));
         Ok(runtime)
     }
@@ -185,7 +214,7 @@ impl Context<'_> {
     /// [`Context::connect`], also returning the profile it loaded.
     fn connect_with_profile(&self) -> Result<(Connection, Profile)> {
         let paths = self.paths()?;
-        let profile = Profile::load(&paths, &self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
+        let profile = Profile::load(&paths, self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
         let secrets = self.secret_store(&paths)?;
         let mut conn = self.runtime(&paths)?.connect(&profile, secrets, self.log.clone())?;
         // A broken mapping template fails here, for every command, before anything is sent.

@@ -1,8 +1,16 @@
 //! Turning connector records into JSON Lines, JSON or CSV, streamed to stdout or to a file
-//! that appears only when the whole import succeeded.
+//! that appears only when the whole import succeeded: a failed, interrupted (SIGINT, SIGTERM)
+//! or killed export leaves no file of records behind.
 
+use std::fs;
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value, json};
@@ -176,11 +184,19 @@ fn csv_text(value: &Value) -> String {
 }
 
 /// Where an export goes: stdout as it streams, or a temporary file beside the target that is
-/// renamed into place by `finish` and removed if the export fails, so no partial file is left.
+/// renamed into place by `finish` and removed if the export fails or is interrupted, so no
+/// partial file is left.
 pub enum Export<'a> {
     Stdout(RecordWriter<Box<dyn Write + 'a>>),
-    File { writer: RecordWriter<BufWriter<tempfile::NamedTempFile>>, path: PathBuf },
+    File { writer: RecordWriter<BufWriter<tempfile::NamedTempFile>>, path: PathBuf, _in_flight: InFlight },
 }
+
+/// Temporary export files start with this; a later run sweeps up stale ones.
+const TEMP_PREFIX: &str = ".gtm-export-";
+
+/// How old a leftover temporary export must be before a later run removes it: far longer than
+/// any export runs, so one still being written by another process is never touched.
+const STALE_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
 
 impl<'a> Export<'a> {
     pub fn to_stdout(format: Format, stdout: &'a mut dyn Write) -> Result<Self> {
@@ -196,11 +212,18 @@ impl<'a> Export<'a> {
         if !dir.is_dir() {
             bail!("cannot write {}: the directory {} does not exist", path.display(), dir.display());
         }
+        check_target(path)?;
+        sweep_stale_exports(dir);
         let temp = tempfile::Builder::new()
-            .prefix(".gtm-export-")
+            .prefix(TEMP_PREFIX)
             .tempfile_in(dir)
             .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-        Ok(Export::File { writer: RecordWriter::new(format, BufWriter::new(temp))?, path: path.to_owned() })
+        let in_flight = InFlight::track(temp.path())?;
+        Ok(Export::File {
+            writer: RecordWriter::new(format, BufWriter::new(temp))?,
+            path: path.to_owned(),
+            _in_flight: in_flight,
+        })
     }
 
     pub fn write(&mut self, record: Record) -> Result<()> {
@@ -214,7 +237,7 @@ impl<'a> Export<'a> {
     pub fn finish(self) -> Result<()> {
         match self {
             Export::Stdout(writer) => writer.finish().map(drop),
-            Export::File { writer, path } => {
+            Export::File { writer, path, .. } => {
                 let temp = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
                 temp.as_file().sync_all()?;
                 temp.persist(&path).with_context(|| format!("moving the export into place at {}", path.display()))?;
@@ -222,6 +245,83 @@ impl<'a> Export<'a> {
             }
         }
     }
+}
+
+/// The export replaces its target by rename, which suits a regular file only: a device
+/// (`/dev/full`) or a directory would be replaced, a symlink's target left stale.
+fn check_target(path: &Path) -> Result<()> {
+    let kind = match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => return Ok(()),
+        Ok(m) if m.file_type().is_symlink() => "a symbolic link",
+        Ok(m) if m.is_dir() => "a directory",
+        Ok(_) => "a device, pipe or socket",
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+    };
+    bail!("cannot write {}: it is {kind}, not a regular file; name a new or a regular file", path.display())
+}
+
+/// Removes this user's temporary exports older than [`STALE_AFTER`] from `dir`, left by runs
+/// killed outright (SIGKILL, power loss). Best effort: an old file that cannot be removed does
+/// not stop a new export.
+fn sweep_stale_exports(dir: &Path) {
+    let me = rustix::process::geteuid().as_raw();
+    let stale = |m: &fs::Metadata| {
+        m.is_file() && m.uid() == me && m.modified().is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_AFTER))
+    };
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let ours = entry.file_name().to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX));
+        // DirEntry::metadata does not follow symlinks: only the user's own plain files go.
+        if ours && entry.metadata().is_ok_and(|m| stale(&m)) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Temporary export files being written, for the interrupt handler to remove: they hold
+/// account records.
+static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// A temporary export file's place in [`IN_FLIGHT`], for as long as the file lives.
+pub struct InFlight(PathBuf);
+
+impl InFlight {
+    fn track(path: &Path) -> Result<InFlight> {
+        remove_exports_on_interrupt()?;
+        in_flight().push(path.to_owned());
+        Ok(InFlight(path.to_owned()))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        in_flight().retain(|p| p != &self.0);
+    }
+}
+
+fn in_flight() -> MutexGuard<'static, Vec<PathBuf>> {
+    IN_FLIGHT.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// From the first file export on, a thread waits for SIGINT or SIGTERM, removes the temporary
+/// export files, and exits with 128 + the signal's number (130, 143), as shells report it.
+/// Handling the signal on a thread, not in the handler, lets it take the lock safely.
+fn remove_exports_on_interrupt() -> Result<()> {
+    static WATCHING: OnceLock<Result<(), String>> = OnceLock::new();
+    let watching = WATCHING.get_or_init(|| {
+        let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
+        let watcher = move || {
+            if let Some(signal) = signals.forever().next() {
+                let files = in_flight();
+                for file in files.iter() {
+                    let _ = fs::remove_file(file);
+                }
+                std::process::exit(128 + signal);
+            }
+        };
+        std::thread::Builder::new().name("gtm-interrupts".into()).spawn(watcher).map(drop).map_err(|e| e.to_string())
+    });
+    watching.clone().map_err(|e| anyhow::anyhow!("cannot watch for interrupts to clean up exports: {e}"))
 }
 
 #[cfg(test)]
@@ -296,5 +396,48 @@ mod tests {
         export.finish().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"key\":\"1\",\"roles\":[\"A\",\"B\"],\"name\":null}\n");
         assert!(Export::to_file(Format::Jsonl, &dir.path().join("missing/out")).is_err());
+    }
+
+    #[test]
+    fn a_target_that_is_not_a_regular_file_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere.jsonl");
+        fs::write(&elsewhere, "kept\n").unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+        let subdir = dir.path().join("subdir");
+        fs::create_dir(&subdir).unwrap();
+        let targets =
+            [(link.as_path(), "a symbolic link"), (&subdir, "a directory"), (Path::new("/dev/null"), "a device")];
+        for (target, kind) in targets {
+            let err = Export::to_file(Format::Jsonl, target).err().unwrap();
+            assert!(err.to_string().contains(&format!("it is {kind}")), "{err}");
+        }
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "kept\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary file was made");
+    }
+
+    #[test]
+    fn stale_temporary_exports_are_swept_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let two_days_ago = std::time::SystemTime::now() - 2 * STALE_AFTER;
+        let make = |name: &str| {
+            let file = fs::File::create(dir.path().join(name)).unwrap();
+            file.set_modified(two_days_ago).unwrap();
+        };
+        make(".gtm-export-stale");
+        make("report.jsonl");
+        fs::File::create(dir.path().join(".gtm-export-fresh")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", dir.path().join(".gtm-export-link")).unwrap();
+        let names = || {
+            let mut names: Vec<String> =
+                fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+            names.sort();
+            names
+        };
+        let export = Export::to_file(Format::Jsonl, &dir.path().join("out.jsonl")).unwrap();
+        drop(export);
+        assert_eq!(names(), [".gtm-export-fresh", ".gtm-export-link", "report.jsonl"]);
     }
 }

@@ -12,7 +12,7 @@ use super::args::{StateAction, StateFormat};
 
 pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
     let paths = ctx.paths()?;
-    let path = paths.state_file(&ctx.profile_name());
+    let path = paths.state_file(ctx.profile_name());
     if !path.exists() {
         anyhow::bail!(
             "profile {} has no reconciliation state yet ({}): run `gtm-connector import accounts` first",

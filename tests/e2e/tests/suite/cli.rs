@@ -140,7 +140,7 @@ fn limits_out_of_range_are_bad_input_naming_the_key_at_load() {
 fn a_port_above_65535_is_bad_input_at_load() {
     let h = Harness::new(unthrottled(71, 1));
     h.run(&["--api-base", "http://127.0.0.1:70000", "test"])
-        .failure(2, &["setting api-base", "the port \"70000\" is not a number from 1 to 65535"]);
+        .failure(2, &["setting api-base", "its port \"70000\" is not a number from 1 to 65535"]);
     let mut env = h.env();
     env.insert("GTM_TOKEN_BASE".into(), "https://auth.example:123456/oauth".into());
     run_cli(&["test"], "", env).failure(2, &["setting token-base", "\"123456\""]);

@@ -6,6 +6,7 @@ mod cli;
 mod entitlements;
 mod faults;
 mod hostile;
+mod hostile_files;
 mod import;
 mod mapping;
 mod portability;

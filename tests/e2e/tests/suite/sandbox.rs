@@ -68,3 +68,23 @@ fn a_response_over_the_size_cap_is_refused() {
     h.run(&["test"]).success();
     h.run(&["import", "accounts", "--page-size", "300"]).failure(1, &["transport", "HttpResponseBodySize"]);
 }
+
+#[test]
+fn an_api_base_with_user_information_is_refused_at_load() {
+    let h = Harness::new(unthrottled(56, 5));
+    let authority = h.sim.base_url().trim_start_matches("http://").to_owned();
+    for api_base in [format!("http://x@{authority}"), format!("http://{authority}@localhost")] {
+        std::fs::write(h.profile_file(), format!("api-base = {api_base:?}\ntoken-base = {:?}\n", h.sim.base_url()))
+            .unwrap();
+        h.run(&["test"]).failure(2, &["setting api-base", "user information"]);
+    }
+    assert_eq!(h.sim.stats().total, 0, "nothing was sent");
+}
+
+#[test]
+fn plain_http_to_a_name_that_merely_starts_with_127_is_refused_at_load() {
+    let h = Harness::new(unthrottled(57, 5));
+    h.run(&["--token-base", "http://127.0.0.1.evil.example", "test"])
+        .failure(2, &["setting token-base", "plain http is only allowed for loopback hosts"]);
+    assert_eq!(h.sim.stats().total, 0, "nothing was sent");
+}
