@@ -98,15 +98,26 @@ impl EgressPolicy {
     }
 }
 
+/// Called with the body of every 2xx answer to a POST to the token origin, before the guest
+/// sees a byte of it: the host journals a rotated refresh token here, so that it is durable
+/// even if the process dies before the guest has read the answer and stored it.
+pub type TokenJournal = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
 /// The per-store hooks object wasmtime-wasi-http calls for every outgoing request.
 pub struct EgressHooks {
     policy: Arc<EgressPolicy>,
     log: Logger,
+    journal: Option<(Origin, TokenJournal)>,
 }
 
 impl EgressHooks {
     pub fn new(policy: Arc<EgressPolicy>, log: Logger) -> Self {
-        EgressHooks { policy, log }
+        EgressHooks { policy, log, journal: None }
+    }
+
+    /// Hands token answers from `token_origin` to `journal` first.
+    pub fn journaling_tokens(self, token_origin: Origin, journal: TokenJournal) -> Self {
+        EgressHooks { journal: Some((token_origin, journal)), ..self }
     }
 }
 
@@ -121,14 +132,16 @@ impl WasiHttpHooks for EgressHooks {
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send> {
         let policy = self.policy.clone();
         let log = self.log.clone();
+        let journal = self.journal.clone();
         Box::new(async move {
             let shown = redact_uri(request.uri());
             let method = request.method().clone();
             let allowed = Origin::of_uri(request.uri()).filter(|o| policy.permits(o));
-            if allowed.is_none() {
+            let Some(origin) = allowed else {
                 log.log(Level::Warn, "http", format_args!("denied {method} {shown}: not an allowed origin"));
                 return Err(HttpError::HttpRequestDenied);
-            }
+            };
+            let journal = journal.filter(|(o, _)| method == http::Method::POST && *o == origin).map(|(_, j)| j);
             if log.enabled(Level::Debug) {
                 let headers = redact_headers(request.headers());
                 log.log(Level::Debug, "http", format_args!("→ {method} {shown} {headers}"));
@@ -152,7 +165,11 @@ impl WasiHttpHooks for EgressHooks {
                 ),
                 Err(e) => log.log(Level::Debug, "http", format_args!("✗ {method} {shown}: {e:?}")),
             }
-            let response = response?.map(|body| Full::new(body).map_err(|never| match never {}).boxed_unsync());
+            let response = response?;
+            if let Some(journal) = journal.filter(|_| response.status().is_success()) {
+                journal(response.body());
+            }
+            let response = response.map(|body| Full::new(body).map_err(|never| match never {}).boxed_unsync());
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
     }
