@@ -81,7 +81,7 @@ impl<'a> Tokens<'a> {
         // A failed refresh changes nothing server-side, so it may be retried like a GET.
         let response = retry::send(self.host, self.http, &request, true)?;
         if !response.is_success() {
-            return Err(token_failure(&response));
+            return Err(token_failure(&response, &[&refresh_token, &client_secret]));
         }
         // Nothing in a token answer is ever quoted in an error or a log: it holds credentials.
         let grant = TokenGrant::read(&response.body);
@@ -118,12 +118,23 @@ fn required_secret(host: &dyn Host, name: &str, what: &str) -> Result<String, Co
     }
 }
 
-/// Token-endpoint errors become `unauthorized` with what to do about them. Only the RFC 6749
-/// §5.2 `error` and `error_description` fields are shown, and only when they are the short
-/// printable text the RFC allows; the rest of the body is never quoted.
-fn token_failure(response: &crate::transport::HttpResponse) -> ConnectorError {
-    let shown = |text: &str, max: usize| text.len() <= max && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
-    let error = serde_json::from_slice::<TokenError>(&response.body).ok().filter(|e| shown(&e.error, 64));
+/// Token-endpoint errors become `unauthorized` with what to do about them. Only an RFC 6749
+/// §5.2 error object's `error` code (a word such as `invalid_grant`) and `error_description`
+/// (short printable text, without the credentials just sent) are shown; nothing else in the
+/// body is ever quoted.
+fn token_failure(response: &crate::transport::HttpResponse, sent: &[&str]) -> ConnectorError {
+    let code = |e: &TokenError| e.error.len() <= 64 && e.error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let shown = |text: &&str| {
+        text.len() <= 200
+            && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+            && !sent.iter().any(|s| text.contains(s))
+    };
+    // An object only: serde would also read a struct from a JSON array.
+    let error = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .and_then(|v| serde_json::from_value::<TokenError>(v).ok())
+        .filter(code);
     let Some(error) = error else {
         let status = response.status;
         return match status {
@@ -145,7 +156,7 @@ fn token_failure(response: &crate::transport::HttpResponse) -> ConnectorError {
             }),
         };
     };
-    let said = match error.error_description.as_deref().filter(|d| shown(d, 200)) {
+    let said = match error.error_description.as_deref().filter(shown) {
         Some(d) => format!("{} ({d})", error.error),
         None => error.error.clone(),
     };
@@ -254,7 +265,8 @@ mod tests {
             (200, r#"{"expires_in":3600,"refresh_token":"rotated-secret-token"}"#),
             (200, r#"{"access_token":"leaky-access-token","refresh_token":"rotated-secret-to"#),
             (500, r#"{"access_token":"leaky-access-token"}"#),
-            (400, r#"["leaky-access-token"]"#),
+            (400, r#"["leaky-access-token","leaky-description"]"#),
+            (400, r#"{"error":"invalid_grant","error_description":"leaky: rt-1 was spent"}"#),
             (401, r#"{"error":"leaky-access-token leaky-access-token leaky-access-token leaky-access-token"}"#),
         ] {
             let host = host();
@@ -262,6 +274,7 @@ mod tests {
             let error = Tokens::new(&host, &http, "https://a").refresh().unwrap_err();
             let message = format!("{error:?}");
             assert!(!message.contains("leaky") && !message.contains("rotated-secret"), "{message}");
+            assert!(!message.contains("rt-1"), "not even the refresh token just sent: {message}");
             if status == 200 && body.ends_with('}') {
                 assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rotated-secret-token"), "{body}");
             }

@@ -6,6 +6,7 @@ mod cli;
 mod entitlements;
 mod faults;
 mod hostile;
+mod hostile_tokens;
 mod import;
 mod mapping;
 mod portability;
