@@ -163,3 +163,22 @@ fn a_refresh_token_from_the_environment_that_goto_rotated_is_superseded_by_the_s
     let listed = h.run_with(&["secrets", "list"], "", env).success();
     assert!(listed.stdout.contains("refresh-token\tfile"), "{}", listed.stdout);
 }
+
+/// The leak sweep itself: a secret in a run's output, or in a file under the home, fails the test.
+#[test]
+fn the_leak_sweep_catches_a_secret_in_output_and_in_the_home() {
+    let h = Harness::new(unthrottled(40, 1));
+    let mut env = h.env();
+    // `secrets list` prints the variable's name, so a secret equal to it is "printed".
+    env.insert("GTM_SECRET_SWEEP_PROBE".into(), "GTM_SECRET_SWEEP_PROBE".into());
+    let printed = std::panic::catch_unwind(|| run_cli(&["secrets", "list"], "", env)).unwrap_err();
+    let message = printed.downcast_ref::<String>().unwrap();
+    assert!(message.contains("wrote the secret \"GTM_\"… (22 characters) to stdout"), "{message}");
+
+    let secret = h.sim.credentials().client_secret;
+    std::fs::write(h.home.path().join("notes.txt"), format!("remember {secret}")).unwrap();
+    let swept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(h))).unwrap_err();
+    let message = swept.downcast_ref::<String>().unwrap();
+    assert!(message.contains("notes.txt holds the secret"), "{message}");
+    assert!(!message.contains(&secret), "the failure does not repeat the secret");
+}
