@@ -177,7 +177,7 @@ fn token_journal(secrets: Arc<Mutex<SecretStore>>, log: Logger) -> TokenJournal 
         if secrets.get(REFRESH_TOKEN) == Some(rotated.as_str()) {
             return;
         }
-        match secrets.set(REFRESH_TOKEN, &rotated) {
+        match secrets.replace(REFRESH_TOKEN, &rotated) {
             Ok(()) => log.log(Level::Debug, "host", "journaled the rotated refresh token from the token answer"),
             Err(e) => log.log(Level::Warn, "host", format_args!("could not journal the rotated refresh token: {e:#}")),
         }
@@ -414,7 +414,7 @@ impl wit_host::Host for HostState {
             return Err(HostError::Denied(format!("the connector may not write secret {name:?}")));
         }
         let mut secrets = lock(&self.secrets);
-        secrets.set(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))?;
+        secrets.replace(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))?;
         // The new access token is stored: the refresh is over.
         if name == "access-token" {
             secrets.end_refresh();

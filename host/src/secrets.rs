@@ -154,22 +154,33 @@ impl SecretStore {
         }
     }
 
-    /// Stores a secret in the file, and from now on uses it. When an environment variable
-    /// overrides it, the file also records the variable's fingerprint: the stored value
-    /// supersedes that variable value, in this run and in later ones, until the variable changes.
+    /// Stores a secret in the file. A value also set by environment variable stays overridden.
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
-        validate_name(name)?;
-        let replaced = self.overrides.get(name).map(|v| sha256(v.as_bytes()));
-        self.update(|file| {
-            file.insert(name.to_owned(), value.to_owned());
-            if let Some(fingerprint) = replaced {
-                file.insert(format!("{name}{SUPERSEDES}"), fingerprint);
-            }
-        })?;
-        if self.overrides.contains_key(name) {
+        self.store(name, value, None)
+    }
+
+    /// Stores a secret the connector replaced (a refreshed access token, a rotated refresh
+    /// token) and uses it from now on. When an environment variable overrides it, the file also
+    /// records the variable's fingerprint: the stored value supersedes that variable value, in
+    /// this run and in later ones, until the variable changes.
+    pub fn replace(&mut self, name: &str, value: &str) -> Result<()> {
+        let fingerprint = self.overrides.get(name).map(|v| sha256(v.as_bytes()));
+        let superseding = fingerprint.is_some();
+        self.store(name, value, fingerprint)?;
+        if superseding {
             self.superseded.insert(name.to_owned());
         }
         Ok(())
+    }
+
+    fn store(&mut self, name: &str, value: &str, supersedes: Option<String>) -> Result<()> {
+        validate_name(name)?;
+        self.update(|file| {
+            file.insert(name.to_owned(), value.to_owned());
+            if let Some(fingerprint) = supersedes {
+                file.insert(format!("{name}{SUPERSEDES}"), fingerprint);
+            }
+        })
     }
 
     /// Removes a secret from the file; false if the file did not hold it.
@@ -270,7 +281,7 @@ fn commit(path: &Path, base: Option<&str>, next: &Secrets, step: &mut dyn FnMut(
     let journal = Journal { base: base.map(str::to_owned), sha256: sha256(&contents), secrets: next.clone() };
     let journal_file = journal_path(path);
     write_synced(&journal_file, &serde_json::to_vec(&journal)?, step)?;
-    replace(path, &contents, step)?;
+    replace_file(path, &contents, step)?;
     fs::remove_file(&journal_file).with_context(|| format!("removing {}", journal_file.display()))?;
     step()
 }
@@ -291,7 +302,7 @@ fn recover(path: &Path, step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
     if let Some((contents, journal)) = complete {
         let current = read_file(path)?.0;
         if journal.base == current {
-            replace(path, &contents, step)?;
+            replace_file(path, &contents, step)?;
         }
     }
     fs::remove_file(&journal_file).with_context(|| format!("removing {}", journal_file.display()))?;
@@ -299,7 +310,7 @@ fn recover(path: &Path, step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
 }
 
 /// Replaces `path` atomically: temporary file, fsync, rename, directory fsync.
-fn replace(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+fn replace_file(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
     let temp = temp_path(path);
     write_synced(&temp, contents, step)?;
     fs::rename(&temp, path).with_context(|| format!("replacing {}", path.display()))?;
@@ -525,13 +536,15 @@ mod tests {
     }
 
     #[test]
-    fn a_value_stored_over_an_environment_variable_wins_until_the_variable_changes() {
+    fn a_value_the_connector_replaced_over_an_environment_variable_wins_until_the_variable_changes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.json");
         let env = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), "rt-env".to_owned())]);
         let mut store = SecretStore::open(path.clone(), &env).unwrap();
         assert_eq!((store.get("refresh-token"), store.stale_variables().len()), (Some("rt-env"), 0));
-        store.set("refresh-token", "rt-rotated").unwrap();
+        store.set("refresh-token", "rt-typed").unwrap();
+        assert_eq!(store.get("refresh-token"), Some("rt-env"), "a plain set leaves the variable in force");
+        store.replace("refresh-token", "rt-rotated").unwrap();
         assert_eq!(store.get("refresh-token"), Some("rt-rotated"), "used at once");
 
         let reopened = SecretStore::open(path.clone(), &env).unwrap();
