@@ -12,20 +12,17 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{config, transport, unauthorized};
-use crate::goto::errors::{excerpt, from_response};
+use crate::goto::errors::retry_after;
 use crate::goto::model::{TokenError, TokenGrant};
 use crate::host::{Host, LogLevel};
 use crate::retry;
 use crate::transport::{HttpRequest, Method, Transport};
-use crate::types::ConnectorError;
+use crate::types::{ConnectorError, RateLimit, RemoteFailure};
 
 pub const SECRET_CLIENT_ID: &str = "client-id";
 pub const SECRET_CLIENT_SECRET: &str = "client-secret";
 pub const SECRET_REFRESH_TOKEN: &str = "refresh-token";
 pub const SECRET_ACCESS_TOKEN: &str = "access-token";
-
-/// GoTo's documented access-token lifetime, used when a response omits `expires_in`.
-const DEFAULT_LIFETIME_SECS: u64 = 3600;
 
 /// The cached access token as stored under the `access-token` secret.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -84,24 +81,24 @@ impl<'a> Tokens<'a> {
         // A failed refresh changes nothing server-side, so it may be retried like a GET.
         let response = retry::send(self.host, self.http, &request, true)?;
         if !response.is_success() {
-            return Err(token_failure(&response));
+            return Err(token_failure(&response, &[&refresh_token, &client_secret]));
         }
-        let grant: TokenGrant = serde_json::from_slice(&response.body).map_err(|e| {
-            transport(format!("the token endpoint sent an unreadable body ({e}): \"{}\"", excerpt(&response.body)))
-        })?;
-
-        if let Some(rotated) = grant.refresh_token.as_deref().filter(|t| !t.is_empty() && *t != refresh_token) {
-            // Persist first: once GoTo has rotated it, the old refresh token is dead.
+        // Nothing in a token answer is ever quoted in an error or a log: it holds credentials.
+        let grant = TokenGrant::read(&response.body);
+        if let Some(rotated) = grant.refresh_token.as_deref().filter(|t| *t != refresh_token) {
+            // Persist first, before anything else in the answer can fail: once GoTo has
+            // rotated it, the old refresh token is dead.
             self.host.set_secret(SECRET_REFRESH_TOKEN, rotated)?;
             self.host.log(LogLevel::Info, "GoTo rotated the refresh token; the new one is stored");
         }
-        let now = self.host.now_unix();
-        let lifetime = grant.expires_in.unwrap_or(DEFAULT_LIFETIME_SECS);
-        let cached = CachedToken {
-            token: grant.access_token,
-            expires_at: now + lifetime,
-            refresh_after: now + lifetime * 2 / 3,
+        let Some(token) = grant.access_token else {
+            return Err(transport(
+                "the token endpoint answered without a usable access_token (its body is not shown: it holds credentials)",
+            ));
         };
+        let now = self.host.now_unix();
+        let lifetime = grant.lifetime_secs;
+        let cached = CachedToken { token, expires_at: now + lifetime, refresh_after: now + lifetime * 2 / 3 };
         let serialized = serde_json::to_string(&cached).expect("a cached token always serialises");
         // Unlike a rotated refresh token, a lost cache entry costs only a refresh next run.
         if let Err(e) = self.host.set_secret(SECRET_ACCESS_TOKEN, &serialized) {
@@ -121,12 +118,45 @@ fn required_secret(host: &dyn Host, name: &str, what: &str) -> Result<String, Co
     }
 }
 
-/// Token-endpoint errors become `unauthorized` with what to do about them.
-fn token_failure(response: &crate::transport::HttpResponse) -> ConnectorError {
-    let Ok(error) = serde_json::from_slice::<TokenError>(&response.body) else {
-        return from_response("POST /oauth/token", response);
+/// Token-endpoint errors become `unauthorized` with what to do about them. Only an RFC 6749
+/// §5.2 error object's `error` code (a word such as `invalid_grant`) and `error_description`
+/// (short printable text, without the credentials just sent) are shown; nothing else in the
+/// body is ever quoted.
+fn token_failure(response: &crate::transport::HttpResponse, sent: &[&str]) -> ConnectorError {
+    let code = |e: &TokenError| e.error.len() <= 64 && e.error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let shown = |text: &&str| {
+        text.len() <= 200
+            && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+            && !sent.iter().any(|s| text.contains(s))
     };
-    let said = match &error.error_description {
+    // An object only: serde would also read a struct from a JSON array.
+    let error = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .and_then(|v| serde_json::from_value::<TokenError>(v).ok())
+        .filter(code);
+    let Some(error) = error else {
+        let status = response.status;
+        return match status {
+            400 | 401 | 403 => unauthorized(format!(
+                "the token endpoint refused the refresh with HTTP {status} and no OAuth error. Check the secrets \
+                 {SECRET_CLIENT_ID}, {SECRET_CLIENT_SECRET} and {SECRET_REFRESH_TOKEN}"
+            )),
+            429 => ConnectorError::RateLimited(RateLimit {
+                retry_after_secs: retry_after(response),
+                message: "the token endpoint is rate limiting the refresh (HTTP 429)".to_owned(),
+            }),
+            _ => ConnectorError::Remote(RemoteFailure {
+                status,
+                code: None,
+                incident_id: None,
+                message: format!(
+                    "POST /oauth/token failed with HTTP {status} (its body is not shown: it may hold credentials)"
+                ),
+            }),
+        };
+    };
+    let said = match error.error_description.as_deref().filter(shown) {
         Some(d) => format!("{} ({d})", error.error),
         None => error.error.clone(),
     };
@@ -211,6 +241,44 @@ mod tests {
         let host = self::host().refusing_writes_of(SECRET_REFRESH_TOKEN);
         let http = FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","refresh_token":"rt-2"}"#)]);
         assert!(matches!(Tokens::new(&host, &http, "https://a").refresh(), Err(ConnectorError::Config(_))));
+    }
+
+    #[test]
+    fn every_odd_expires_in_keeps_the_rotated_token_and_is_clamped() {
+        for (expires, lifetime) in
+            [(r#""3600""#, 3600), ("3599.5", 3599), ("0", 60), ("-60", 60), ("1e300", 86_400), (r#""x""#, 3600)]
+        {
+            let host = host();
+            let body = format!(r#"{{"access_token":"at","expires_in":{expires},"refresh_token":"rt-2"}}"#);
+            let http = FakeTransport::sequence(vec![json(200, &body)]);
+            assert_eq!(Tokens::new(&host, &http, "https://a").refresh().unwrap(), "at", "{expires}");
+            assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rt-2"), "{expires}");
+            let cached: CachedToken = serde_json::from_str(&host.stored(SECRET_ACCESS_TOKEN).unwrap()).unwrap();
+            assert_eq!(cached.expires_at - host.now_unix(), lifetime, "{expires}");
+        }
+    }
+
+    #[test]
+    fn an_unusable_token_answer_stores_the_rotated_token_and_quotes_nothing() {
+        for (status, body) in [
+            (200, r#"{"access_token":12345678901,"refresh_token":"rotated-secret-token"}"#),
+            (200, r#"{"expires_in":3600,"refresh_token":"rotated-secret-token"}"#),
+            (200, r#"{"access_token":"leaky-access-token","refresh_token":"rotated-secret-to"#),
+            (500, r#"{"access_token":"leaky-access-token"}"#),
+            (400, r#"["leaky-access-token","leaky-description"]"#),
+            (400, r#"{"error":"invalid_grant","error_description":"leaky: rt-1 was spent"}"#),
+            (401, r#"{"error":"leaky-access-token leaky-access-token leaky-access-token leaky-access-token"}"#),
+        ] {
+            let host = host();
+            let http = FakeTransport::sequence(vec![json(status, body)]);
+            let error = Tokens::new(&host, &http, "https://a").refresh().unwrap_err();
+            let message = format!("{error:?}");
+            assert!(!message.contains("leaky") && !message.contains("rotated-secret"), "{message}");
+            assert!(!message.contains("rt-1"), "not even the refresh token just sent: {message}");
+            if status == 200 && body.ends_with('}') {
+                assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rotated-secret-token"), "{body}");
+            }
+        }
     }
 
     #[test]

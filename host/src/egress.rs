@@ -110,10 +110,10 @@ impl EgressPolicy {
         }
     }
 
-    /// The request, readdressed to the allowed origin it names, or `HttpRequestDenied`. The
-    /// URI's authority and the `Host` header are rewritten from the checked origin, so the
-    /// connection goes exactly where the check said it may.
-    fn admit<B>(&self, mut request: http::Request<B>) -> Result<http::Request<B>, HttpError> {
+    /// The request, readdressed to the allowed origin it names (returned with it), or
+    /// `HttpRequestDenied`. The URI's authority and the `Host` header are rewritten from the
+    /// checked origin, so the connection goes exactly where the check said it may.
+    fn admit<B>(&self, mut request: http::Request<B>) -> Result<(http::Request<B>, Origin), HttpError> {
         let origin = Origin::of_uri(request.uri())
             .ok()
             .filter(|o| self.allowed.contains(o))
@@ -124,7 +124,7 @@ impl EgressPolicy {
         *request.uri_mut() = Uri::from_parts(parts).map_err(|_| HttpError::HttpRequestUriInvalid)?;
         let host = http::HeaderValue::from_str(&authority).map_err(|_| HttpError::HttpRequestUriInvalid)?;
         request.headers_mut().insert(http::header::HOST, host);
-        Ok(request)
+        Ok((request, origin))
     }
 
     fn options(&self, requested: Option<RequestOptions>) -> RequestOptions {
@@ -138,15 +138,26 @@ impl EgressPolicy {
     }
 }
 
+/// Called with the body of every 2xx answer to a POST to the token origin, before the guest
+/// sees a byte of it: the host journals a rotated refresh token here, so that it is durable
+/// even if the process dies before the guest has read the answer and stored it.
+pub type TokenJournal = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
 /// The per-store hooks object wasmtime-wasi-http calls for every outgoing request.
 pub struct EgressHooks {
     policy: Arc<EgressPolicy>,
     log: Logger,
+    journal: Option<(Origin, TokenJournal)>,
 }
 
 impl EgressHooks {
     pub fn new(policy: Arc<EgressPolicy>, log: Logger) -> Self {
-        EgressHooks { policy, log }
+        EgressHooks { policy, log, journal: None }
+    }
+
+    /// Hands token answers from `token_origin` to `journal` first.
+    pub fn journaling_tokens(self, token_origin: Origin, journal: TokenJournal) -> Self {
+        EgressHooks { journal: Some((token_origin, journal)), ..self }
     }
 }
 
@@ -161,16 +172,18 @@ impl WasiHttpHooks for EgressHooks {
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), HttpError>> + Send> {
         let policy = self.policy.clone();
         let log = self.log.clone();
+        let journal = self.journal.clone();
         Box::new(async move {
             let shown = redact_uri(request.uri());
             let method = request.method().clone();
-            let request = match policy.admit(request) {
-                Ok(request) => request,
+            let (request, origin) = match policy.admit(request) {
+                Ok(admitted) => admitted,
                 Err(denied) => {
                     log.log(Level::Warn, "http", format_args!("denied {method} {shown}: not an allowed origin"));
                     return Err(denied);
                 }
             };
+            let journal = journal.filter(|(o, _)| method == http::Method::POST && *o == origin).map(|(_, j)| j);
             if log.enabled(Level::Debug) {
                 let headers = redact_headers(request.headers());
                 log.log(Level::Debug, "http", format_args!("→ {method} {shown} {headers}"));
@@ -194,7 +207,11 @@ impl WasiHttpHooks for EgressHooks {
                 ),
                 Err(e) => log.log(Level::Debug, "http", format_args!("✗ {method} {shown}: {e:?}")),
             }
-            let response = response?.map(|body| Full::new(body).map_err(|never| match never {}).boxed_unsync());
+            let response = response?;
+            if let Some(journal) = journal.filter(|_| response.status().is_success()) {
+                journal(response.body());
+            }
+            let response = response.map(|body| Full::new(body).map_err(|never| match never {}).boxed_unsync());
             Ok((response, Box::new(async { Ok(()) }) as IoFuture))
         })
     }
@@ -322,7 +339,7 @@ mod tests {
         let policy = EgressPolicy::allow(vec![origin("https://api.getgo.com"), origin("http://127.0.0.1:8080")]);
         let admit = |uri: &str| {
             let request = http::Request::builder().uri(uri).header("host", "evil.example").body(()).unwrap();
-            policy.admit(request).map(|r| (r.uri().to_string(), r.headers()["host"].to_str().unwrap().to_owned()))
+            policy.admit(request).map(|(r, _)| (r.uri().to_string(), r.headers()["host"].to_str().unwrap().to_owned()))
         };
         let admitted = |uri: &str, to: &str, host: &str| {
             assert_eq!(admit(uri).unwrap(), (to.to_owned(), host.to_owned()), "{uri}");

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -13,7 +13,7 @@ use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::egress::EgressHooks;
+use crate::egress::{EgressHooks, Origin, TokenJournal};
 use crate::engine::{self, CacheOutcome};
 use crate::limits::Limits;
 use crate::log::{Level, Logger};
@@ -52,7 +52,8 @@ impl Limits {
 
 /// Secrets the guest may read, and the subset it may write (tokens it refreshes).
 const READABLE_SECRETS: &[&str] = &["client-id", "client-secret", "refresh-token", "access-token"];
-const WRITABLE_SECRETS: &[&str] = &["refresh-token", "access-token"];
+const WRITABLE_SECRETS: &[&str] = &[REFRESH_TOKEN, "access-token"];
+const REFRESH_TOKEN: &str = "refresh-token";
 
 /// A failed connector call: an error the connector reported, or a trap (a bug or a limit).
 #[derive(Debug)]
@@ -126,13 +127,17 @@ impl ConnectorRuntime {
 
     /// Instantiates the component for `profile`, with `secrets` as its secret store.
     pub fn connect(&self, profile: &Profile, secrets: SecretStore, log: Logger) -> Result<Connection> {
+        let secrets = Arc::new(Mutex::new(secrets));
+        let token_origin = Origin::of_url(&profile.token_base).context("setting token-base")?;
+        let hooks = EgressHooks::new(Arc::new(profile.egress.clone()), log.clone())
+            .journaling_tokens(token_origin, token_journal(secrets.clone(), log.clone()));
         let state = State {
             // No preopened directories, no environment, no arguments: the guest sees only
             // what the host interface hands it.
             wasi: WasiCtx::builder().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: EgressHooks::new(Arc::new(profile.egress.clone()), log.clone()),
+            hooks,
             limiter: GuestLimiter { memory_bytes: profile.limits.memory_bytes, memory_exhausted: false },
             host: HostState { settings: profile.settings(), secrets, log },
         };
@@ -147,6 +152,35 @@ impl ConnectorRuntime {
             .context("instantiating the connector component")?;
         Ok(Connection { store, instance, limits: profile.limits.clone() })
     }
+}
+
+/// Stores the refresh token a token answer rotates, as soon as the answer has arrived: until
+/// the guest has read it and called `set-secret`, it would otherwise exist only in memory. The
+/// guest stores it too (other hosts have no such hook); the second write changes nothing.
+fn token_journal(secrets: Arc<Mutex<SecretStore>>, log: Logger) -> TokenJournal {
+    Arc::new(move |body: &[u8]| {
+        let Some(rotated) = rotated_refresh_token(body) else { return };
+        let mut secrets = lock(&secrets);
+        if secrets.get(REFRESH_TOKEN) == Some(rotated.as_str()) {
+            return;
+        }
+        match secrets.replace(REFRESH_TOKEN, &rotated) {
+            Ok(()) => log.log(Level::Debug, "host", "journaled the rotated refresh token from the token answer"),
+            Err(e) => log.log(Level::Warn, "host", format_args!("could not journal the rotated refresh token: {e:#}")),
+        }
+    })
+}
+
+/// RFC 6749 §5.1's `refresh_token` in a token answer: a non-empty string, exactly as sent.
+fn rotated_refresh_token(body: &[u8]) -> Option<String> {
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    answer.get("refresh_token")?.as_str().filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+/// The secret store is shared with the token journal; nothing panics while holding it, but a
+/// poisoned lock must not lose a token either.
+fn lock(secrets: &Mutex<SecretStore>) -> MutexGuard<'_, SecretStore> {
+    secrets.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Advances the engine's epoch every tick until the engine is dropped.
@@ -254,7 +288,7 @@ impl Connection {
         self.store.data_mut().limiter.memory_exhausted = false;
         let outcome = f(&self.instance, &mut self.store);
         // A refresh that failed never stored an access token; its lock ends with the call.
-        self.store.data_mut().host.secrets.end_refresh();
+        lock(&self.store.data().host.secrets).end_refresh();
         match outcome {
             Ok(Ok(value)) => Ok(value),
             // A guest that ran out of memory may fail gracefully; the limit is still the cause.
@@ -337,7 +371,7 @@ impl WasiHttpView for State {
 /// The `host` interface: settings from the profile, secrets from the store, logs to the logger.
 struct HostState {
     settings: BTreeMap<String, String>,
-    secrets: SecretStore,
+    secrets: Arc<Mutex<SecretStore>>,
     log: Logger,
 }
 
@@ -355,20 +389,22 @@ impl wit_host::Host for HostState {
         let unavailable = |e: anyhow::Error| HostError::Unavailable(format!("{e:#}"));
         // Reading the refresh token means a refresh is starting: one process at a time, and
         // with the token as the file holds it now, in case another process just rotated it.
-        if name == "refresh-token" {
-            self.secrets.begin_refresh().map_err(unavailable)?;
+        let mut secrets = lock(&self.secrets);
+        if name == REFRESH_TOKEN {
+            secrets.begin_refresh().map_err(unavailable)?;
         }
-        self.secrets.current(&name).map_err(unavailable)
+        secrets.current(&name).map_err(unavailable)
     }
 
     fn set_secret(&mut self, name: String, value: String) -> Result<(), HostError> {
         if !WRITABLE_SECRETS.contains(&name.as_str()) {
             return Err(HostError::Denied(format!("the connector may not write secret {name:?}")));
         }
-        self.secrets.set(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))?;
+        let mut secrets = lock(&self.secrets);
+        secrets.replace(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))?;
         // The new access token is stored: the refresh is over.
         if name == "access-token" {
-            self.secrets.end_refresh();
+            secrets.end_refresh();
         }
         Ok(())
     }
@@ -393,7 +429,22 @@ mod tests {
         let mut secrets = SecretStore::open(dir.join("s.json"), &Environment::new()).unwrap();
         secrets.set("client-secret", "cs").unwrap();
         secrets.set("signing-key", "sk").unwrap();
-        HostState { settings: BTreeMap::new(), secrets, log: Logger::silent() }
+        HostState { settings: BTreeMap::new(), secrets: Arc::new(Mutex::new(secrets)), log: Logger::silent() }
+    }
+
+    #[test]
+    fn the_token_journal_stores_a_rotated_refresh_token_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = Arc::new(Mutex::new(SecretStore::open(dir.path().join("s.json"), &Environment::new()).unwrap()));
+        lock(&secrets).set(REFRESH_TOKEN, "rt-1").unwrap();
+        let journal = token_journal(secrets.clone(), Logger::silent());
+        for unrotated in [&br#"{"access_token":"at"}"#[..], br#"{"refresh_token":""}"#, b"not json", br#"[1]"#] {
+            journal(unrotated);
+        }
+        assert_eq!(lock(&secrets).get(REFRESH_TOKEN), Some("rt-1"));
+        journal(br#"{"access_token":"at","expires_in":"soon","refresh_token":"rt-2"}"#);
+        let reopened = SecretStore::open(dir.path().join("s.json"), &Environment::new()).unwrap();
+        assert_eq!(reopened.get(REFRESH_TOKEN), Some("rt-2"), "durable before the guest has seen the answer");
     }
 
     #[test]
@@ -405,6 +456,6 @@ mod tests {
         assert!(matches!(host.get_secret("signing-key".into()), Err(HostError::Denied(_))));
         assert!(host.set_secret("refresh-token".into(), "rt".into()).is_ok());
         assert!(matches!(host.set_secret("client-secret".into(), "x".into()), Err(HostError::Denied(_))));
-        assert_eq!(host.secrets.get("client-secret"), Some("cs"));
+        assert_eq!(lock(&host.secrets).get("client-secret"), Some("cs"));
     }
 }

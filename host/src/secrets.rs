@@ -1,5 +1,10 @@
-//! The secret store: one JSON file per profile, mode 0600, replaced atomically (temp file,
-//! fsync, rename) so a crash never leaves a half-written file or loses a rotated token.
+//! The secret store: one JSON file per profile, mode 0600, written so that a process killed at
+//! any instant leaves either the old or the new contents, and a write that was complete when
+//! the process died is kept: the new contents go first to a journal (`PROFILE.pending`: the
+//! contents, their SHA-256 and the SHA-256 of the file they replace, fsynced), then replace the
+//! file atomically (temporary file, fsync, rename, directory fsync), then the journal goes. The
+//! next process to open or lock the store adopts a complete journal written on top of the
+//! current file and drops an incomplete or stale one.
 //! `GTM_SECRET_<NAME>` environment variables override the file, for CI and containers.
 //!
 //! Several processes may share a profile (an import and an `apply`, say). Every write is a
@@ -7,8 +12,12 @@
 //! never overwritten by another's stale copy, and a token refresh holds the lock from reading
 //! the refresh token until the new access token is stored, so two processes never spend the
 //! same refresh token (which GoTo answers with `invalid_grant` once it has rotated it).
+//!
+//! A rotated refresh token cannot go back into a `GTM_SECRET_REFRESH_TOKEN` variable, so the
+//! file records beside it the SHA-256 of the variable's value it replaced; while the variable
+//! still holds that spent value, the file's newer token is used instead.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, TryLockError};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -16,6 +25,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::profile::Environment;
 
@@ -26,10 +37,17 @@ pub enum SecretSource {
     Environment,
 }
 
+type Secrets = BTreeMap<String, String>;
+
 pub struct SecretStore {
     path: PathBuf,
-    file: BTreeMap<String, String>,
-    overrides: BTreeMap<String, String>,
+    file: Secrets,
+    /// Values from `GTM_SECRET_*` variables.
+    overrides: Secrets,
+    /// Overridden names whose variable holds a value the file's newer one replaced.
+    superseded: BTreeSet<String>,
+    /// The variables found stale when the store was opened, for one warning.
+    stale: Vec<String>,
     /// The profile's lock, while this store holds it for a token refresh.
     refresh_lock: Option<File>,
 }
@@ -38,6 +56,10 @@ pub struct SecretStore {
 /// exchange, bounded by the HTTP timeouts.
 const LOCK_PATIENCE: Duration = Duration::from_secs(120);
 const LOCK_POLL: Duration = Duration::from_millis(20);
+
+/// The file entry beside a secret holding the SHA-256 of the variable's value it replaced. The
+/// `.` keeps it apart from secret names, which cannot contain one.
+const SUPERSEDES: &str = ".supersedes-env-sha256";
 
 /// The environment variable that overrides a secret: `refresh-token` → `GTM_SECRET_REFRESH_TOKEN`.
 pub fn env_var(name: &str) -> String {
@@ -56,25 +78,47 @@ pub fn validate_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+fn sha256(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 impl SecretStore {
     /// Opens the store at `path` (which need not exist yet) with overrides from `env`.
     pub fn open(path: PathBuf, env: &Environment) -> Result<Self> {
         refuse_if_link(&path)?;
-        let file = read_file(&path)?;
-        let overrides = env
+        if journal_path(&path).exists() {
+            // Taking the lock adopts or drops the journal a killed process left.
+            let _lock = lock(&path)?;
+        }
+        let file = read_file(&path)?.1;
+        let overrides: Secrets = env
             .iter()
             .filter_map(|(var, value)| {
                 let name = var.strip_prefix("GTM_SECRET_")?.to_ascii_lowercase().replace('_', "-");
                 Some((name, value.clone()))
             })
             .collect();
-        Ok(SecretStore { path, file, overrides, refresh_lock: None })
+        let superseded: BTreeSet<String> = overrides
+            .iter()
+            .filter(|(name, value)| {
+                file.contains_key(*name) && file.get(&format!("{name}{SUPERSEDES}")) == Some(&sha256(value.as_bytes()))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let stale = superseded.iter().map(|name| env_var(name)).collect();
+        Ok(SecretStore { path, file, overrides, superseded, stale, refresh_lock: None })
+    }
+
+    /// The `GTM_SECRET_*` variables that hold a value the file has since replaced (a refresh
+    /// token GoTo rotated): the file's value is used instead, and the variable should be updated.
+    pub fn stale_variables(&self) -> &[String] {
+        &self.stale
     }
 
     /// A secret's value as the file holds it now, which another process may have changed since
     /// this store was opened (a rotated refresh token).
     pub fn current(&mut self, name: &str) -> Result<Option<String>> {
-        self.file = read_file(&self.path)?;
+        self.file = read_file(&self.path)?.1;
         Ok(self.get(name).map(str::to_owned))
     }
 
@@ -82,7 +126,7 @@ impl SecretStore {
     /// end; kept until [`SecretStore::end_refresh`].
     pub fn begin_refresh(&mut self) -> Result<()> {
         if self.refresh_lock.is_none() {
-            self.refresh_lock = Some(self.lock()?);
+            self.refresh_lock = Some(lock(&self.path)?);
         }
         Ok(())
     }
@@ -91,80 +135,77 @@ impl SecretStore {
         self.refresh_lock = None;
     }
 
-    /// The profile's lock file, locked; the lock is released when the file is dropped.
-    fn lock(&self) -> Result<File> {
-        let dir = self.path.parent().context("the secrets path has no directory")?;
-        private_dir(dir)?;
-        let path = self.path.with_extension("lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        let started = Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => return Ok(file),
-                Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => std::thread::sleep(LOCK_POLL),
-                Err(TryLockError::WouldBlock) => bail!(
-                    "another gtm-connector process has held {} for {} s; is one stuck?",
-                    path.display(),
-                    LOCK_PATIENCE.as_secs()
-                ),
-                Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", path.display())),
-            }
-        }
-    }
-
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    fn overridden(&self, name: &str) -> Option<&String> {
+        self.overrides.get(name).filter(|_| !self.superseded.contains(name))
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.overrides.get(name).or_else(|| self.file.get(name)).map(String::as_str)
+        self.overridden(name).or_else(|| self.file.get(name)).map(String::as_str)
     }
 
     pub fn source(&self, name: &str) -> Option<SecretSource> {
-        if self.overrides.contains_key(name) {
+        if self.overridden(name).is_some() {
             Some(SecretSource::Environment)
         } else {
             self.file.contains_key(name).then_some(SecretSource::File)
         }
     }
 
-    /// Stores a secret in the file. A value also set by environment variable stays overridden
-    /// for reads in later runs; in this run the new value wins, so a rotated token is used at once.
+    /// Stores a secret in the file. A value also set by environment variable stays overridden.
     pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        self.store(name, value, None)
+    }
+
+    /// Stores a secret the connector replaced (a refreshed access token, a rotated refresh
+    /// token) and uses it from now on. When an environment variable overrides it, the file also
+    /// records the variable's fingerprint: the stored value supersedes that variable value, in
+    /// this run and in later ones, until the variable changes.
+    pub fn replace(&mut self, name: &str, value: &str) -> Result<()> {
+        let fingerprint = self.overrides.get(name).map(|v| sha256(v.as_bytes()));
+        let superseding = fingerprint.is_some();
+        self.store(name, value, fingerprint)?;
+        if superseding {
+            self.superseded.insert(name.to_owned());
+        }
+        Ok(())
+    }
+
+    fn store(&mut self, name: &str, value: &str, supersedes: Option<String>) -> Result<()> {
         validate_name(name)?;
         self.update(|file| {
             file.insert(name.to_owned(), value.to_owned());
-        })?;
-        if let Some(overridden) = self.overrides.get_mut(name) {
-            *overridden = value.to_owned();
-        }
-        Ok(())
+            if let Some(fingerprint) = supersedes {
+                file.insert(format!("{name}{SUPERSEDES}"), fingerprint);
+            }
+        })
     }
 
     /// Removes a secret from the file; false if the file did not hold it.
     pub fn delete(&mut self, name: &str) -> Result<bool> {
         validate_name(name)?;
         let mut removed = false;
-        self.update(|file| removed = file.remove(name).is_some())?;
+        self.update(|file| {
+            removed = file.remove(name).is_some();
+            file.remove(&format!("{name}{SUPERSEDES}"));
+        })?;
+        self.superseded.remove(name);
         Ok(removed)
     }
 
     /// Applies `change` to the file as it is now, under the profile's lock (unless this store
     /// already holds it for a refresh), so concurrent processes never lose each other's writes.
-    fn update(&mut self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<()> {
+    fn update(&mut self, change: impl FnOnce(&mut Secrets)) -> Result<()> {
         let _lock = match self.refresh_lock {
             Some(_) => None,
-            None => Some(self.lock()?),
+            None => Some(lock(&self.path)?),
         };
-        let mut next = read_file(&self.path)?;
+        let (base, mut next) = read_file(&self.path)?;
         change(&mut next);
-        self.write(&next)?;
+        commit(&self.path, base.as_deref(), &next, &mut || Ok(()))?;
         self.file = next;
         Ok(())
     }
@@ -172,39 +213,154 @@ impl SecretStore {
     /// Every secret name with where it comes from; values are never listed.
     pub fn names(&self) -> Vec<(String, SecretSource)> {
         let mut names: Vec<(String, SecretSource)> =
-            self.file.keys().map(|n| (n.clone(), SecretSource::File)).collect();
-        for name in self.overrides.keys() {
+            self.file.keys().filter(|n| !n.ends_with(SUPERSEDES)).map(|n| (n.clone(), SecretSource::File)).collect();
+        for name in self.overrides.keys().filter(|n| self.overridden(n).is_some()) {
             names.retain(|(n, _)| n != name);
             names.push((name.clone(), SecretSource::Environment));
         }
         names.sort();
         names
     }
-
-    fn write(&self, contents: &BTreeMap<String, String>) -> Result<()> {
-        let dir = self.path.parent().context("the secrets path has no directory")?;
-        private_dir(dir)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-        temp.as_file().set_permissions(fs::Permissions::from_mode(0o600))?;
-        temp.write_all(&serde_json::to_vec_pretty(contents)?)?;
-        temp.as_file().sync_all()?;
-        temp.persist(&self.path).with_context(|| format!("replacing {}", self.path.display()))?;
-        // The rename is durable only once the directory entry is flushed too.
-        fs::File::open(dir)?.sync_all()?;
-        Ok(())
-    }
 }
 
-/// The file's secrets; none if it does not exist yet.
-fn read_file(path: &Path) -> Result<BTreeMap<String, String>> {
+/// The profile's lock file, locked, with any journal a killed process left settled; the lock is
+/// released when the file is dropped.
+fn lock(path: &Path) -> Result<File> {
+    let dir = path.parent().context("the secrets path has no directory")?;
+    private_dir(dir)?;
+    let lock_path = path.with_extension("lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if started.elapsed() < LOCK_PATIENCE => std::thread::sleep(LOCK_POLL),
+            Err(TryLockError::WouldBlock) => bail!(
+                "another gtm-connector process has held {} for {} s; is one stuck?",
+                lock_path.display(),
+                LOCK_PATIENCE.as_secs()
+            ),
+            Err(TryLockError::Error(e)) => return Err(e).with_context(|| format!("locking {}", lock_path.display())),
+        }
+    }
+    recover(path, &mut || Ok(()))?;
+    Ok(file)
+}
+
+/// The journal of a write in progress.
+#[derive(Serialize, Deserialize)]
+struct Journal {
+    /// SHA-256 of the file this write replaces; `None` when there was none.
+    base: Option<String>,
+    /// SHA-256 of `secrets` serialised as the file holds them.
+    sha256: String,
+    secrets: Secrets,
+}
+
+fn journal_path(path: &Path) -> PathBuf {
+    path.with_extension("pending")
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    path.with_extension("tmp")
+}
+
+fn serialise(secrets: &Secrets) -> Vec<u8> {
+    serde_json::to_vec_pretty(secrets).expect("a map of strings always serialises")
+}
+
+/// Writes `next` over the file whose contents hash to `base`, calling `step` after each file
+/// operation (a test stops there, as a kill would). The caller holds the profile's lock.
+fn commit(path: &Path, base: Option<&str>, next: &Secrets, step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+    let contents = serialise(next);
+    let journal = Journal { base: base.map(str::to_owned), sha256: sha256(&contents), secrets: next.clone() };
+    let journal_file = journal_path(path);
+    write_synced(&journal_file, &serde_json::to_vec(&journal)?, step)?;
+    replace_file(path, &contents, step)?;
+    fs::remove_file(&journal_file).with_context(|| format!("removing {}", journal_file.display()))?;
+    step()
+}
+
+/// Settles a journal left by a killed process: adopted when complete and written on top of the
+/// file as it is, dropped otherwise (incomplete, or already applied).
+fn recover(path: &Path, step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+    let journal_file = journal_path(path);
+    let bytes = match fs::read(&journal_file) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", journal_file.display())),
+    };
+    let complete = serde_json::from_slice::<Journal>(&bytes)
+        .ok()
+        .map(|j| (serialise(&j.secrets), j))
+        .filter(|(contents, j)| sha256(contents) == j.sha256);
+    if let Some((contents, journal)) = complete {
+        let current = read_file(path)?.0;
+        if journal.base == current {
+            replace_file(path, &contents, step)?;
+        }
+    }
+    fs::remove_file(&journal_file).with_context(|| format!("removing {}", journal_file.display()))?;
+    step()
+}
+
+/// Replaces `path` atomically: temporary file, fsync, rename, directory fsync.
+fn replace_file(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+    let temp = temp_path(path);
+    write_synced(&temp, contents, step)?;
+    fs::rename(&temp, path).with_context(|| format!("replacing {}", path.display()))?;
+    step()?;
+    sync_dir(path)?;
+    step()
+}
+
+/// Writes a 0600 file in two halves (so a test can stop between them, as a kill mid-write
+/// would), fsyncs it and its directory entry.
+fn write_synced(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+    let mut file = File::options()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    // A file left by an older version may have wider permissions; `mode` applies only to new ones.
+    file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    step()?;
+    let (first, second) = contents.split_at(contents.len() / 2);
+    for half in [first, second] {
+        file.write_all(half).with_context(|| format!("writing {}", path.display()))?;
+        step()?;
+    }
+    file.sync_all().with_context(|| format!("syncing {}", path.display()))?;
+    step()?;
+    sync_dir(path)?;
+    step()
+}
+
+/// A rename or a new file is durable only once its directory entry is flushed too.
+fn sync_dir(path: &Path) -> Result<()> {
+    let dir = path.parent().context("the secrets path has no directory")?;
+    File::open(dir)?.sync_all().with_context(|| format!("syncing {}", dir.display()))
+}
+
+/// The file's SHA-256 and secrets; none if it does not exist yet.
+fn read_file(path: &Path) -> Result<(Option<String>, Secrets)> {
     match fs::read(path) {
         Ok(bytes) => {
             refuse_if_shared(path)?;
-            serde_json::from_slice(&bytes).with_context(|| {
+            let secrets = serde_json::from_slice(&bytes).with_context(|| {
                 format!("the secrets file {} is not a JSON object of names to values; fix or delete it", path.display())
-            })
+            })?;
+            Ok((Some(sha256(&bytes)), secrets))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, Secrets::new())),
         Err(e) => Err(e).with_context(|| format!("reading the secrets file {}", path.display())),
     }
 }
@@ -244,6 +400,13 @@ pub fn private_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn files_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+        names.sort();
+        names
+    }
 
     #[test]
     fn set_writes_a_0600_file_atomically_and_env_overrides_it() {
@@ -332,6 +495,112 @@ mod tests {
         assert_eq!(second.current("refresh-token").unwrap().as_deref(), Some("r2-rotated"));
         let reopened = SecretStore::open(path, &Environment::new()).unwrap();
         assert_eq!((reopened.get("refresh-token"), reopened.get("access-token")), (Some("r2-rotated"), Some("a")));
+    }
+
+    /// A step counter that stops the protocol after `stop_after` file operations, as a kill would.
+    fn stopping_after(stop_after: usize) -> impl FnMut() -> Result<()> {
+        let mut done = 0;
+        move || {
+            done += 1;
+            if done > stop_after { bail!("killed") } else { Ok(()) }
+        }
+    }
+
+    #[test]
+    fn a_write_stopped_after_any_file_operation_leaves_the_old_or_the_new_state_and_the_new_once_journaled() {
+        let old = Secrets::from([("refresh-token".to_owned(), "rt-old".to_owned()), ("x".to_owned(), "1".to_owned())]);
+        let new =
+            Secrets::from([("refresh-token".to_owned(), "rt-rotated".to_owned()), ("x".to_owned(), "1".to_owned())]);
+        // The journal's bytes are all written after its creation and both halves.
+        const JOURNAL_WRITTEN: usize = 3;
+        let mut finished = false;
+        for stop in 0.. {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p.json");
+            let mut store = SecretStore::open(path.clone(), &Environment::new()).unwrap();
+            store.set("refresh-token", "rt-old").unwrap();
+            store.set("x", "1").unwrap();
+            let base = read_file(&path).unwrap().0;
+            let outcome = commit(&path, base.as_deref(), &new, &mut stopping_after(stop));
+
+            let seen = SecretStore::open(path.clone(), &Environment::new()).unwrap().file;
+            assert!(seen == old || seen == new, "stopped after {stop} steps: {seen:?}");
+            if stop >= JOURNAL_WRITTEN {
+                assert_eq!(seen, new, "stopped after {stop} steps, once the journal was complete");
+            }
+            assert_eq!(files_in(dir.path()), ["p.json", "p.lock"], "nothing left over after {stop} steps");
+            if outcome.is_ok() {
+                finished = true;
+                break;
+            }
+        }
+        assert!(finished);
+    }
+
+    #[test]
+    fn an_adoption_stopped_after_any_file_operation_is_completed_by_the_next_open() {
+        let new = Secrets::from([("refresh-token".to_owned(), "rt-rotated".to_owned())]);
+        for stop in 0.. {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p.json");
+            SecretStore::open(path.clone(), &Environment::new()).unwrap().set("refresh-token", "rt-old").unwrap();
+            let base = read_file(&path).unwrap().0;
+            // Killed with the journal complete but not yet applied...
+            commit(&path, base.as_deref(), &new, &mut stopping_after(5)).unwrap_err();
+            // ...and the next process killed while adopting it.
+            let adopted = recover(&path, &mut stopping_after(stop));
+            assert_eq!(SecretStore::open(path.clone(), &Environment::new()).unwrap().file, new, "after {stop} steps");
+            if adopted.is_ok() {
+                break;
+            }
+        }
+    }
+
+    #[test]
+    fn a_torn_or_stale_journal_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let mut store = SecretStore::open(path.clone(), &Environment::new()).unwrap();
+        store.set("refresh-token", "rt-1").unwrap();
+        let base = read_file(&path).unwrap().0;
+        let new = Secrets::from([("refresh-token".to_owned(), "rt-2".to_owned())]);
+        let contents = serialise(&new);
+        // Valid JSON with the wrong checksum: a torn write.
+        let torn = Journal { base: base.clone(), sha256: sha256(b"something else"), secrets: new.clone() };
+        fs::write(journal_path(&path), serde_json::to_vec(&torn).unwrap()).unwrap();
+        assert_eq!(SecretStore::open(path.clone(), &Environment::new()).unwrap().get("refresh-token"), Some("rt-1"));
+        // Complete, but written on top of a file that has changed since: already applied.
+        store.set("refresh-token", "rt-3").unwrap();
+        let stale = Journal { base, sha256: sha256(&contents), secrets: new };
+        fs::write(journal_path(&path), serde_json::to_vec(&stale).unwrap()).unwrap();
+        assert_eq!(SecretStore::open(path.clone(), &Environment::new()).unwrap().get("refresh-token"), Some("rt-3"));
+        assert_eq!(files_in(dir.path()), ["p.json", "p.lock"]);
+    }
+
+    #[test]
+    fn a_value_the_connector_replaced_over_an_environment_variable_wins_until_the_variable_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let env = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), "rt-env".to_owned())]);
+        let mut store = SecretStore::open(path.clone(), &env).unwrap();
+        assert_eq!((store.get("refresh-token"), store.stale_variables().len()), (Some("rt-env"), 0));
+        store.set("refresh-token", "rt-typed").unwrap();
+        assert_eq!(store.get("refresh-token"), Some("rt-env"), "a plain set leaves the variable in force");
+        store.replace("refresh-token", "rt-rotated").unwrap();
+        assert_eq!(store.get("refresh-token"), Some("rt-rotated"), "used at once");
+
+        let reopened = SecretStore::open(path.clone(), &env).unwrap();
+        assert_eq!(reopened.get("refresh-token"), Some("rt-rotated"), "and in the next run");
+        assert_eq!(reopened.source("refresh-token"), Some(SecretSource::File));
+        assert_eq!(reopened.stale_variables(), ["GTM_SECRET_REFRESH_TOKEN"]);
+        assert_eq!(reopened.names(), [("refresh-token".to_owned(), SecretSource::File)], "no fingerprint listed");
+        let raw = fs::read_to_string(&path).unwrap();
+        assert!(!raw.contains("rt-env"), "only a fingerprint of the variable is kept");
+
+        // A new value in the variable (fresh consent) wins again.
+        let fresh = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), "rt-new-consent".to_owned())]);
+        let reopened = SecretStore::open(path, &fresh).unwrap();
+        assert_eq!((reopened.get("refresh-token"), reopened.stale_variables().len()), (Some("rt-new-consent"), 0));
     }
 
     #[test]

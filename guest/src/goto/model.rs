@@ -98,12 +98,52 @@ pub struct MeAccount {
     pub name: Option<String>,
 }
 
-/// `POST /oauth/token` success. The refresh grant usually omits `refresh_token` (§2.4).
-#[derive(Debug, Deserialize)]
+/// `POST /oauth/token` success (RFC 6749 §5.1). The refresh grant usually omits
+/// `refresh_token` (§2.4). Read field by field rather than all or nothing, so that an odd
+/// `expires_in` or a missing `access_token` never costs the rotated refresh token beside it.
+#[derive(Debug, PartialEq)]
 pub struct TokenGrant {
-    pub access_token: String,
-    pub expires_in: Option<u64>,
+    /// A new refresh token: any non-empty string, kept exactly as sent.
     pub refresh_token: Option<String>,
+    /// The access token, if it is a string that can go into an `Authorization` header.
+    pub access_token: Option<String>,
+    /// The access token's lifetime in seconds, defaulted and clamped to [`TokenGrant::LIFETIME`].
+    pub lifetime_secs: u64,
+}
+
+impl TokenGrant {
+    /// GoTo's documented access-token lifetime, used when `expires_in` is absent or unreadable.
+    pub const DEFAULT_LIFETIME: u64 = 3600;
+    /// Lifetimes accepted: a zero or negative one would refresh before every request, a huge
+    /// one would keep a revoked token cached for ever.
+    pub const LIFETIME: std::ops::RangeInclusive<u64> = 60..=86_400;
+
+    /// Reads whatever a 2xx token answer holds; a body that is not a JSON object holds nothing.
+    pub fn read(body: &[u8]) -> TokenGrant {
+        let object = match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(object)) => object,
+            _ => serde_json::Map::new(),
+        };
+        let text = |name: &str| object.get(name).and_then(serde_json::Value::as_str).filter(|t| !t.is_empty());
+        let usable = |t: &&str| t.bytes().all(|b| b.is_ascii_graphic());
+        let lifetime = object.get("expires_in").and_then(seconds).unwrap_or(Self::DEFAULT_LIFETIME as f64);
+        TokenGrant {
+            refresh_token: text("refresh_token").map(str::to_owned),
+            access_token: text("access_token").filter(usable).map(str::to_owned),
+            // `as` saturates, and the clamp bounds it either way.
+            lifetime_secs: (lifetime as u64).clamp(*Self::LIFETIME.start(), *Self::LIFETIME.end()),
+        }
+    }
+}
+
+/// `expires_in` as a number of seconds: a JSON number (integer or not) or a numeric string.
+fn seconds(value: &serde_json::Value) -> Option<f64> {
+    let number = match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    number.filter(|n| !n.is_nan())
 }
 
 /// RFC 6749 §5.2 error body from the token endpoint.
@@ -185,6 +225,43 @@ impl From<License> for Entitlement {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_grant_reads_every_shape_of_expires_in_and_keeps_the_refresh_token() {
+        let lifetime = |expires: &str| {
+            let body = format!(r#"{{"access_token":"at","expires_in":{expires},"refresh_token":"rt-2"}}"#);
+            let grant = TokenGrant::read(body.as_bytes());
+            assert_eq!(grant.refresh_token.as_deref(), Some("rt-2"), "{expires}");
+            grant.lifetime_secs
+        };
+        assert_eq!(lifetime("1800"), 1800);
+        assert_eq!(lifetime(r#""1800""#), 1800, "a numeric string");
+        assert_eq!(lifetime(r#"" 1800 ""#), 1800);
+        assert_eq!(lifetime("1799.9"), 1799, "a float");
+        assert_eq!(lifetime("0"), 60, "zero is clamped up");
+        assert_eq!(lifetime("-60"), 60, "negative is clamped up");
+        assert_eq!(lifetime("1e300"), 86_400, "huge is clamped down");
+        assert_eq!(lifetime("99999999999999999999999"), 86_400, "beyond u64");
+        assert_eq!(lifetime(r#""soon""#), 3600, "unreadable means GoTo's default");
+        assert_eq!(lifetime("null"), 3600);
+        assert_eq!(TokenGrant::read(br#"{"access_token":"at"}"#).lifetime_secs, 3600, "absent");
+    }
+
+    #[test]
+    fn a_token_grant_without_a_usable_access_token_still_yields_its_refresh_token() {
+        for body in [
+            r#"{"refresh_token":"rt-2"}"#,
+            r#"{"access_token":12345678901,"refresh_token":"rt-2"}"#,
+            r#"{"access_token":"has space","refresh_token":"rt-2"}"#,
+            r#"{"access_token":"","refresh_token":"rt-2"}"#,
+        ] {
+            let grant = TokenGrant::read(body.as_bytes());
+            assert_eq!((grant.access_token, grant.refresh_token.as_deref()), (None, Some("rt-2")), "{body}");
+        }
+        let nothing = TokenGrant::read(b"<html>502</html>");
+        assert_eq!((nothing.access_token, nothing.refresh_token), (None, None));
+        assert_eq!(TokenGrant::read(br#"{"refresh_token":""}"#).refresh_token, None, "empty is no token");
+    }
 
     #[test]
     fn a_recorded_user_maps_with_omitted_fields_defaulted() {

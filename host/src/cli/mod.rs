@@ -181,7 +181,19 @@ impl Context<'_> {
     }
 
     fn secret_store(&self, paths: &Paths) -> Result<SecretStore> {
-        SecretStore::open(paths.secrets_file(self.profile_name()), self.env).map_err(bad_input)
+        let store = SecretStore::open(paths.secrets_file(self.profile_name()), self.env).map_err(bad_input)?;
+        for var in store.stale_variables() {
+            self.log.log(
+                Level::Warn,
+                "secrets",
+                format_args!(
+                    "{var} holds a value that has since been replaced (GoTo rotated it); using the newer one stored \
+                     in {}. Update {var} or unset it",
+                    store.path().display()
+                ),
+            );
+        }
+        Ok(store)
     }
 
     /// The component to run: `--component PATH`, else the one built into this binary.

@@ -1,6 +1,11 @@
 //! Test harness for the end-to-end suites: a seeded simulator, a profile pointing at it in a
 //! temporary home, and the real `gtm-connector` CLI run in-process against both; and a hostile
 //! server ([`hostile`]) for what the simulator would never do.
+//!
+//! It is also a leak sweep. Every CLI run goes at `-vvv` (all the logging there is), and its
+//! stdout and stderr are searched for every secret: the client secret, refresh and access
+//! tokens, and the Basic form of the client credentials. When a harness is dropped, every file
+//! under its home except the secrets files (the state database included) is searched too.
 
 pub mod hostile;
 
@@ -9,6 +14,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use gotosim::{Gate, SimConfig, Simulator};
 use gtm_host::cli::{Invocation, run};
 use gtm_host::profile::{Environment, ProfileFile};
@@ -194,7 +201,17 @@ impl Harness {
     }
 
     pub fn run_with(&self, args: &[&str], stdin: &str, env: Environment) -> Outcome {
-        run_cli(args, stdin, env)
+        let outcome = run_cli(args, stdin, env);
+        outcome.assert_no_secret(args, &self.issued_secrets());
+        outcome
+    }
+
+    /// Secrets issued by the servers behind this harness: every token the simulator minted,
+    /// and the hostile server's access token.
+    fn issued_secrets(&self) -> Vec<String> {
+        let mut secrets = self.sim.issued_tokens();
+        secrets.push(hostile::ACCESS_TOKEN.to_owned());
+        secrets
     }
 
     /// Every account key in the simulator, in GoTo's order.
@@ -203,13 +220,119 @@ impl Harness {
     }
 }
 
-/// Runs the CLI in-process with exactly this environment.
+/// Sweeps the home for secrets as the test ends (unless it already failed).
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let mut secrets = self.issued_secrets();
+        secrets.extend(secrets_in(self.home.path(), &self.env()));
+        let secrets_dir = self.home.path().join("secrets");
+        for file in files_under(self.home.path()) {
+            let is_secrets_file = file.parent() == Some(&secrets_dir) && file.extension().is_some_and(|e| e == "json");
+            if is_secrets_file {
+                continue;
+            }
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            if let Some(secret) = secrets.iter().find(|s| contains(&bytes, s.as_bytes())) {
+                panic!("{} holds the secret {}", file.display(), hint(secret));
+            }
+        }
+    }
+}
+
+/// Secret values shorter than this are not swept for: a test's `"wrong"` client secret would
+/// match ordinary words. Every real credential is far longer.
+const SWEPT_MIN_LEN: usize = 8;
+
+/// The secrets of the profile `env` selects: every value in its secrets files (the cached
+/// access token's inner token too), every `GTM_SECRET_*` value, and the Basic form of each
+/// client id and secret pair. The client id alone is not a secret.
+fn secrets_in(home: &Path, env: &Environment) -> Vec<String> {
+    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let profile = env.get("GTM_PROFILE").cloned().unwrap_or_else(|| "default".to_owned());
+    let file = home.join("secrets").join(format!("{profile}.json"));
+    let stored: BTreeMap<String, String> =
+        std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let from_env = env
+        .iter()
+        .filter_map(|(var, v)| Some((var.strip_prefix("GTM_SECRET_")?.to_ascii_lowercase().replace('_', "-"), v)));
+    for (name, value) in stored.iter().map(|(n, v)| (n.clone(), v)).chain(from_env) {
+        values.entry(name).or_default().push(value.clone());
+    }
+    let ids = values.remove("client-id").unwrap_or_default();
+    let mut secrets: Vec<String> = values.values().flatten().cloned().collect();
+    let cached =
+        secrets.iter().filter_map(|v| serde_json::from_str::<Value>(v).ok()?["token"].as_str().map(str::to_owned));
+    let cached: Vec<String> = cached.collect();
+    secrets.extend(cached);
+    let client_secrets: Vec<String> = values.get("client-secret").cloned().unwrap_or_default();
+    for id in &ids {
+        secrets.extend(client_secrets.iter().map(|secret| STANDARD.encode(format!("{id}:{secret}"))));
+    }
+    secrets.retain(|s| s.len() >= SWEPT_MIN_LEN);
+    secrets
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Names a leaked secret by its first characters only, so the failure does not leak it further.
+fn hint(secret: &str) -> String {
+    format!("{:?}… ({} characters)", secret.chars().take(4).collect::<String>(), secret.len())
+}
+
+/// Every regular file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => files.extend(files_under(&path)),
+            Ok(t) if t.is_file() => files.push(path),
+            _ => {}
+        }
+    }
+    files
+}
+
+impl Outcome {
+    /// Panics if stdout or stderr holds any of `secrets`.
+    #[track_caller]
+    fn assert_no_secret(&self, args: &[&str], secrets: &[String]) {
+        for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            if let Some(secret) = secrets.iter().find(|s| text.contains(s.as_str())) {
+                let line = text.lines().find(|l| l.contains(secret.as_str())).unwrap_or_default();
+                panic!(
+                    "`gtm-connector {}` wrote the secret {} to {stream}, in: {}",
+                    args.join(" "),
+                    hint(secret),
+                    line.replace(secret.as_str(), "<SECRET>")
+                );
+            }
+        }
+    }
+}
+
+/// Runs the CLI in-process with exactly this environment, at `-vvv`, and checks that its output
+/// holds none of the profile's secrets.
 pub fn run_cli(args: &[&str], stdin: &str, env: Environment) -> Outcome {
     run_cli_bytes(args, stdin.as_bytes(), env)
 }
 
 /// [`run_cli`] with stdin as bytes.
-pub fn run_cli_bytes(args: &[&str], mut stdin: &[u8], env: Environment) -> Outcome {
+pub fn run_cli_bytes(args: &[&str], stdin: &[u8], env: Environment) -> Outcome {
+    let secrets_before = env.get("GTM_HOME").map(|home| secrets_in(Path::new(home), &env)).unwrap_or_default();
+    let outcome = run_in_process(&[&["-vvv"], args].concat(), stdin, env.clone());
+    let mut secrets = secrets_before;
+    secrets.extend(env.get("GTM_HOME").map(|home| secrets_in(Path::new(home), &env)).unwrap_or_default());
+    outcome.assert_no_secret(args, &secrets);
+    outcome
+}
+
+fn run_in_process(args: &[&str], mut stdin: &[u8], env: Environment) -> Outcome {
     let mut argv = vec!["gtm-connector".to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
     let mut stdout = Vec::new();

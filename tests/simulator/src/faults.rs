@@ -1,5 +1,6 @@
 //! Injected faults: rules matched against each request before normal handling.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex as StdMutex};
 use std::time::Duration;
 
@@ -57,6 +58,9 @@ pub enum Fault {
     /// mid-request (kills it, say). Open the gate before dropping the simulator, which waits
     /// for requests in flight.
     Hold(Gate),
+    /// Serves the request, then holds the answer until the gate opens: the server has acted
+    /// (rotated a refresh token, say) and the client has not heard back.
+    HoldAnswer(Gate),
 }
 
 /// Where [`Fault::Hold`] requests wait. Cloned handles share the gate.
@@ -68,11 +72,18 @@ struct GateState {
     arrivals: StdMutex<u32>,
     arrived: Condvar,
     open: watch::Sender<bool>,
+    /// Set by [`Gate::abandon`]: held requests are dropped, not served.
+    abandoned: AtomicBool,
 }
 
 impl Default for Gate {
     fn default() -> Self {
-        Gate(Arc::new(GateState { arrivals: StdMutex::new(0), arrived: Condvar::new(), open: watch::channel(false).0 }))
+        Gate(Arc::new(GateState {
+            arrivals: StdMutex::new(0),
+            arrived: Condvar::new(),
+            open: watch::channel(false).0,
+            abandoned: AtomicBool::new(false),
+        }))
     }
 }
 
@@ -90,11 +101,20 @@ impl Gate {
         self.0.open.send_replace(true);
     }
 
-    async fn pass(&self) {
+    /// Opens the gate, but a request held at a [`Fault::Hold`] gate is answered 503 without
+    /// being served, as if it had never reached the server (its client was killed meanwhile).
+    pub fn abandon(&self) {
+        self.0.abandoned.store(true, Ordering::SeqCst);
+        self.open();
+    }
+
+    /// Waits for the gate to open; false if it was abandoned.
+    async fn pass(&self) -> bool {
         *self.0.arrivals.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.0.arrived.notify_all();
         let mut open = self.0.open.subscribe();
         let _ = open.wait_for(|open| *open).await;
+        !self.0.abandoned.load(Ordering::SeqCst)
     }
 }
 
@@ -180,9 +200,14 @@ pub(crate) async fn inject(State(s): State<Arc<Shared>>, req: Request, next: Nex
             next.run(req).await
         }
         Fault::Truncated => truncate(next.run(req).await).await,
-        Fault::Hold(gate) => {
+        Fault::Hold(gate) => match gate.pass().await {
+            true => next.run(req).await,
+            false => status_error(503),
+        },
+        Fault::HoldAnswer(gate) => {
+            let response = next.run(req).await;
             gate.pass().await;
-            next.run(req).await
+            response
         }
         Fault::Mutate(change) => {
             (change.0)(&mut s.world());

@@ -66,6 +66,8 @@ pub(crate) struct TokenStore {
     codes: HashSet<String>,
     /// The newest refresh token, handed out by `Simulator::credentials`.
     latest_refresh: String,
+    /// Every token minted, for tests that check none leaks.
+    issued: Vec<String>,
 }
 
 impl TokenStore {
@@ -83,6 +85,7 @@ impl TokenStore {
             refresh: HashMap::new(),
             codes: HashSet::new(),
             latest_refresh: String::new(),
+            issued: Vec::new(),
         };
         store.new_refresh_token(knobs.refresh_token_ttl_secs, Instant::now());
         store
@@ -96,6 +99,10 @@ impl TokenStore {
         }
     }
 
+    pub fn issued(&self) -> &[String] {
+        &self.issued
+    }
+
     /// A JWT-looking opaque token (clients must not parse it).
     fn mint(&mut self, typ: &str) -> String {
         let header = URL_SAFE_NO_PAD.encode(r#"{"kid":"oauthv2.lmi.com.0219","alg":"RS512"}"#);
@@ -104,7 +111,9 @@ impl TokenStore {
             json!({"sc": SCOPE, "ogn": "pwd", "aud": self.client_id, "sub": self.subject, "jti": jti, "typ": typ});
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signature: [u8; 64] = self.rng.random();
-        format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(signature))
+        let token = format!("{header}.{payload}.{}", URL_SAFE_NO_PAD.encode(signature));
+        self.issued.push(token.clone());
+        token
     }
 
     fn new_refresh_token(&mut self, ttl_secs: u64, now: Instant) -> String {

@@ -90,6 +90,12 @@ impl Simulator {
         lock(&self.shared.tokens).credentials()
     }
 
+    /// Every access and refresh token issued so far, expired or not: what a client must never
+    /// let out of its secret store.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        lock(&self.shared.tokens).issued().to_vec()
+    }
+
     /// The account's key.
     pub fn account_key(&self) -> String {
         self.shared.world().account_key().to_owned()

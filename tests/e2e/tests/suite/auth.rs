@@ -136,3 +136,49 @@ fn secrets_from_the_environment_override_the_file() {
     let listed = run_cli(&["secrets", "list"], "", env).success();
     assert!(listed.stdout.contains("client-secret\tenv GTM_SECRET_CLIENT_SECRET"), "{}", listed.stdout);
 }
+
+#[test]
+fn a_refresh_token_from_the_environment_that_goto_rotated_is_superseded_by_the_stored_one() {
+    let mut config = unthrottled(39, 5);
+    config.knobs.rotation = Rotation::Always;
+    let h = Harness::new(config);
+    let mut env = h.env();
+    env.insert("GTM_SECRET_REFRESH_TOKEN".into(), h.sim.credentials().refresh_token);
+    h.run(&["secrets", "delete", "refresh-token"]).success();
+
+    let first = h.run_with(&["test"], "", env.clone()).success();
+    assert!(!first.stderr.contains("has since been replaced"), "{}", first.stderr);
+    let rotated = h.stored_secret("refresh-token").expect("the rotated token was stored");
+    // The variable still holds the spent token; the next refresh must use the rotated one.
+    h.run(&["secrets", "delete", "access-token"]).success();
+    let second = h.run_with(&["test"], "", env.clone()).success();
+    assert!(
+        second.stderr.contains("GTM_SECRET_REFRESH_TOKEN holds a value that has since been replaced"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(second.stderr.matches("has since been replaced").count(), 1, "said once: {}", second.stderr);
+    assert_eq!(h.sim.stats().refresh_grants_ok, 2, "no invalid_grant");
+    assert_ne!(h.stored_secret("refresh-token").unwrap(), rotated, "rotated again, and stored");
+    let listed = h.run_with(&["secrets", "list"], "", env).success();
+    assert!(listed.stdout.contains("refresh-token\tfile"), "{}", listed.stdout);
+}
+
+/// The leak sweep itself: a secret in a run's output, or in a file under the home, fails the test.
+#[test]
+fn the_leak_sweep_catches_a_secret_in_output_and_in_the_home() {
+    let h = Harness::new(unthrottled(40, 1));
+    let mut env = h.env();
+    // `secrets list` prints the variable's name, so a secret equal to it is "printed".
+    env.insert("GTM_SECRET_SWEEP_PROBE".into(), "GTM_SECRET_SWEEP_PROBE".into());
+    let printed = std::panic::catch_unwind(|| run_cli(&["secrets", "list"], "", env)).unwrap_err();
+    let message = printed.downcast_ref::<String>().unwrap();
+    assert!(message.contains("wrote the secret \"GTM_\"… (22 characters) to stdout"), "{message}");
+
+    let secret = h.sim.credentials().client_secret;
+    std::fs::write(h.home.path().join("notes.txt"), format!("remember {secret}")).unwrap();
+    let swept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(h))).unwrap_err();
+    let message = swept.downcast_ref::<String>().unwrap();
+    assert!(message.contains("notes.txt holds the secret"), "{message}");
+    assert!(!message.contains(&secret), "the failure does not repeat the secret");
+}

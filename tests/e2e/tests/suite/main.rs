@@ -7,6 +7,7 @@ mod entitlements;
 mod faults;
 mod hostile;
 mod hostile_files;
+mod hostile_tokens;
 mod import;
 mod mapping;
 mod portability;
