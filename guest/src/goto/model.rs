@@ -9,12 +9,15 @@ use crate::types::{
     LicenseDetails,
 };
 
-/// The list envelope: `results`, `fromIndex`, `toIndex` (exclusive), `total`.
+/// The list envelope: `results`, `fromIndex`, `toIndex` (exclusive), `total`. Every recorded
+/// GoTo listing carries an integer `total` (reference §11), so a body without one (`{}`, an
+/// error envelope sent with 200) is not a listing, never an empty one; whether the page agrees
+/// with its total is checked by [`crate::cursor::Cursor::after`].
 #[derive(Debug, Deserialize)]
 pub struct ListPage<T> {
     #[serde(default = "Vec::new")]
     pub results: Vec<T>,
-    pub total: Option<u64>,
+    pub total: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +47,7 @@ pub struct User {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRoles {
+    pub key: Key,
     #[serde(default)]
     pub admin_roles: Vec<String>,
 }
