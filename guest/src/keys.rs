@@ -19,12 +19,17 @@ impl<'de> Deserialize<'de> for Key {
         let text = match serde_json::Value::deserialize(deserializer)? {
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),
-            other => return Err(D::Error::custom(format!("expected a key (string or number), got {}", shorten(&other)))),
+            other => {
+                return Err(D::Error::custom(format!("expected a key (string or number), got {}", shorten(&other))));
+            }
         };
         if is_key(&text) {
             Ok(Key(text))
         } else {
-            Err(D::Error::custom(format!("expected a key of 1 to {MAX_KEY_DIGITS} decimal digits, got {:?}", shorten(&text))))
+            Err(D::Error::custom(format!(
+                "expected a key of 1 to {MAX_KEY_DIGITS} decimal digits, got {:?}",
+                shorten(&text)
+            )))
         }
     }
 }
