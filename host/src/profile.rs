@@ -100,7 +100,14 @@ pub struct LimitsFile {
     pub call_timeout_secs: Option<u64>,
     pub http_timeout_secs: Option<u64>,
     pub max_response_kib: Option<u64>,
+    /// The most items one import may read (a listing that never ends is stopped there).
+    pub max_items: Option<u64>,
 }
+
+/// Default of `[limits] max-items`.
+pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
+/// The largest `max-items`: the guest treats a larger total as a lie.
+const MAX_ITEMS_CEILING: u64 = 1_000_000_000;
 
 impl ProfileFile {
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -142,6 +149,8 @@ pub struct Profile {
     pub provisioning: BTreeMap<String, String>,
     /// The threshold above which an import's deletions are held.
     pub deletion_limits: DeletionPolicy,
+    /// The most items one import may read.
+    pub max_items: u64,
 }
 
 impl Profile {
@@ -197,6 +206,10 @@ impl Profile {
         if let Some(kib) = limits_file.max_response_kib {
             egress.max_response_bytes = (kib as usize) << 10;
         }
+        let max_items = limits_file.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
+        if !(1..=MAX_ITEMS_CEILING).contains(&max_items) {
+            bail!("[limits] max-items must be between 1 and {MAX_ITEMS_CEILING}, got {max_items}");
+        }
         let reconciliation = file.reconciliation.unwrap_or_default();
         let mut deletion_limits = DeletionPolicy { max_count: reconciliation.max_missing_count, ..Default::default() };
         if let Some(percent) = reconciliation.max_missing_percent {
@@ -225,6 +238,7 @@ impl Profile {
             egress,
             provisioning,
             deletion_limits,
+            max_items,
         })
     }
 
@@ -245,6 +259,7 @@ impl Profile {
         if let Some(size) = self.page_size {
             settings.insert("page-size".into(), size.to_string());
         }
+        settings.insert("max-items".into(), self.max_items.to_string());
         settings.extend(self.provisioning.clone());
         settings
     }
@@ -299,6 +314,10 @@ mod tests {
         fs::write(paths.profile_file("typo"), "api_bsae = \"x\"\n").unwrap();
         let err = Profile::load(&paths, "typo", &Environment::new(), &Overrides::default()).unwrap_err();
         assert!(format!("{err:#}").contains("unknown field `api_bsae`"), "{err:#}");
+
+        fs::write(paths.profile_file("many"), "[limits]\nmax-items = 0\n").unwrap();
+        let err = Profile::load(&paths, "many", &Environment::new(), &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("max-items must be between 1 and"), "{err:#}");
 
         fs::write(paths.profile_file("plain"), "api-base = \"http://api.getgo.com\"\n").unwrap();
         let err = Profile::load(&paths, "plain", &Environment::new(), &Overrides::default()).unwrap_err();
