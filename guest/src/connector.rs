@@ -351,6 +351,8 @@ mod tests {
         for (body, says) in [
             (r#"{"results":[]}"#, "missing field `total`"),
             (r#"{"incidentId":"a","errors":[{"code":"X"}]}"#, "missing field `total`"),
+            (r#"{"results":[],"total":1e9}"#, "total must be a whole number, got 1e"),
+            (r#"{"results":[],"total":"3"}"#, "total must be a whole number"),
             (r#"{"results":[{"key":"../x","email":"a@x"}],"total":1}"#, "decimal digits"),
             (r#"{"results":[],"total":3}"#, "empty at offset 0"),
             (r#"{"results":[{"key":"1"},{"key":"2"}],"total":1}"#, "rows 0..2"),

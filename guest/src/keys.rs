@@ -7,6 +7,7 @@
 use serde::{Deserialize, Deserializer};
 
 use crate::error::invalid_input;
+use crate::goto::errors::excerpt;
 use crate::types::ConnectorError;
 
 /// A key as received from GoTo, normalised to its digits.
@@ -20,7 +21,10 @@ impl<'de> Deserialize<'de> for Key {
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),
             other => {
-                return Err(D::Error::custom(format!("expected a key (string or number), got {}", shorten(&other))));
+                return Err(D::Error::custom(format!(
+                    "expected a key (string or number), got {}",
+                    excerpt(other.to_string().as_bytes())
+                )));
             }
         };
         if is_key(&text) {
@@ -28,18 +32,9 @@ impl<'de> Deserialize<'de> for Key {
         } else {
             Err(D::Error::custom(format!(
                 "expected a key of 1 to {MAX_KEY_DIGITS} decimal digits, got {:?}",
-                shorten(&text)
+                excerpt(text.as_bytes())
             )))
         }
-    }
-}
-
-/// At most 40 characters of something that failed to be a key, for an error message.
-fn shorten(value: &impl ToString) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(40) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text,
     }
 }
 
@@ -93,7 +88,7 @@ mod tests {
             let parsed = serde_json::from_str::<Key>(bad);
             assert!(parsed.is_err(), "{bad} was read as {parsed:?}");
         }
-        let long = format!("\"{}\"", "7".repeat(65));
+        let long = format!("\"{}\"", "7".repeat(500));
         assert!(serde_json::from_str::<Key>(&long).unwrap_err().to_string().contains("…"), "long values are shortened");
     }
 

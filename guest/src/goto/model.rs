@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use crate::goto::errors::excerpt;
 use crate::keys::Key;
 use crate::types::{
     Account, AccountStatus, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, GroupDetails,
@@ -17,7 +18,20 @@ use crate::types::{
 pub struct ListPage<T> {
     #[serde(default = "Vec::new")]
     pub results: Vec<T>,
+    #[serde(deserialize_with = "count")]
     pub total: u64,
+}
+
+/// A listing's `total`: a whole number, named as such when it is anything else (`-1`, `1e9`,
+/// `"7"`, `null`).
+fn count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    value.as_u64().ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "the listing's total must be a whole number, got {}",
+            excerpt(value.to_string().as_bytes())
+        ))
+    })
 }
 
 #[derive(Debug, Deserialize)]
