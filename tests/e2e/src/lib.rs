@@ -200,21 +200,27 @@ impl Harness {
 
 /// Runs the CLI in-process with exactly this environment.
 pub fn run_cli(args: &[&str], stdin: &str, env: Environment) -> Outcome {
+    let mut stdout = Vec::new();
+    let (status, stderr) = run_cli_into(args, stdin, env, &mut stdout);
+    Outcome { status, stdout: String::from_utf8(stdout).unwrap(), stderr }
+}
+
+/// [`run_cli`] with stdout written to `stdout`; returns the exit status and stderr.
+pub fn run_cli_into(args: &[&str], stdin: &str, env: Environment, stdout: &mut dyn Write) -> (i32, String) {
     let mut argv = vec!["gtm-connector".to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
-    let mut stdout = Vec::new();
     let stderr = Captured::default();
     let status = run(Invocation {
         args: argv,
         env,
         stdin: &mut stdin.as_bytes(),
         stdin_is_terminal: false,
-        stdout: &mut stdout,
+        stdout,
         stderr: Box::new(stderr.clone()),
         stderr_is_terminal: false,
     });
     let stderr = String::from_utf8(stderr.0.lock().unwrap().clone()).unwrap();
-    Outcome { status, stdout: String::from_utf8(stdout).unwrap(), stderr }
+    (status, stderr)
 }
 
 /// A compiled-code cache shared by all tests of a run (entries are content-addressed and written
