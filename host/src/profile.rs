@@ -301,6 +301,7 @@ mod tests {
         assert_eq!((p.api_base.as_str(), p.account_key.as_deref()), ("http://127.0.0.1:1", Some("6")));
         let p = Profile::load(&paths(dir.path()), "lab", &env, &flags).unwrap();
         assert_eq!(p.account_key.as_deref(), Some("7"));
+        assert_eq!(p.settings().get("max-items").map(String::as_str), Some("1000000"), "the guest gets the ceiling");
     }
 
     #[test]

@@ -370,3 +370,45 @@ pub fn each_entitlement_page(
 ) -> Result<()> {
     drain(|cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }), on_event)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIRST: Recorded = Recorded::First;
+
+    #[test]
+    fn a_pass_may_grow_while_read_but_not_past_twice_its_first_total() {
+        let mut bounds = Bounds::new("accounts", 1000);
+        bounds.before(10, 10).unwrap();
+        bounds.before(10, 11).unwrap();
+        let error = bounds.before(1, 12).unwrap_err().to_string();
+        assert!(error.contains("21 accounts read in this pass, more than twice the 10"), "{error}");
+        bounds.restart();
+        bounds.before(10, 12).unwrap();
+    }
+
+    #[test]
+    fn a_page_must_add_something_new_to_its_pass() {
+        let mut bounds = Bounds::new("groups", 1000);
+        bounds.after(&[FIRST, Recorded::InThisPass]).unwrap();
+        bounds.after(&[Recorded::InEarlierPass]).unwrap();
+        bounds.after(&[]).unwrap();
+        let error = bounds.after(&[Recorded::InThisPass; 2]).unwrap_err().to_string();
+        assert!(error.contains("a page of groups all read before in this pass"), "{error}");
+    }
+
+    #[test]
+    fn no_import_reads_more_than_max_items() {
+        let mut bounds = Bounds::new("accounts", 3);
+        let error = bounds.before(0, 4).unwrap_err().to_string();
+        assert!(error.contains("GoTo reported 4 accounts, more than [limits] max-items = 3 allows"), "{error}");
+        // Across passes of a listing that keeps bringing new items, within each pass's total.
+        bounds.before(3, 3).unwrap();
+        bounds.after(&[FIRST; 3]).unwrap();
+        bounds.restart();
+        bounds.before(1, 3).unwrap();
+        let error = bounds.after(&[FIRST]).unwrap_err().to_string();
+        assert!(error.contains("more than [limits] max-items = 3 accounts were read"), "{error}");
+    }
+}
