@@ -55,8 +55,8 @@ impl Scene {
     /// Runs the hostile import into an output file and checks every promise but the error
     /// itself, which the caller checks on the returned outcome: the run ended `expected`
     /// (`failed`, or `incomplete` for a listing that moved), bounded, marking nothing, leaking
-    /// nothing, and a failed run left no output file.
-    fn import(&self, import: &[&str], expected: &str) -> Outcome {
+    /// nothing, and a failed run left no output file. Returns the outcome and the run's history.
+    fn import(&self, import: &[&str], expected: &str) -> (Outcome, Value) {
         let out_dir = tempfile::tempdir().unwrap();
         let output = out_dir.path().join("out.jsonl");
         let before = self.server.count(Request::is_user_listing);
@@ -72,7 +72,7 @@ impl Scene {
         }
 
         let history = self.h.run(&["state", "history", "--format", "json"]).success();
-        let run = &history.json()[0];
+        let run = history.json()[0].clone();
         assert_eq!(run["state"], expected, "{run}");
         assert_eq!(run["missing"], 0, "{run}");
         let items = self.h.run(&["state", "show", "--format", "json"]).success();
@@ -92,14 +92,25 @@ impl Scene {
                 assert!(!text.contains(secret.as_str()), "a secret leaked into:\n{text}");
             }
         }
-        out
+        (out, run)
     }
 }
 
-/// The account import meets `hostile`; it must fail (exit 1) naming each of `needles`.
-fn fails(hostile: impl Fn(&Request) -> Reply + Send + Sync + 'static, needles: &[&str]) -> Outcome {
-    let import = ["import", "accounts"];
-    Scene::new(&import, hostile).import(&import, "failed").failure(1, needles)
+/// The `import` meets `hostile`; it must fail (exit 1), and both its error and the reason
+/// `state history` keeps name each of `needles`.
+fn fails_import(import: &[&str], hostile: impl Fn(&Request) -> Reply + Send + Sync + 'static, needles: &[&str]) {
+    let (out, run) = Scene::new(import, hostile).import(import, "failed");
+    out.failure(1, needles);
+    let reason = run["reason"].as_str().unwrap_or_default();
+    assert!(!reason.is_empty(), "{run}");
+    for needle in needles {
+        assert!(reason.contains(needle), "the recorded reason lacks {needle:?}: {reason}");
+    }
+}
+
+/// [`fails_import`] for the account import.
+fn fails(hostile: impl Fn(&Request) -> Reply + Send + Sync + 'static, needles: &[&str]) {
+    fails_import(&["import", "accounts"], hostile, needles);
 }
 
 /// The honest page for `req`, with `total` in place of the true one.
@@ -197,9 +208,10 @@ fn a_listing_that_keeps_moving_is_incomplete_and_marks_nothing() {
         page_of(req, &all)
     };
     let import = ["import", "accounts"];
-    let out = Scene::new(&import, moving).import(&import, "incomplete").success();
+    let (out, run) = Scene::new(&import, moving).import(&import, "incomplete");
+    let out = out.success();
     assert!(out.stderr.contains("not a complete listing, so nothing was marked missing"), "{}", out.stderr);
-    assert!(out.stderr.contains("the total changed during the import"), "{}", out.stderr);
+    assert!(run["reason"].as_str().unwrap().contains("the total changed during the import"), "{run}");
 }
 
 #[test]
@@ -288,10 +300,10 @@ fn html_sent_with_200_is_a_failed_page() {
 fn the_admin_role_count_refuses_a_listing_that_repeats_or_lies() {
     let import = ["import", "entitlements", "--kind", "roles"];
     let repeated = |req: &Request| lying(&with_offset(req, 0), json!(USERS * 3));
-    Scene::new(&import, repeated).import(&import, "failed").failure(1, &["added none"]);
+    fails_import(&import, repeated, &["counting admin roles", "added none"]);
     let moving = Arc::new(AtomicU64::new(0));
     let lies = move |req: &Request| lying(req, json!(USERS + 1 + moving.fetch_add(1, Ordering::SeqCst)));
-    Scene::new(&import, lies).import(&import, "failed").failure(1, &["not well formed"]);
+    fails_import(&import, lies, &["not well formed", "empty at offset 7"]);
 }
 
 /// `req` as if it had asked for `offset`.
