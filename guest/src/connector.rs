@@ -1,16 +1,16 @@
 //! The connector operations, one method per WIT export, on top of a [`Session`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::de::DeserializeOwned;
 
 use crate::cursor::Cursor;
-use crate::error::{config, invalid_input};
+use crate::error::{config, invalid_input, transport};
 use crate::filter;
 use crate::goto::model::{Group, License, ListPage, User, UserRoles};
 use crate::goto::roles;
 use crate::host::Host;
-use crate::keys;
+use crate::keys::{self, Key};
 use crate::mapping::Mapping;
 use crate::provision::{AccessChange, Provisioner};
 use crate::session::Session;
@@ -156,14 +156,10 @@ impl<'a> Connector<'a> {
         let mut params = vec![("offset", offset_text.as_str()), ("pageSize", size_text.as_str())];
         params.extend_from_slice(extra);
         let list: ListPage<T> = self.session.get(&format!("/accounts/{account}/{collection}"), &params)?;
-        let returned = list.results.len();
-        // Without a total the page is taken as the last one.
-        let total = list.total.unwrap_or(offset + returned as u64);
-        Ok(Page {
-            items: list.results.into_iter().map(Into::into).collect(),
-            next_cursor: Cursor::after(offset, returned, total),
-            total,
-        })
+        let next_cursor = Cursor::after(offset, list.results.len(), list.total).map_err(|problem| {
+            transport(format!("GoTo's {collection} listing page at offset {offset} is not well formed: {problem}"))
+        })?;
+        Ok(Page { items: list.results.into_iter().map(Into::into).collect(), next_cursor, total: list.total })
     }
 
     fn page_size(&self, requested: Option<u32>) -> Result<u32, ConnectorError> {
@@ -175,13 +171,20 @@ impl<'a> Connector<'a> {
     }
 
     /// GoTo has no role catalogue endpoint: the documented roles, plus any other role found
-    /// on a user, counted over every user. Returned as a single page.
+    /// on a user, counted over every user. Returned as a single page, which the host takes as a
+    /// whole catalogue, so the user listing behind it must be provably whole: one total
+    /// throughout, every page adding users, as many distinct users as that total, and no more
+    /// than the `max-items` setting allows.
     fn admin_roles(&self, query: &EntitlementQuery) -> Result<Page<Entitlement>, ConnectorError> {
         if query.cursor.is_some() {
             return Err(invalid_input("cursor", "admin roles come in a single page; call again without a cursor"));
         }
+        let unreliable = |why: String| transport(format!("counting admin roles over GoTo's user listing: {why}"));
+        let max_items = self.session.settings.max_items;
         let mut members: BTreeMap<String, u32> = BTreeMap::new();
+        let mut users: BTreeSet<Key> = BTreeSet::new();
         let mut cursor: Option<String> = None;
+        let mut first_total = None;
         loop {
             let page = self.page::<UserRoles, UserRoles>(
                 "users",
@@ -189,13 +192,33 @@ impl<'a> Connector<'a> {
                 Some(MAX_PAGE_SIZE),
                 cursor.as_deref(),
             )?;
-            for role in page.items.into_iter().flat_map(|u| u.admin_roles) {
-                *members.entry(role).or_default() += 1;
+            let total = *first_total.get_or_insert(page.total);
+            if page.total != total {
+                return Err(unreliable(format!("it moved while being read (total {total}, then {})", page.total)));
+            }
+            if total > max_items {
+                return Err(unreliable(format!("it reports {total} users, above the max-items limit of {max_items}")));
+            }
+            let before = users.len();
+            for user in page.items {
+                // A row that offset paging repeated is counted once.
+                if users.insert(user.key) {
+                    for role in user.admin_roles {
+                        *members.entry(role).or_default() += 1;
+                    }
+                }
+            }
+            if users.len() == before && total > 0 {
+                return Err(unreliable("a page repeated users already read and added none".to_owned()));
             }
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break,
             }
+        }
+        let total = first_total.unwrap_or_default();
+        if users.len() as u64 != total {
+            return Err(unreliable(format!("it reports {total} users but listed {} distinct ones", users.len())));
         }
         let documented = roles::DOCUMENTED.iter().map(|(name, _)| name.to_string());
         let extra: Vec<String> = members.keys().filter(|r| roles::description(r).is_none()).cloned().collect();
@@ -295,6 +318,57 @@ mod tests {
         assert_eq!(count("CUSTOM_X"), (1, false));
         assert_eq!(count("RUN_REPORTS"), (0, true));
         assert!(http.requests()[0].url.contains("attributes=key%2CadminRoles"));
+    }
+
+    fn admin_roles_over(pages: &[&str], max_items: &str) -> Result<EntitlementPage, ConnectorError> {
+        let host = signed_in_host().with_setting("account-key", "9").with_setting("max-items", max_items);
+        let http = FakeTransport::sequence(pages.iter().map(|body| json(200, body)).collect());
+        connector_with(&host, &http)
+            .list_entitlements(EntitlementKind::AdminRole, &EntitlementQuery { page_size: None, cursor: None })
+    }
+
+    #[test]
+    fn admin_roles_are_counted_only_over_a_provably_whole_user_listing() {
+        let one = r#"{"results":[{"key":"1","adminRoles":["X"]}],"total":2}"#;
+        for (pages, max_items, says) in [
+            (vec![one, one], "10", "added none"),
+            (vec![one, r#"{"results":[{"key":"2"}],"total":3}"#], "10", "moved while being read (total 2, then 3)"),
+            (vec![one], "1", "above the max-items limit of 1"),
+            (vec![r#"{"results":[{"key":"1"},{"key":"1"}],"total":2}"#], "10", "reports 2 users but listed 1"),
+        ] {
+            match admin_roles_over(&pages, max_items) {
+                Err(ConnectorError::Transport(e)) => assert!(e.message.contains(says), "{says}: {}", e.message),
+                other => panic!("{says}: {other:?}"),
+            }
+        }
+        let whole = admin_roles_over(&[one, r#"{"results":[{"key":"2","adminRoles":["X"]}],"total":2}"#], "10");
+        assert!(whole.unwrap().entitlements.iter().any(|e| e.name == "X"));
+    }
+
+    #[test]
+    fn a_page_that_is_not_a_well_formed_listing_fails_instead_of_ending_the_listing() {
+        let host = signed_in_host().with_setting("account-key", "9");
+        for (body, says) in [
+            (r#"{"results":[]}"#, "missing field `total`"),
+            (r#"{"incidentId":"a","errors":[{"code":"X"}]}"#, "missing field `total`"),
+            (r#"{"results":[],"total":1e9}"#, "total must be a whole number, got 1e"),
+            (r#"{"results":[],"total":"3"}"#, "total must be a whole number"),
+            (r#"{"results":[{"key":"../x","email":"a@x"}],"total":1}"#, "decimal digits"),
+            (r#"{"results":[],"total":3}"#, "empty at offset 0"),
+            (r#"{"results":[{"key":"1"},{"key":"2"}],"total":1}"#, "rows 0..2"),
+        ] {
+            // Unreadable bodies are read three times before they fail; the rest fail at once.
+            let http = FakeTransport::sequence(vec![json(200, body); 3]);
+            let listed = connector_with(&host, &http).list_accounts(&AccountQuery {
+                filter: None,
+                page_size: Some(10),
+                cursor: None,
+            });
+            match listed {
+                Err(ConnectorError::Transport(e)) => assert!(e.message.contains(says), "{body}: {}", e.message),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The opaque paging cursor handed to the host between `list-*` calls.
+//! The opaque paging cursor handed to the host between `list-*` calls, and the rules a page
+//! must follow to move it on.
 //!
 //! It carries the next offset and the total GoTo reported, so a caller can tell when the
 //! data moved under an offset-paged import.
@@ -9,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::invalid_input;
 use crate::types::ConnectorError;
+
+/// No GoTo account holds this many users or entitlements; a larger total is a lie, and would
+/// otherwise invite a read that never ends.
+pub const MAX_TOTAL: u64 = 1_000_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
@@ -32,10 +37,22 @@ impl Cursor {
         cursor.map(|c| Cursor::decode(c).map(|c| c.offset)).transpose().map(|o| o.unwrap_or(0))
     }
 
-    /// The cursor for the page after one that started at `offset` and returned `returned` rows.
-    pub fn after(offset: u64, returned: usize, total: u64) -> Option<String> {
-        let next = offset + returned as u64;
-        (returned > 0 && next < total).then(|| Cursor { offset: next, total }.encode())
+    /// The cursor for the page after one that started at `offset`, returned `returned` rows and
+    /// reported `total`: `None` after the last page. A page that cannot be part of a listing of
+    /// `total` rows is refused with what is wrong with it, since ending there would pass a
+    /// partial listing off as complete.
+    pub fn after(offset: u64, returned: usize, total: u64) -> Result<Option<String>, String> {
+        if total > MAX_TOTAL {
+            return Err(format!("its total {total} is beyond any real listing (at most {MAX_TOTAL})"));
+        }
+        let next = offset.saturating_add(returned as u64);
+        if next > total {
+            return Err(format!("it holds rows {offset}..{next} of a listing it says has {total}"));
+        }
+        if returned == 0 && offset < total {
+            return Err(format!("it is empty at offset {offset} of a listing it says has {total}"));
+        }
+        Ok((next < total).then(|| Cursor { offset: next, total }.encode()))
     }
 }
 
@@ -51,10 +68,24 @@ mod tests {
     }
 
     #[test]
-    fn paging_stops_at_total_or_on_an_empty_page() {
-        assert_eq!(Cursor::after(0, 200, 450).map(|c| Cursor::decode(&c).unwrap().offset), Some(200));
-        assert_eq!(Cursor::after(400, 50, 450), None);
-        assert_eq!(Cursor::after(400, 0, 9999), None);
+    fn paging_stops_at_total() {
+        let next = |offset, returned, total| Cursor::after(offset, returned, total).unwrap();
+        assert_eq!(next(0, 200, 450).map(|c| Cursor::decode(&c).unwrap().offset), Some(200));
+        assert_eq!(next(400, 50, 450), None);
+        assert_eq!(next(0, 0, 0), None, "an empty listing is one empty page");
         assert_eq!(Cursor::start(None).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_page_that_disagrees_with_its_total_is_refused() {
+        for (offset, returned, total, says) in [
+            (400, 0, 9999, "empty at offset 400"),
+            (0, 2, 1, "rows 0..2 of a listing it says has 1"),
+            (400, 51, 450, "rows 400..451"),
+            (0, 0, MAX_TOTAL + 1, "beyond any real listing"),
+        ] {
+            let refused = Cursor::after(offset, returned, total).unwrap_err();
+            assert!(refused.contains(says), "{offset}+{returned} of {total}: {refused}");
+        }
     }
 }

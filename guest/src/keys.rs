@@ -1,11 +1,13 @@
 //! GoTo keys: decimal identifiers sent as JSON strings or bare numbers of any length.
 //!
 //! serde_json's `arbitrary_precision` keeps a number's exact digits, so a 26-digit key never
-//! passes through `f64` or `u64`.
+//! passes through `f64` or `u64`. Keys read from GoTo go into the URL paths of later calls, so
+//! one that is not plain digits (`../x`, `1e5`, `-3`) is refused as it is read.
 
 use serde::{Deserialize, Deserializer};
 
 use crate::error::invalid_input;
+use crate::goto::errors::excerpt;
 use crate::types::ConnectorError;
 
 /// A key as received from GoTo, normalised to its digits.
@@ -15,10 +17,23 @@ pub struct Key(pub String);
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(s) => Ok(Key(s)),
-            serde_json::Value::Number(n) => Ok(Key(n.to_string())),
-            other => Err(D::Error::custom(format!("expected a key (string or number), got {other}"))),
+        let text = match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "expected a key (string or number), got {}",
+                    excerpt(other.to_string().as_bytes())
+                )));
+            }
+        };
+        if is_key(&text) {
+            Ok(Key(text))
+        } else {
+            Err(D::Error::custom(format!(
+                "expected a key of 1 to {MAX_KEY_DIGITS} decimal digits, got {:?}",
+                excerpt(text.as_bytes())
+            )))
         }
     }
 }
@@ -29,12 +44,16 @@ impl From<Key> for String {
     }
 }
 
-/// The longest key accepted from a caller; GoTo's longest documented example has 26 digits.
+/// The longest key accepted; GoTo's longest documented example has 26 digits.
 const MAX_KEY_DIGITS: usize = 64;
+
+fn is_key(text: &str) -> bool {
+    (1..=MAX_KEY_DIGITS).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
 
 /// Checks a key given by a caller before it goes into a URL path.
 pub fn validate(field: &str, key: &str) -> Result<(), ConnectorError> {
-    if key.is_empty() || key.len() > MAX_KEY_DIGITS || !key.bytes().all(|b| b.is_ascii_digit()) {
+    if !is_key(key) {
         return Err(invalid_input(
             field,
             format!("{field} must be a GoTo key: 1 to {MAX_KEY_DIGITS} decimal digits, got {key:?}"),
@@ -61,6 +80,16 @@ mod tests {
         .unwrap();
         assert_eq!(h.key.0, "78888886011013972886849029");
         assert_eq!(h.keys, vec![Key("6581286685341855244".into()), Key("9082234732973873678".into())]);
+    }
+
+    #[test]
+    fn a_key_from_goto_that_is_not_digits_is_refused_as_it_is_read() {
+        for bad in [r#""../x""#, r#""1/../../y""#, "1e5", "-3", "1.5", r#""""#, "true", "null", r#""12 ""#] {
+            let parsed = serde_json::from_str::<Key>(bad);
+            assert!(parsed.is_err(), "{bad} was read as {parsed:?}");
+        }
+        let long = format!("\"{}\"", "7".repeat(500));
+        assert!(serde_json::from_str::<Key>(&long).unwrap_err().to_string().contains("…"), "long values are shortened");
     }
 
     #[test]

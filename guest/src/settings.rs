@@ -1,5 +1,6 @@
 //! Non-secret settings read from the host, validated once per call.
 
+use crate::cursor::MAX_TOTAL;
 use crate::error::config;
 use crate::host::Host;
 use crate::keys;
@@ -10,6 +11,8 @@ pub const DEFAULT_TOKEN_BASE: &str = "https://authentication.logmeininc.com";
 pub const DEFAULT_PAGE_SIZE: u32 = 200;
 /// GoTo's largest page; larger requests are clamped by the API anyway.
 pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Default of `max-items`, the most items one listing may hold (the host's `[limits] max-items`).
+pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -22,6 +25,8 @@ pub struct Settings {
     /// Whether new accounts get GoTo's invitation email (`suppress-email`, default false).
     pub suppress_email: bool,
     pub license_assignment: LicenseAssignment,
+    /// The most items a listing the guest reads whole (the admin-role count) may hold.
+    pub max_items: u64,
 }
 
 /// How a license is granted to or revoked from an existing user. The public evidence for the
@@ -70,7 +75,13 @@ impl Settings {
                 ));
             }
         };
-        Ok(Settings { api_base, token_base, account_key, page_size, suppress_email, license_assignment })
+        let max_items = match host.setting("max-items") {
+            None => DEFAULT_MAX_ITEMS,
+            Some(raw) => raw.trim().parse::<u64>().ok().filter(|n| (1..=MAX_TOTAL).contains(n)).ok_or_else(|| {
+                config("max-items", format!("setting max-items must be 1..={MAX_TOTAL}, got {raw:?}"))
+            })?,
+        };
+        Ok(Settings { api_base, token_base, account_key, page_size, suppress_email, license_assignment, max_items })
     }
 }
 
@@ -112,6 +123,8 @@ mod tests {
             ("account-key", "abc"),
             ("suppress-email", "yes"),
             ("license-assignment", "magic"),
+            ("max-items", "0"),
+            ("max-items", "1e6"),
         ] {
             let host = FakeHost::default().with_setting(key, value);
             match Settings::load(&host) {

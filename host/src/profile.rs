@@ -112,7 +112,14 @@ pub struct LimitsFile {
     pub call_timeout_secs: Option<u64>,
     pub http_timeout_secs: Option<u64>,
     pub max_response_kib: Option<u64>,
+    /// The most items one import may read (a listing that never ends is stopped there).
+    pub max_items: Option<u64>,
 }
+
+/// Default of `[limits] max-items`.
+pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
+/// The largest `max-items`: the guest treats a larger total as a lie.
+const MAX_ITEMS_CEILING: u64 = 1_000_000_000;
 
 impl ProfileFile {
     pub fn save(&self, path: &Path) -> Result<()> {
@@ -154,6 +161,8 @@ pub struct Profile {
     pub provisioning: BTreeMap<String, String>,
     /// The threshold above which an import's deletions are held.
     pub deletion_limits: DeletionPolicy,
+    /// The most items one import may read.
+    pub max_items: u64,
 }
 
 impl Profile {
@@ -211,6 +220,10 @@ impl Profile {
         if let Some(kib) = limits_file.max_response_kib {
             egress.max_response_bytes = (kib as usize) << 10;
         }
+        let max_items = limits_file.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
+        if !(1..=MAX_ITEMS_CEILING).contains(&max_items) {
+            bail!("[limits] max-items must be between 1 and {MAX_ITEMS_CEILING}, got {max_items}");
+        }
         let reconciliation = file.reconciliation.unwrap_or_default();
         let mut deletion_limits = DeletionPolicy { max_count: reconciliation.max_missing_count, ..Default::default() };
         if let Some(percent) = reconciliation.max_missing_percent {
@@ -239,6 +252,7 @@ impl Profile {
             egress,
             provisioning,
             deletion_limits,
+            max_items,
         })
     }
 
@@ -259,6 +273,7 @@ impl Profile {
         if let Some(size) = self.page_size {
             settings.insert("page-size".into(), size.to_string());
         }
+        settings.insert("max-items".into(), self.max_items.to_string());
         settings.extend(self.provisioning.clone());
         settings
     }
@@ -319,6 +334,7 @@ mod tests {
         assert_eq!((p.api_base.as_str(), p.account_key.as_deref()), ("http://127.0.0.1:1", Some("6")));
         let p = Profile::load(&paths(dir.path()), "lab", &env, &flags).unwrap();
         assert_eq!(p.account_key.as_deref(), Some("7"));
+        assert_eq!(p.settings().get("max-items").map(String::as_str), Some("1000000"), "the guest gets the ceiling");
     }
 
     #[test]
@@ -332,6 +348,10 @@ mod tests {
         fs::write(paths.profile_file("typo"), "api_bsae = \"x\"\n").unwrap();
         let err = Profile::load(&paths, "typo", &Environment::new(), &Overrides::default()).unwrap_err();
         assert!(format!("{err:#}").contains("unknown field `api_bsae`"), "{err:#}");
+
+        fs::write(paths.profile_file("many"), "[limits]\nmax-items = 0\n").unwrap();
+        let err = Profile::load(&paths, "many", &Environment::new(), &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("max-items must be between 1 and"), "{err:#}");
 
         fs::write(paths.profile_file("plain"), "api-base = \"http://api.getgo.com\"\n").unwrap();
         let err = Profile::load(&paths, "plain", &Environment::new(), &Overrides::default()).unwrap_err();

@@ -3,18 +3,35 @@
 
 use serde::Deserialize;
 
+use crate::goto::errors::excerpt;
 use crate::keys::Key;
 use crate::types::{
     Account, AccountStatus, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, GroupDetails,
     LicenseDetails,
 };
 
-/// The list envelope: `results`, `fromIndex`, `toIndex` (exclusive), `total`.
+/// The list envelope: `results`, `fromIndex`, `toIndex` (exclusive), `total`. Every recorded
+/// GoTo listing carries an integer `total` (reference §11), so a body without one (`{}`, an
+/// error envelope sent with 200) is not a listing, never an empty one; whether the page agrees
+/// with its total is checked by [`crate::cursor::Cursor::after`].
 #[derive(Debug, Deserialize)]
 pub struct ListPage<T> {
     #[serde(default = "Vec::new")]
     pub results: Vec<T>,
-    pub total: Option<u64>,
+    #[serde(deserialize_with = "count")]
+    pub total: u64,
+}
+
+/// A listing's `total`: a whole number, named as such when it is anything else (`-1`, `1e9`,
+/// `"7"`, `null`).
+fn count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    value.as_u64().ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "the listing's total must be a whole number, got {}",
+            excerpt(value.to_string().as_bytes())
+        ))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +61,7 @@ pub struct User {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserRoles {
+    pub key: Key,
     #[serde(default)]
     pub admin_roles: Vec<String>,
 }

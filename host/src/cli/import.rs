@@ -1,9 +1,10 @@
 //! `test`, `import` and `get`: reading from GoTo through the component.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use std::io::{self, Write};
 use std::path::Path;
 
-use gtm_state::{DeletionPolicy, Scope, Summary};
+use gtm_state::{DeletionPolicy, Recorded, Scope, Summary};
 
 use super::args::{Format, Get, Import, Kind};
 use super::output::{Export, Record, account_record, entitlement_record, plural, to_object};
@@ -11,6 +12,7 @@ use super::progress::Progress;
 use super::reconcile::{self, Recorder};
 use super::{Context, bad_input, identities};
 use crate::log::Logger;
+use crate::profile::DEFAULT_MAX_ITEMS;
 use crate::runtime::{
     AccountFilter, AccountPage, AccountQuery, CallError, Connection, ConnectionInfo, EntitlementKind, EntitlementPage,
     EntitlementQuery,
@@ -54,28 +56,63 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
     let paths = ctx.paths()?;
     let (mut conn, profile) = ctx.connect_with_profile()?;
     let mut recorder = Recorder::begin(&paths.state_file(&profile.name), scope, filter.as_deref())?;
+    let mut stdout = Watched { out: &mut *ctx.stdout, closed: false };
+    let bounds = Bounds::new(label, profile.max_items);
     let read = (|| {
         check(&mut conn)?;
         let out = match file {
             Some(file) => file,
-            None => Export::to_stdout(export.format, &mut *ctx.stdout)?,
+            None => Export::to_stdout(export.format, &mut stdout)?,
         };
         let progress = Progress::new(ctx.stderr_is_terminal, label, &ctx.log);
         match what {
-            Import::Accounts { filter, .. } => stream(out, &progress, &mut recorder, &ctx.log, |listing| {
+            Import::Accounts { filter, .. } => stream(out, &progress, &mut recorder, &ctx.log, bounds, |listing| {
                 each_account_page(&mut conn, filter.clone(), export.page_size, |event| listing.on(event))
             }),
-            Import::Entitlements { kind, .. } => stream(out, &progress, &mut recorder, &ctx.log, |listing| {
+            Import::Entitlements { kind, .. } => stream(out, &progress, &mut recorder, &ctx.log, bounds, |listing| {
                 each_entitlement_page(&mut conn, (*kind).into(), export.page_size, |event| listing.on(event))
             }),
         }
     })();
+    // Whoever reads stdout stopped reading (`import … | head`): a clean stop, not a failure.
+    if stdout.closed && read.is_err() {
+        let summary = recorder.cancel("the output was closed before the import finished")?;
+        ctx.log.say(reconcile::describe(&summary));
+        return Ok(());
+    }
     let (summary, mut store) = recorder.end(read, profile.deletion_policy(reconcile.confirm_deletions), &ctx.log)?;
     ctx.log.say(reconcile::describe(&summary));
     if let Some(identities) = identities {
         reconcile::correlate(&mut store, summary.run, &identities, &ctx.log)?;
     }
     Ok(())
+}
+
+/// Stdout that notes when its reader has gone away (a broken pipe).
+struct Watched<'a> {
+    out: &'a mut dyn Write,
+    closed: bool,
+}
+
+impl Watched<'_> {
+    fn note<T>(&mut self, result: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &result {
+            self.closed |= e.kind() == io::ErrorKind::BrokenPipe;
+        }
+        result
+    }
+}
+
+impl Write for Watched<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let written = self.out.write(buf);
+        self.note(written)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let flushed = self.out.flush();
+        self.note(flushed)
+    }
 }
 
 /// Imports every account into the state at `state` without writing them anywhere, and returns
@@ -89,7 +126,8 @@ pub fn reconcile_accounts(
     let mut recorder = Recorder::begin(state, Scope::Accounts, None)?;
     let mut discard = std::io::sink();
     let read = Export::to_stdout(Format::Jsonl, &mut discard).and_then(|out| {
-        stream(out, &Progress::new(false, "accounts", log), &mut recorder, log, |listing| {
+        let bounds = Bounds::new("accounts", DEFAULT_MAX_ITEMS);
+        stream(out, &Progress::new(false, "accounts", log), &mut recorder, log, bounds, |listing| {
             each_account_page(conn, None, None, |event| listing.on(event))
         })
     });
@@ -128,7 +166,7 @@ struct Listing<'o, 'p> {
     progress: &'p Progress,
     recorder: &'p mut Recorder,
     log: &'p Logger,
-    written: u64,
+    bounds: Bounds,
 }
 
 impl Listing<'_, '_> {
@@ -140,6 +178,7 @@ impl Listing<'_, '_> {
                     "GoTo's total moved from {from} to {to} during the import (data changed between pages); \
                      reading again from the start"
                 ));
+                self.bounds.restart();
                 self.recorder.restart()
             }
         }
@@ -148,14 +187,76 @@ impl Listing<'_, '_> {
     /// Records a page in the state, then writes the records this run has not passed on
     /// before (after a re-read, or a row that offset paging repeated).
     fn page(&mut self, records: Vec<Record>, total: u64) -> Result<()> {
-        let seen = self.recorder.page(&records, total)?;
-        for (record, seen) in records.into_iter().zip(seen) {
-            if !seen {
+        self.bounds.before(records.len(), total)?;
+        let recorded = self.recorder.page(&records, total)?;
+        self.bounds.after(&recorded)?;
+        for (record, recorded) in records.into_iter().zip(recorded) {
+            if recorded == Recorded::First {
                 self.out.write(record)?;
-                self.written += 1;
             }
         }
-        self.progress.page(self.written, total);
+        self.progress.page(self.bounds.items, total);
+        Ok(())
+    }
+}
+
+/// What stops a listing that would never end, whatever the server sends. A pass may grow a
+/// little while it is read (accounts added meanwhile), but one that reads more than twice the
+/// total its first page reported is not converging; a page must add an item new to its pass;
+/// and no import reads more than `[limits] max-items`.
+struct Bounds {
+    noun: &'static str,
+    max_items: u64,
+    /// Distinct items this import has read.
+    items: u64,
+    /// The current pass's first reported total and rows read.
+    pass_total: Option<u64>,
+    pass_rows: u64,
+}
+
+impl Bounds {
+    fn new(noun: &'static str, max_items: u64) -> Bounds {
+        Bounds { noun, max_items, items: 0, pass_total: None, pass_rows: 0 }
+    }
+
+    fn restart(&mut self) {
+        (self.pass_total, self.pass_rows) = (None, 0);
+    }
+
+    /// Checks a page of `rows` rows reporting `total`, before it is recorded.
+    fn before(&mut self, rows: usize, total: u64) -> Result<()> {
+        let (noun, max) = (self.noun, self.max_items);
+        if total > max {
+            bail!(
+                "GoTo reported {total} {noun}, more than [limits] max-items = {max} allows; \
+                 raise max-items in the profile if there really are that many"
+            );
+        }
+        let first = *self.pass_total.get_or_insert(total);
+        self.pass_rows += rows as u64;
+        if self.pass_rows > first.saturating_mul(2) {
+            bail!(
+                "GoTo's listing does not end: {} {noun} read in this pass, more than twice the {first} \
+                 it reported when the pass began",
+                self.pass_rows
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks what the state made of a page: something new, and within `max-items`.
+    fn after(&mut self, recorded: &[Recorded]) -> Result<()> {
+        if !recorded.is_empty() && recorded.iter().all(|r| *r == Recorded::InThisPass) {
+            bail!("GoTo sent a page of {} all read before in this pass: the listing repeats itself", self.noun);
+        }
+        self.items += recorded.iter().filter(|r| **r == Recorded::First).count() as u64;
+        if self.items > self.max_items {
+            bail!(
+                "more than [limits] max-items = {} {} were read; the listing does not end",
+                self.max_items,
+                self.noun
+            );
+        }
         Ok(())
     }
 }
@@ -167,9 +268,10 @@ fn stream(
     progress: &Progress,
     recorder: &mut Recorder,
     log: &Logger,
+    bounds: Bounds,
     read: impl FnOnce(&mut Listing<'_, '_>) -> Result<()>,
 ) -> Result<()> {
-    let mut listing = Listing { out, progress, recorder, log, written: 0 };
+    let mut listing = Listing { out, progress, recorder, log, bounds };
     read(&mut listing)?;
     listing.out.finish()
 }
@@ -267,4 +369,46 @@ pub fn each_entitlement_page(
     on_event: impl FnMut(Event<'_, EntitlementPage>) -> Result<()>,
 ) -> Result<()> {
     drain(|cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }), on_event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIRST: Recorded = Recorded::First;
+
+    #[test]
+    fn a_pass_may_grow_while_read_but_not_past_twice_its_first_total() {
+        let mut bounds = Bounds::new("accounts", 1000);
+        bounds.before(10, 10).unwrap();
+        bounds.before(10, 11).unwrap();
+        let error = bounds.before(1, 12).unwrap_err().to_string();
+        assert!(error.contains("21 accounts read in this pass, more than twice the 10"), "{error}");
+        bounds.restart();
+        bounds.before(10, 12).unwrap();
+    }
+
+    #[test]
+    fn a_page_must_add_something_new_to_its_pass() {
+        let mut bounds = Bounds::new("groups", 1000);
+        bounds.after(&[FIRST, Recorded::InThisPass]).unwrap();
+        bounds.after(&[Recorded::InEarlierPass]).unwrap();
+        bounds.after(&[]).unwrap();
+        let error = bounds.after(&[Recorded::InThisPass; 2]).unwrap_err().to_string();
+        assert!(error.contains("a page of groups all read before in this pass"), "{error}");
+    }
+
+    #[test]
+    fn no_import_reads_more_than_max_items() {
+        let mut bounds = Bounds::new("accounts", 3);
+        let error = bounds.before(0, 4).unwrap_err().to_string();
+        assert!(error.contains("GoTo reported 4 accounts, more than [limits] max-items = 3 allows"), "{error}");
+        // Across passes of a listing that keeps bringing new items, within each pass's total.
+        bounds.before(3, 3).unwrap();
+        bounds.after(&[FIRST; 3]).unwrap();
+        bounds.restart();
+        bounds.before(1, 3).unwrap();
+        let error = bounds.after(&[FIRST]).unwrap_err().to_string();
+        assert!(error.contains("more than [limits] max-items = 3 accounts were read"), "{error}");
+    }
 }

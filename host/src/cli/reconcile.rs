@@ -7,7 +7,8 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use gtm_state::{
-    Completeness, CorrelationReport, DeletionPolicy, End, Identity, Item, ItemChange, RunId, Scope, Store, Summary,
+    Completeness, CorrelationReport, DeletionPolicy, End, Identity, Item, ItemChange, Recorded, RunId, Scope, Store,
+    Summary,
 };
 use serde_json::{Map, Value};
 
@@ -35,7 +36,7 @@ impl Recorder {
     }
 
     /// Records a page; says per record whether the run had recorded it before.
-    pub fn page(&mut self, records: &[Record], reported_total: u64) -> Result<Vec<bool>> {
+    pub fn page(&mut self, records: &[Record], reported_total: u64) -> Result<Vec<Recorded>> {
         let items: Vec<Item> = records.iter().map(item).collect();
         Ok(self.store.record_page(self.run, reported_total, &items)?)
     }
@@ -43,6 +44,11 @@ impl Recorder {
     /// GoTo's total moved between pages: the listing is read again from the start.
     pub fn restart(&mut self) -> Result<()> {
         Ok(self.store.restart_pass(self.run)?)
+    }
+
+    /// Ends the run as cancelled: stopped early on purpose, marking nothing missing.
+    pub fn cancel(mut self, reason: &str) -> Result<Summary> {
+        Ok(self.store.finish(self.run, End::Cancelled { reason: reason.to_owned() })?)
     }
 
     /// Ends the run: finished if `read` succeeded; otherwise failed, marking nothing missing,
@@ -89,6 +95,9 @@ pub fn describe(summary: &Summary) -> String {
         }
         Completeness::Failed { reason } => {
             let _ = write!(text, "\nthe import failed, so nothing was marked missing: {reason}");
+        }
+        Completeness::Cancelled { reason } => {
+            let _ = write!(text, "\nthe import was cancelled, so nothing was marked missing: {reason}");
         }
     }
     // The summary lists only the first keys of each kind: the counts say how many there are.

@@ -8,8 +8,9 @@ use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Doing, StateError};
-use crate::model::{RunId, Scope, Status};
-use crate::store::{Store, run_scope};
+use crate::model::{RunId, Scope, Status, normalize_email};
+use crate::run::run_scope;
+use crate::store::Store;
 
 /// An identity from the IGA side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,12 +73,6 @@ pub struct CorrelationReport {
     /// Identities that had no account and now have one, or are no longer in the identity list.
     pub resolved_identities: Vec<Identity>,
     pub ambiguous: Vec<Ambiguous>,
-}
-
-/// The matching form of an email: trimmed and lowercased; `None` if blank.
-pub(crate) fn normalize_email(email: &str) -> Option<String> {
-    let email = email.trim();
-    (!email.is_empty()).then(|| email.to_lowercase())
 }
 
 /// One present account and the identity that owns it (`None`: orphan).

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::error::{Doing, StateError};
 use crate::model::{DeletionPolicy, Scope, Status};
 use crate::records::{self, ChangeKind};
+use crate::run::OpenRun;
 use crate::sql::to_i64;
-use crate::store::OpenRun;
 
 /// Items a complete run would have marked missing, held back by the deletion threshold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,6 +17,13 @@ use crate::store::OpenRun;
 pub struct Held {
     pub reason: String,
     pub keys: Vec<String>,
+}
+
+impl DeletionPolicy {
+    /// Rejects a share that would silently disable the guard (NaN compares false to everything).
+    pub(crate) fn validate(&self) -> Result<(), StateError> {
+        if (0.0..=1.0).contains(&self.max_share) { Ok(()) } else { Err(StateError::InvalidThreshold(self.max_share)) }
+    }
 }
 
 /// Why the run cannot prove absence, or `None` if it can. The rules, checked in order: no filter;

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::model::{RunId, Scope};
-use crate::store::RunState;
+use crate::model::{RunId, RunState, Scope};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

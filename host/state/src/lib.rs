@@ -6,13 +6,19 @@
 //! It marks items missing only when the run itself proves it read the whole listing, and holds a
 //! mass removal back until confirmed, so an import that fails half-way can never report accounts
 //! as deleted.
+//!
+//! Modules form layers, each using only those below it: `sql`, then `model` (the shared
+//! vocabulary), `error`, `input` and `run` (an open run), then `records`, `deletion`, `schema`,
+//! then `store`, and on top `queries` and `correlation`.
 
 mod correlation;
 mod deletion;
 mod error;
+mod input;
 mod model;
 mod queries;
 mod records;
+mod run;
 mod schema;
 mod sql;
 mod store;
@@ -22,7 +28,7 @@ mod tests;
 pub use correlation::{Account, Ambiguous, CorrelationReport, CorrelationTotals, Identity, Match};
 pub use deletion::Held;
 pub use error::StateError;
-pub use model::{DeletionPolicy, End, Item, RunId, Scope, Status};
+pub use model::{DeletionPolicy, End, Item, RunId, RunState, Scope, Status};
 pub use queries::{Diff, DiffEntry, PendingItem, RunRecord, StoredItem};
-pub use records::{AttributeChange, ChangeKind, ItemChange};
-pub use store::{Completeness, Counts, RunState, Store, Summary};
+pub use records::{AttributeChange, ChangeKind, ItemChange, Recorded};
+pub use store::{Completeness, Counts, Store, Summary};

@@ -1,15 +1,14 @@
 //! The vocabulary shared by every module: what is imported (scopes, items, statuses), how a run
-//! is identified, and how the caller ends it.
+//! is identified, where it stands, and how the caller ends it. A leaf: it uses no other module
+//! but `sql`, so every module can use it without an import circle.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rusqlite::ToSql;
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::error::StateError;
 use crate::sql::text_enum;
 
 /// What one import run reads from GoTo.
@@ -30,14 +29,6 @@ impl Scope {
             Scope::AdminRoles => "admin roles",
             other => other.as_str(),
         }
-    }
-}
-
-impl FromStr for Scope {
-    type Err = StateError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Scope::parse(name).ok_or_else(|| StateError::UnknownScope(name.to_owned()))
     }
 }
 
@@ -85,17 +76,6 @@ impl fmt::Display for RunId {
     }
 }
 
-impl FromStr for RunId {
-    type Err = StateError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.trim().parse::<i64>() {
-            Ok(id) if id > 0 => Ok(RunId(id)),
-            _ => Err(StateError::InvalidRunId(text.to_owned())),
-        }
-    }
-}
-
 impl ToSql for RunId {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         self.0.to_sql()
@@ -107,6 +87,28 @@ impl FromSql for RunId {
         i64::column_result(value).map(RunId)
     }
 }
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    Running,
+    Complete,
+    Incomplete,
+    Failed,
+    /// Stopped by the caller before the listing ended (its reader went away); like a failed
+    /// run it proves nothing, but nothing went wrong.
+    Cancelled,
+    Abandoned,
+}
+
+text_enum!(RunState {
+    Running => "running",
+    Complete => "complete",
+    Incomplete => "incomplete",
+    Failed => "failed",
+    Cancelled => "cancelled",
+    Abandoned => "abandoned",
+});
 
 /// One account or entitlement as read from GoTo.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,13 +122,22 @@ pub struct Item {
     pub attributes: Map<String, Value>,
 }
 
+/// The matching form of an email: trimmed and lowercased; `None` if blank.
+pub(crate) fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim();
+    (!email.is_empty()).then(|| email.to_lowercase())
+}
+
 /// How the caller ends a run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum End {
     /// Every page was read. The crate itself decides whether that proves absence.
     Finished { deletions: DeletionPolicy },
-    /// The import failed or was cancelled; nothing is ever marked missing.
+    /// The import failed; nothing is ever marked missing.
     Failed { reason: String },
+    /// The caller stopped the import early, not because of an error (its output was closed);
+    /// nothing is ever marked missing.
+    Cancelled { reason: String },
 }
 
 /// Guards against marking a mass of items missing by mistake (e.g. a tenant switch, an API
@@ -144,12 +155,5 @@ pub struct DeletionPolicy {
 impl Default for DeletionPolicy {
     fn default() -> Self {
         DeletionPolicy { max_share: 0.10, max_count: None, confirmed: false }
-    }
-}
-
-impl DeletionPolicy {
-    /// Rejects a share that would silently disable the guard (NaN compares false to everything).
-    pub(crate) fn validate(&self) -> Result<(), StateError> {
-        if (0.0..=1.0).contains(&self.max_share) { Ok(()) } else { Err(StateError::InvalidThreshold(self.max_share)) }
     }
 }

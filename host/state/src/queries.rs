@@ -5,10 +5,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::{Doing, StateError};
-use crate::model::{RunId, Scope, Status};
+use crate::model::{RunId, RunState, Scope, Status};
 use crate::records::{AttributeChange, ChangeKind, stored_attributes};
+use crate::run::run_scope;
 use crate::sql::{Json, get_opt_u64, get_u64, to_i64};
-use crate::store::{Counts, RunState, Store, run_scope};
+use crate::store::{Counts, Store};
 
 /// One account or entitlement as currently stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]

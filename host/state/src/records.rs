@@ -8,11 +8,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::correlation::normalize_email;
 use crate::error::{Doing, StateError};
-use crate::model::{Item, RunId, Status};
+use crate::model::{Item, RunId, Status, normalize_email};
+use crate::run::OpenRun;
 use crate::sql::{Json, text_enum, to_i64};
-use crate::store::OpenRun;
 
 /// What happened to an item in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +27,17 @@ pub enum ChangeKind {
 }
 
 text_enum!(ChangeKind { Added => "added", Changed => "changed", Restored => "restored", Missing => "missing" });
+
+/// Whether the run had recorded an item of a page before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Not before in this run.
+    First,
+    /// In an earlier pass over a listing that moved; new to this pass.
+    InEarlierPass,
+    /// Already in this pass: a row offset paging repeated, or a page sent twice.
+    InThisPass,
+}
 
 /// One top-level attribute whose value differs; `None` means absent (or null).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,9 +93,8 @@ impl RunChanges {
 }
 
 /// Upserts one page's items for a running run. The caller owns the transaction.
-/// Returns, per item, whether this run had already recorded it (in an earlier pass, or as a
-/// row that offset paging repeated).
-pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> Result<Vec<bool>, StateError> {
+/// Returns, per item, whether this run had already recorded it.
+pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> Result<Vec<Recorded>, StateError> {
     const PREPARING: &str = "preparing to record a page";
     let mut find = conn
         .prepare_cached("SELECT id, status, attributes, email FROM items WHERE scope = ?1 AND key = ?2")
@@ -108,8 +117,9 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
     let mut note_seen = conn
         .prepare_cached("INSERT INTO run_seen (run_id, item_id, pass) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
         .doing(PREPARING)?;
-    let mut note_seen_again =
-        conn.prepare_cached("UPDATE run_seen SET pass = ?3 WHERE run_id = ?1 AND item_id = ?2").doing(PREPARING)?;
+    let mut note_seen_again = conn
+        .prepare_cached("UPDATE run_seen SET pass = ?3 WHERE run_id = ?1 AND item_id = ?2 AND pass <> ?3")
+        .doing(PREPARING)?;
 
     let status = Status::seen(run.scope);
     let mut recorded_before = Vec::with_capacity(items.len());
@@ -157,11 +167,14 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
             }
         };
         let pass = to_i64(run.pass);
-        let again = note_seen.execute(params![run.id, id, pass]).doing("noting an item seen")? == 0;
-        if again {
-            note_seen_again.execute(params![run.id, id, pass]).doing("noting an item seen")?;
-        }
-        recorded_before.push(again);
+        let recorded = if note_seen.execute(params![run.id, id, pass]).doing("noting an item seen")? == 1 {
+            Recorded::First
+        } else if note_seen_again.execute(params![run.id, id, pass]).doing("noting an item seen")? == 1 {
+            Recorded::InEarlierPass
+        } else {
+            Recorded::InThisPass
+        };
+        recorded_before.push(recorded);
         if let Some((kind, diffs)) = change {
             log_change(conn, run.id, id, kind, &diffs)?;
         }

@@ -17,7 +17,8 @@ macro_rules! text_enum {
                 }
             }
 
-            fn parse(name: &str) -> Option<Self> {
+            /// The variant with this stable name.
+            pub(crate) fn parse(name: &str) -> Option<Self> {
                 match name {
                     $($name => Some($ty::$variant),)+
                     _ => None,

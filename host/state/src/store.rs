@@ -10,10 +10,11 @@ use serde::Serialize;
 
 use crate::deletion::{self, Held};
 use crate::error::{Doing, StateError};
-use crate::model::{End, Item, RunId, Scope, Status};
-use crate::records::{self, ChangeKind, ItemChange, RunChanges};
+use crate::model::{End, Item, RunId, RunState, Scope, Status};
+use crate::records::{self, ChangeKind, ItemChange, Recorded, RunChanges};
+use crate::run::OpenRun;
 use crate::schema;
-use crate::sql::{get_opt_u64, get_u64, text_enum, to_i64};
+use crate::sql::{get_u64, to_i64};
 
 const ABANDONED: &str = "the process ended before the import finished";
 
@@ -26,31 +27,14 @@ pub struct Store {
     pub(crate) clock: fn() -> i64,
 }
 
-/// Where a run stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunState {
-    Running,
-    Complete,
-    Incomplete,
-    Failed,
-    Abandoned,
-}
-
-text_enum!(RunState {
-    Running => "running",
-    Complete => "complete",
-    Incomplete => "incomplete",
-    Failed => "failed",
-    Abandoned => "abandoned",
-});
-
-/// Whether a finished run proved absence. Only `Complete` runs mark (or hold) anything missing.
+/// Whether an ended run proved absence. Only `Complete` runs mark (or hold) anything missing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum Completeness {
     Complete,
     Incomplete { reason: String },
     Failed { reason: String },
+    Cancelled { reason: String },
 }
 
 /// What a run did, in numbers. Filled in when the run ends; a running run shows only its passes
@@ -88,64 +72,6 @@ pub struct Summary {
     pub missing: Vec<String>,
     /// Set when a complete run's deletions exceeded the threshold and were held, not applied.
     pub held: Option<Held>,
-}
-
-/// A run that is still running, as the page and finish logic need it.
-pub(crate) struct OpenRun {
-    pub(crate) id: RunId,
-    pub(crate) scope: Scope,
-    pub(crate) filtered: bool,
-    pub(crate) pass: u64,
-    pub(crate) reported_total: Option<u64>,
-    pub(crate) other_total: Option<u64>,
-    pub(crate) present_before: u64,
-}
-
-impl OpenRun {
-    /// Loads `id`, which must exist and still be running.
-    fn load(conn: &Connection, id: RunId) -> Result<OpenRun, StateError> {
-        let found = conn
-            .prepare_cached(
-                "SELECT state, scope, filter IS NOT NULL, passes, reported_total, other_total, present_before
-                 FROM runs WHERE id = ?1",
-            )
-            .and_then(|mut stmt| {
-                stmt.query_row([id], |row| {
-                    let run = OpenRun {
-                        id,
-                        scope: row.get(1)?,
-                        filtered: row.get(2)?,
-                        pass: get_u64(row, 3)?,
-                        reported_total: get_opt_u64(row, 4)?,
-                        other_total: get_opt_u64(row, 5)?,
-                        present_before: get_u64(row, 6)?,
-                    };
-                    Ok((row.get::<_, RunState>(0)?, run))
-                })
-                .optional()
-            })
-            .doing("reading an import run")?;
-        match found {
-            None => Err(StateError::UnknownRun(id)),
-            Some((RunState::Running, run)) => Ok(run),
-            Some((state, _)) => Err(StateError::RunEnded { run: id, state }),
-        }
-    }
-
-    /// Distinct keys seen in the current pass.
-    fn seen_in_pass(&self, conn: &Connection) -> Result<u64, StateError> {
-        conn.prepare_cached("SELECT count(*) FROM run_seen WHERE run_id = ?1 AND pass = ?2")
-            .and_then(|mut stmt| stmt.query_row(params![self.id, to_i64(self.pass)], |row| get_u64(row, 0)))
-            .doing("counting the keys seen")
-    }
-}
-
-/// The scope of any run, running or ended.
-pub(crate) fn run_scope(conn: &Connection, run: RunId) -> Result<Scope, StateError> {
-    conn.prepare_cached("SELECT scope FROM runs WHERE id = ?1")
-        .and_then(|mut stmt| stmt.query_row([run], |row| row.get(0)).optional())
-        .doing("reading an import run")?
-        .ok_or(StateError::UnknownRun(run))
 }
 
 impl Store {
@@ -201,9 +127,14 @@ impl Store {
     /// Records one page in one transaction: upserts each item, notes it seen by this run, logs
     /// changes, and remembers the total GoTo reported with the page.
     ///
-    /// Returns, per item, whether the run had recorded it before (in an earlier pass, or as a row
-    /// offset paging repeated), so a caller re-reading a moving listing passes each item on once.
-    pub fn record_page(&mut self, run: RunId, reported_total: u64, items: &[Item]) -> Result<Vec<bool>, StateError> {
+    /// Returns, per item, whether the run had recorded it before, so a caller re-reading a moving
+    /// listing passes each item on once, and can tell a page that adds nothing to its pass.
+    pub fn record_page(
+        &mut self,
+        run: RunId,
+        reported_total: u64,
+        items: &[Item],
+    ) -> Result<Vec<Recorded>, StateError> {
         let tx = self.conn.transaction().doing("starting to record a page")?;
         let open = OpenRun::load(&tx, run)?;
         let recorded_before = records::record_items(&tx, &open, items)?;
@@ -248,6 +179,7 @@ impl Store {
         let seen = open.seen_in_pass(&tx)?;
         let (completeness, held) = match end {
             End::Failed { reason } => (Completeness::Failed { reason }, None),
+            End::Cancelled { reason } => (Completeness::Cancelled { reason }, None),
             End::Finished { deletions } => match deletion::unproven(&open, seen) {
                 Some(reason) => (Completeness::Incomplete { reason }, None),
                 None => (Completeness::Complete, deletion::apply(&tx, &open, &deletions)?),
@@ -257,6 +189,7 @@ impl Store {
             Completeness::Complete => (RunState::Complete, held.as_ref().map(|held| held.reason.as_str())),
             Completeness::Incomplete { reason } => (RunState::Incomplete, Some(reason.as_str())),
             Completeness::Failed { reason } => (RunState::Failed, Some(reason.as_str())),
+            Completeness::Cancelled { reason } => (RunState::Cancelled, Some(reason.as_str())),
         };
         let held_count = held.as_ref().map_or(0, |held| held.keys.len() as u64);
         let (counts, changes) = close(&tx, &open, (state, reason), seen, held_count, now)?;

@@ -324,30 +324,51 @@ pub fn run_cli(args: &[&str], stdin: &str, env: Environment) -> Outcome {
 
 /// [`run_cli`] with stdin as bytes.
 pub fn run_cli_bytes(args: &[&str], stdin: &[u8], env: Environment) -> Outcome {
-    let secrets_before = env.get("GTM_HOME").map(|home| secrets_in(Path::new(home), &env)).unwrap_or_default();
-    let outcome = run_in_process(&[&["-vvv"], args].concat(), stdin, env.clone());
-    let mut secrets = secrets_before;
-    secrets.extend(env.get("GTM_HOME").map(|home| secrets_in(Path::new(home), &env)).unwrap_or_default());
-    outcome.assert_no_secret(args, &secrets);
-    outcome
+    let mut stdout = Vec::new();
+    let (status, stderr) = run_cli_into(args, stdin, env, &mut stdout);
+    Outcome { status, stdout: String::from_utf8(stdout).unwrap(), stderr }
 }
 
-fn run_in_process(args: &[&str], mut stdin: &[u8], env: Environment) -> Outcome {
-    let mut argv = vec!["gtm-connector".to_owned()];
+/// [`run_cli_bytes`] with stdout written to `stdout` (which may refuse it, as a closed pipe
+/// does); returns the exit status and stderr. What reached `stdout` is checked for secrets too.
+pub fn run_cli_into(args: &[&str], mut stdin: &[u8], env: Environment, stdout: &mut dyn Write) -> (i32, String) {
+    let secrets_of = |env: &Environment| env.get("GTM_HOME").map(|h| secrets_in(Path::new(h), env)).unwrap_or_default();
+    let mut secrets = secrets_of(&env);
+    let mut argv = vec!["gtm-connector".to_owned(), "-vvv".to_owned()];
     argv.extend(args.iter().map(|a| a.to_string()));
-    let mut stdout = Vec::new();
     let stderr = Captured::default();
+    let mut tee = Tee { out: stdout, copy: Vec::new() };
     let status = run(Invocation {
         args: argv,
-        env,
+        env: env.clone(),
         stdin: &mut stdin,
         stdin_is_terminal: false,
-        stdout: &mut stdout,
+        stdout: &mut tee,
         stderr: Box::new(stderr.clone()),
         stderr_is_terminal: false,
     });
     let stderr = String::from_utf8(stderr.0.lock().unwrap().clone()).unwrap();
-    Outcome { status, stdout: String::from_utf8(stdout).unwrap(), stderr }
+    secrets.extend(secrets_of(&env));
+    let seen = Outcome { status, stdout: String::from_utf8_lossy(&tee.copy).into_owned(), stderr };
+    seen.assert_no_secret(args, &secrets);
+    (seen.status, seen.stderr)
+}
+
+/// Passes writes on to `out` and keeps a copy of what `out` accepted.
+struct Tee<'a> {
+    out: &'a mut dyn Write,
+    copy: Vec<u8>,
+}
+
+impl Write for Tee<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.out.write(buf)?;
+        self.copy.extend_from_slice(&buf[..written]);
+        Ok(written)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// A compiled-code cache shared by all tests of a run (entries are content-addressed and written

@@ -1,7 +1,7 @@
 //! Opening, locking, crash recovery, migrations, run states, parsing, and scale.
 
 use super::*;
-use crate::{Completeness, RunId, RunState, StateError};
+use crate::{Completeness, RunId, RunState, StateError, Status};
 
 #[test]
 fn a_second_store_on_the_same_path_is_busy() {
@@ -37,6 +37,20 @@ fn a_run_left_running_is_abandoned_and_the_next_run_is_correct() {
     assert_eq!(summary.completeness, Completeness::Complete);
     assert_eq!(summary.changed.len(), 1, "u0000 goes back from lead to staff");
     assert_eq!((summary.counts.unchanged, summary.counts.missing), (2, 0));
+}
+
+#[test]
+fn a_cancelled_run_is_recorded_as_such_and_marks_nothing() {
+    let env = Env::new();
+    let mut store = env.open();
+    import(&mut store, Scope::Accounts, &accounts(3), finished());
+    let reason = "the output was closed".to_owned();
+    let summary = import(&mut store, Scope::Accounts, &accounts(1), End::Cancelled { reason: reason.clone() });
+    assert_eq!((summary.completeness, summary.counts.missing), (Completeness::Cancelled { reason }, 0));
+    let run = &store.history(1).unwrap()[0];
+    assert_eq!((run.state, run.reason.as_deref()), (RunState::Cancelled, Some("the output was closed")));
+    assert_eq!(serde_json::to_value(run.state).unwrap(), json!("cancelled"));
+    assert!(store.show(None).unwrap().iter().all(|item| item.status == Status::Present));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::Recorded;
 use crate::{Completeness, ItemChange, Status};
 
 #[test]
@@ -120,10 +121,13 @@ fn a_page_says_which_items_the_run_had_already_recorded() {
     let env = Env::new();
     let mut store = env.open();
     let run = store.begin(Scope::Accounts, None).unwrap();
-    assert_eq!(store.record_page(run, 3, &[account("a", "x"), account("b", "x")]).unwrap(), [false, false]);
+    let (first, earlier, this) = (Recorded::First, Recorded::InEarlierPass, Recorded::InThisPass);
+    assert_eq!(store.record_page(run, 3, &[account("a", "x"), account("b", "x")]).unwrap(), [first, first]);
+    assert_eq!(store.record_page(run, 3, &[account("b", "x")]).unwrap(), [this], "a page sent twice");
     store.restart_pass(run).unwrap();
     let again = store.record_page(run, 3, &[account("a", "x"), account("c", "x"), account("b", "y")]).unwrap();
-    assert_eq!(again, [true, false, true]);
+    assert_eq!(again, [earlier, first, earlier]);
+    assert_eq!(store.record_page(run, 3, &[account("a", "x")]).unwrap(), [this]);
     let other = store.begin(Scope::Groups, None).unwrap();
-    assert_eq!(store.record_page(other, 1, &[account("a", "x")]).unwrap(), [false], "scopes are separate");
+    assert_eq!(store.record_page(other, 1, &[account("a", "x")]).unwrap(), [first], "scopes are separate");
 }

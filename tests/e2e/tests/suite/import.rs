@@ -1,9 +1,10 @@
 //! Account import: paging, filters, keys, formats, outputs.
 
 use std::collections::BTreeSet;
+use std::io::{self, Write};
 
 use gotosim::NewUser;
-use gtm_e2e::{Harness, files_in, parse_jsonl, unthrottled};
+use gtm_e2e::{Harness, files_in, parse_jsonl, run_cli_into, unthrottled};
 use serde_json::Value;
 
 fn keys(records: &[Value]) -> Vec<String> {
@@ -130,4 +131,48 @@ fn jsonl_lines_parse_back_the_same() {
     let h = Harness::new(unthrottled(18, 3));
     let out = h.run(&["import", "accounts"]).success();
     assert_eq!(parse_jsonl(&out.stdout).len(), 3);
+}
+
+/// A stdout whose reader goes away after `limit` bytes, as `head -c` does.
+struct ClosesAfter {
+    limit: usize,
+    taken: Vec<u8>,
+}
+
+impl Write for ClosesAfter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let room = self.limit - self.taken.len();
+        if room == 0 {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        let n = buf.len().min(room);
+        self.taken.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.taken.len() < self.limit { Ok(()) } else { Err(io::ErrorKind::BrokenPipe.into()) }
+    }
+}
+
+#[test]
+fn a_reader_that_stops_reading_cancels_the_import_cleanly() {
+    let h = Harness::new(unthrottled(14, 60));
+    h.append_to_profile("[reconciliation]\nmax-missing-percent = 100");
+    h.run(&["import", "accounts", "--page-size", "10"]).success();
+    for format in ["jsonl", "csv", "json"] {
+        let mut head = ClosesAfter { limit: 2000, taken: Vec::new() };
+        let args = ["import", "accounts", "--page-size", "10", "--confirm-deletions", "--format", format];
+        let (status, stderr) = run_cli_into(&args, b"", h.env(), &mut head);
+        assert_eq!(status, 0, "{format}: {stderr}");
+        assert!(!stderr.contains("error") && !stderr.to_lowercase().contains("broken pipe"), "{format}: {stderr}");
+        assert!(stderr.contains("the import was cancelled, so nothing was marked missing"), "{format}: {stderr}");
+        assert_eq!(head.taken.len(), 2000, "{format}: the reader got what it asked for");
+
+        let history = h.run(&["state", "history", "--format", "json"]).success().json();
+        assert_eq!(history[0]["state"], "cancelled", "{format}: {}", history[0]);
+        assert_eq!(history[0]["missing"], 0);
+        let items = h.run(&["state", "show", "--format", "json"]).success().json();
+        assert!(items.as_array().unwrap().iter().all(|i| i["status"] == "present"), "{format}: {items}");
+    }
 }
