@@ -69,7 +69,9 @@ fn an_export_target_that_is_not_a_regular_file_is_refused() {
 #[test]
 fn a_symlinked_secrets_file_is_refused_and_its_target_untouched() {
     let h = Harness::new(unthrottled(83, 5));
-    let target = h.home.path().join("elsewhere.json");
+    // Outside the home, which the leak sweep searches: this file holds the secrets by design.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("elsewhere.json");
     fs::rename(h.secrets_file(), &target).unwrap();
     std::os::unix::fs::symlink(&target, h.secrets_file()).unwrap();
     let before = fs::read_to_string(&target).unwrap();
