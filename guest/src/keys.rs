@@ -6,8 +6,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::error::invalid_input;
-use crate::goto::errors::excerpt;
+use crate::error::{excerpt, invalid_input};
 use crate::types::ConnectorError;
 
 /// A key as received from GoTo, normalised to its digits.

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::auth::Tokens;
-use crate::error::{config, transport};
-use crate::goto::errors::{excerpt, from_response};
+use crate::error::{config, excerpt, transport};
+use crate::goto::errors::from_response;
 use crate::goto::model::Me;
 use crate::host::{Host, LogLevel};
 use crate::retry::{self, path_of};

@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+use crate::error::excerpt;
 use crate::transport::HttpResponse;
 use crate::types::{ConnectorError, ErrorInfo, RateLimit, RemoteFailure};
 
@@ -50,30 +51,6 @@ fn detail(response: &HttpResponse) -> Detail {
             }
         }
         Err(_) => Detail { code: None, value: None, incident_id: None, excerpt: Some(excerpt(&response.body)) },
-    }
-}
-
-/// A short, single-line, tag-free excerpt of a body for error messages.
-pub fn excerpt(body: &[u8]) -> String {
-    const MAX: usize = 120;
-    let raw = String::from_utf8_lossy(body);
-    let mut plain = String::with_capacity(raw.len().min(4 * MAX));
-    let mut in_tag = false;
-    for c in raw.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                plain.push(' ');
-            }
-            _ if !in_tag => plain.push(c),
-            _ => {}
-        }
-    }
-    let words = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    match words.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &words[..cut]),
-        None => words,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::goto::errors::excerpt;
+use crate::error::excerpt;
 use crate::keys::Key;
 use crate::types::{
     Account, AccountStatus, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, GroupDetails,
