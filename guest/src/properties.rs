@@ -2,44 +2,17 @@
 //! responses from the server, keys, filters and mapping templates from the caller.
 //!
 //! Each property runs on generated inputs (a fixed seed, so every run tries the same cases) and
-//! on the checked-in corpus under `tests/corpus/<target>/`, one input per file: the shapes that
-//! once broke a promise, kept so that they never break it again.
+//! on the checked-in corpus under `tests/corpus/<target>/` (crate `gtm-corpus`), one input per
+//! file: the shapes that once broke a promise, kept so that they never break it again.
 
-use std::path::PathBuf;
-
+use gtm_corpus::{generated, replay};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
 use serde_json::{Value, json};
 
 use crate::Connector;
 use crate::testing::{FakeHost, FakeTransport, json as respond, signed_in_host};
 use crate::types::ConnectorError;
 use crate::wit::{AccountFields, AccountFilter, AccountQuery, NewAccount, WriteOptions};
-
-/// Every input of one corpus directory, as bytes.
-pub fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus").join(target);
-    let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap())
-        })
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty(), "corpus {} is empty", dir.display());
-    inputs
-}
-
-/// Runs `check` on `cases` generated inputs with a fixed seed.
-fn generated<S: Strategy>(cases: u32, strategy: S, check: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
-    S::Value: std::fmt::Debug,
-{
-    let config =
-        Config { cases, rng_seed: RngSeed::Fixed(0x6070_6d65), failure_persistence: None, ..Config::default() };
-    TestRunner::new(config).run(&strategy, check).unwrap();
-}
 
 /// Any JSON value, nested a few levels, with the numbers and strings that break parsers.
 fn any_json() -> impl Strategy<Value = Value> {
@@ -123,9 +96,7 @@ fn listing_pages_are_accepted_only_when_well_formed() {
 
 #[test]
 fn listing_corpus() {
-    for (name, body) in corpus("listing") {
-        check_listing(&body).unwrap_or_else(|e| panic!("corpus listing/{name}: {e}"));
-    }
+    replay("listing", |_, body| check_listing(body));
 }
 
 /// A token endpoint answer: its usual fields, with any type, or anything at all.
@@ -195,9 +166,7 @@ fn token_answers_never_lose_a_rotated_token_nor_leak_into_errors() {
 
 #[test]
 fn token_corpus() {
-    for (name, body) in corpus("token") {
-        check_token(200, &body).unwrap_or_else(|e| panic!("corpus token/{name}: {e}"));
-    }
+    replay("token", |_, body| check_token(200, body));
 }
 
 /// A key from a caller is sent only when it is decimal digits; anything else fails before any
@@ -221,9 +190,7 @@ fn caller_keys_are_checked_before_they_reach_a_url() {
 
 #[test]
 fn key_corpus() {
-    for (name, key) in corpus("keys") {
-        check_key(String::from_utf8_lossy(&key).trim_end_matches('\n')).unwrap_or_else(|e| panic!("keys/{name}: {e}"));
-    }
+    replay("keys", |_, key| check_key(String::from_utf8_lossy(key).trim_end_matches('\n')));
 }
 
 /// An email filter reaches GoTo as a regex that matches the email itself, whatever characters
@@ -259,10 +226,7 @@ fn email_filters_match_exactly_the_email() {
 
 #[test]
 fn filter_corpus() {
-    for (name, email) in corpus("filters") {
-        check_email_filter(String::from_utf8_lossy(&email).trim_end_matches('\n'))
-            .unwrap_or_else(|e| panic!("filters/{name}: {e}"));
-    }
+    replay("filters", |_, email| check_email_filter(String::from_utf8_lossy(email).trim_end_matches('\n')));
 }
 
 /// A mapping template of any text: it compiles or is a configuration error, it renders or is
@@ -313,7 +277,5 @@ fn mapping_templates_never_panic_nor_run_away() {
 
 #[test]
 fn template_corpus() {
-    for (name, template) in corpus("templates") {
-        check_template(&String::from_utf8_lossy(&template)).unwrap_or_else(|e| panic!("templates/{name}: {e}"));
-    }
+    replay("templates", |_, template| check_template(&String::from_utf8_lossy(template)));
 }

@@ -1,37 +1,15 @@
 //! Property tests over what the host takes from outside: profile TOML, `apply` files and
 //! identities files. Generated cases use a fixed seed; the checked-in corpus under
-//! `tests/corpus/<target>/` (one input per file) is replayed too.
+//! `tests/corpus/<target>/` (crate `gtm-corpus`, one input per file) is replayed too.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use gtm_corpus::{generated, replay};
 use gtm_e2e::{Harness, unthrottled};
 use gtm_host::profile::{Overrides, Paths, Profile};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use serde_json::Value;
-
-fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../corpus").join(target);
-    let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap())
-        })
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty(), "corpus {} is empty", dir.display());
-    inputs
-}
-
-fn generated<S: Strategy>(cases: u32, strategy: S, check: impl Fn(S::Value) -> Result<(), TestCaseError>)
-where
-    S::Value: std::fmt::Debug,
-{
-    let config =
-        Config { cases, rng_seed: RngSeed::Fixed(0x6070_6d65), failure_persistence: None, ..Config::default() };
-    TestRunner::new(config).run(&strategy, check).unwrap();
-}
 
 /// A TOML value of any type, including the out-of-range ones.
 fn toml_value() -> impl Strategy<Value = String> {
@@ -139,9 +117,7 @@ fn profiles_load_only_within_their_documented_ranges() {
 #[test]
 fn profile_corpus() {
     let (_home, paths) = profile_paths();
-    for (name, text) in corpus("profiles") {
-        check_profile(&paths, &text).unwrap_or_else(|e| panic!("profiles/{name}: {e}"));
-    }
+    replay("profiles", |_, text| check_profile(&paths, text));
 }
 
 /// One `apply` line: an operation, one broken in a way users break them, or raw bytes.
@@ -193,10 +169,10 @@ fn apply_files_get_one_result_per_line_whatever_the_lines_hold() {
 fn apply_corpus() {
     let h = Harness::new(unthrottled(62, 4));
     let dir = tempfile::tempdir().unwrap();
-    for (name, file) in corpus("apply") {
+    replay("apply", |_, file| {
         let lines: Vec<Vec<u8>> = file.split(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
-        check_apply(&h, dir.path(), &lines).unwrap_or_else(|e| panic!("apply/{name}: {e}"));
-    }
+        check_apply(&h, dir.path(), &lines)
+    });
 }
 
 /// An identities file of any shape: the import correlates it, or refuses it up front (exit 2,
@@ -256,7 +232,5 @@ fn identities_files_are_correlated_or_refused_up_front() {
 fn identities_corpus() {
     let h = Harness::new(unthrottled(64, 4));
     let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in corpus("identities") {
-        check_identities(&h, dir.path(), &name, &contents).unwrap_or_else(|e| panic!("identities/{name}: {e}"));
-    }
+    replay("identities", |name, contents| check_identities(&h, dir.path(), name, contents));
 }
