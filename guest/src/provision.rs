@@ -170,7 +170,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         };
         let held: Vec<String> = user.license_keys.iter().map(|k| k.0.clone()).collect();
         for license in &held {
-            if let Some(impact) = self.seat_for_leaving_holder(license)? {
+            if let Some(impact) = self.seat_for_leaving_holder(license) {
                 plan.seat(impact);
             }
         }
@@ -282,7 +282,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         let key = entitlement.key.as_str();
         match entitlement.kind {
             EntitlementKind::License if holds_license(user, key) => {
-                if let Some(impact) = self.seat_for_leaving_holder(key)? {
+                if let Some(impact) = self.seat_for_leaving_holder(key) {
                     plan.seat(impact);
                 }
                 plan.write(match self.session.settings.license_assignment {
@@ -361,20 +361,26 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         Ok(SeatImpact { license_key: key.to_owned(), used_before: used, used_after: used + 1, seats: license.seats })
     }
 
-    /// The seat change of one user leaving a license; none if the license is already gone.
-    fn seat_for_leaving_holder(&self, key: &str) -> Result<Option<SeatImpact>, ConnectorError> {
+    /// The seat change of one user leaving a license; none if the license is gone or cannot be
+    /// read. Only a report: taking access away must not wait on it, or a leaver whose license
+    /// GoTo fails to show would keep every admin role.
+    fn seat_for_leaving_holder(&self, key: &str) -> Option<SeatImpact> {
         match self.license(key) {
             Ok(license) => {
                 let used = used_seats(&license);
-                Ok(Some(SeatImpact {
+                Some(SeatImpact {
                     license_key: key.to_owned(),
                     used_before: used,
                     used_after: used.saturating_sub(1),
                     seats: license.seats,
-                }))
+                })
             }
-            Err(ConnectorError::InvalidInput(_)) => Ok(None),
-            Err(e) => Err(e),
+            Err(ConnectorError::InvalidInput(_)) => None,
+            Err(e) => {
+                let why = e.message();
+                self.session.log(LogLevel::Warn, &format!("seat impact on license {key} unknown: {why}"));
+                None
+            }
         }
     }
 
