@@ -314,8 +314,18 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         format!("/accounts/{}/users/{key}", self.account)
     }
 
+    /// Reads account `key`. The answer's key names the paths of the writes that follow, so an
+    /// answer about another account stops the operation before anything is written.
     fn user(&self, key: &str) -> Result<User, ConnectorError> {
-        self.read(&self.user_path(key), "account", key, |message| not_found("account-key", message))
+        let user: User =
+            self.read(&self.user_path(key), "account", key, |message| not_found("account-key", message))?;
+        if user.key.0 != key {
+            return Err(transport(format!(
+                "GoTo answered the read of account {key} with account {}; nothing was written",
+                user.key.0
+            )));
+        }
+        Ok(user)
     }
 
     fn license(&self, key: &str) -> Result<License, ConnectorError> {

@@ -1,0 +1,45 @@
+//! Writes against a server that misbehaves on purpose (`gtm_e2e::hostile`): what GoTo sends
+//! back decides where later writes go, so a lying answer must stop the write, not redirect it.
+
+use gtm_e2e::Harness;
+use gtm_e2e::hostile::{ACCOUNT_KEY, Hostile, Reply, Request};
+use serde_json::json;
+
+const ASKED: &str = "7000000000000000005";
+const OTHER: &str = "7000000000000000006";
+
+fn is_write(req: &Request) -> bool {
+    req.method != "GET" && !req.is_token()
+}
+
+/// A server that answers the read of account [`ASKED`] with account [`OTHER`], a privileged
+/// user in a group with a license, and accepts every write.
+fn answering_with_another_account() -> Hostile {
+    Hostile::goto(|req| {
+        let user_path = format!("/admin/rest/v1/accounts/{ACCOUNT_KEY}/users/{ASKED}");
+        match (req.method.as_str(), req.path.as_str()) {
+            ("GET", path) if path == user_path => Reply::ok(json!({
+                "key": OTHER, "email": "someone.else@hostile.example", "firstName": "Some", "lastName": "One",
+                "adminRoles": ["SUPER_USER"], "groupKey": "11", "groupName": "Admins", "licenseKeys": ["21"],
+            })),
+            ("GET", _) => Reply::not_found(),
+            _ => Reply::Raw { status: 204, headers: Vec::new(), body: Vec::new() },
+        }
+    })
+}
+
+#[test]
+fn an_answer_about_another_account_stops_the_write_before_anything_is_sent() {
+    let server = answering_with_another_account();
+    let h = Harness::against(&server);
+    for args in [
+        vec!["delete", ASKED],
+        vec!["revoke", ASKED, "--role", "SUPER_USER"],
+        vec!["grant", ASKED, "--role", "RUN_REPORTS"],
+    ] {
+        h.run(&args).failure(1, &[ASKED, OTHER, "nothing was written"]);
+    }
+    let writes: Vec<String> =
+        server.requests().iter().filter(|r| is_write(r)).map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert!(writes.is_empty(), "writes sent for an account nobody asked about: {writes:?}");
+}
