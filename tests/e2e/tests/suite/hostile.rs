@@ -314,3 +314,18 @@ fn with_offset(req: &Request, offset: u64) -> Request {
     req.query.push(("offset".into(), offset.to_string()));
     req
 }
+
+#[test]
+fn escape_sequences_in_what_goto_sends_never_reach_the_terminal() {
+    let mut sneaky = user(0);
+    sneaky["email"] = json!("a\u{1b}]0;pwned\u{7}\u{1b}[2K@hostile.example");
+    let all = vec![sneaky];
+    let server = Hostile::goto(move |req| if req.is_user_listing() { page_of(req, &all) } else { Reply::not_found() });
+    let h = Harness::against(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let identities = dir.path().join("ids.csv");
+    std::fs::write(&identities, "id,email\nE\u{1b}[8m1,b@hostile.example\n").unwrap();
+    let out = h.run(&["import", "accounts", "--identities", identities.to_str().unwrap()]).success();
+    assert!(out.stderr.contains("orphan accounts (new)"), "{}", out.stderr);
+    assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'), "{:?}", out.stderr);
+}
