@@ -90,10 +90,10 @@ impl Logger {
     }
 }
 
-/// `text` with every control character but newline and tab escaped (`\u{1b}`): log lines
-/// carry what GoTo and input files say (emails, names, error bodies), and a terminal would
+/// `text` with every control character but newline and tab escaped (`\u{1b}`): log lines and
+/// text reports carry what GoTo and input files say (emails, names, error bodies), and a terminal would
 /// obey an escape sequence in them (rewrite the title, hide lines, move the cursor).
-fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
     if !text.contains(unsafe_char) {
         return text.into();

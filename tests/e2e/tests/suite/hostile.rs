@@ -316,7 +316,7 @@ fn with_offset(req: &Request, offset: u64) -> Request {
 }
 
 #[test]
-fn escape_sequences_in_what_goto_sends_never_reach_the_terminal() {
+fn escape_sequences_in_what_goto_sends_never_reach_the_terminal_in_logs_or_text_reports() {
     let mut sneaky = user(0);
     sneaky["email"] = json!("a\u{1b}]0;pwned\u{7}\u{1b}[2K@hostile.example");
     let all = vec![sneaky];
@@ -327,5 +327,8 @@ fn escape_sequences_in_what_goto_sends_never_reach_the_terminal() {
     std::fs::write(&identities, "id,email\nE\u{1b}[8m1,b@hostile.example\n").unwrap();
     let out = h.run(&["import", "accounts", "--identities", identities.to_str().unwrap()]).success();
     assert!(out.stderr.contains("orphan accounts (new)"), "{}", out.stderr);
-    assert!(!out.stderr.contains('\u{1b}') && !out.stderr.contains('\u{7}'), "{:?}", out.stderr);
+    let shown = h.run(&["state", "show"]).success();
+    for text in [&out.stderr, &shown.stdout] {
+        assert!(text.contains("pwned") && !text.contains(['\u{1b}', '\u{7}']), "{text:?}");
+    }
 }
