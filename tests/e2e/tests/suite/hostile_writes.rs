@@ -43,3 +43,23 @@ fn an_answer_about_another_account_stops_the_write_before_anything_is_sent() {
         server.requests().iter().filter(|r| is_write(r)).map(|r| format!("{} {}", r.method, r.path)).collect();
     assert!(writes.is_empty(), "writes sent for an account nobody asked about: {writes:?}");
 }
+
+#[test]
+fn a_write_answered_with_a_redirect_is_refused_not_followed() {
+    let elsewhere = Hostile::start(|_| Reply::Raw { status: 204, headers: Vec::new(), body: Vec::new() });
+    let target = format!("{}/admin/rest/v1/accounts/{ACCOUNT_KEY}/users/{ASKED}", elsewhere.base_url());
+    for status in [301, 302, 307, 308] {
+        let target = target.clone();
+        let server = Hostile::goto(move |req| match req.method.as_str() {
+            "GET" if req.path.ends_with(ASKED) => Reply::ok(json!({
+                "key": ASKED, "email": "leaver@hostile.example", "adminRoles": ["SUPER_USER"],
+            })),
+            "GET" => Reply::not_found(),
+            _ => Reply::redirect(status, &target),
+        });
+        let h = Harness::against(&server);
+        h.run(&["delete", ASKED]).failure(1, &["redirect", &format!("HTTP {status}"), "not followed"]);
+        assert_eq!(server.count(is_write), 1, "{status}: the refused write was sent once");
+    }
+    assert!(elsewhere.requests().is_empty(), "a redirected write was followed");
+}
