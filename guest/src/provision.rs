@@ -197,6 +197,22 @@ impl<'s, 'a> Provisioner<'s, 'a> {
     /// which the plan names. Roles go first: should a later call fail, the leaver has already
     /// lost the rights that matter most.
     fn plan_deprovision(&self, user: &User, licenses: &[String], keep: DeprovisionOptions, plan: &mut Plan) {
+        // Custom role sets are granted through endpoints this connector does not write
+        // (reference §4.4, weak evidence): what it cannot take away it names as kept.
+        let role_sets = user.role_set_ids();
+        if !role_sets.is_empty() {
+            self.session.log(
+                LogLevel::Warn,
+                &format!(
+                    "{} keeps GoTo custom role sets {}: remove them in GoTo's admin center",
+                    user.email,
+                    role_sets.join(", ")
+                ),
+            );
+        }
+        for id in role_sets {
+            plan.keeps(EntitlementRef { kind: EntitlementKind::AdminRole, key: format!("role-set:{id}") });
+        }
         if keep.keep_roles {
             for role in &user.admin_roles {
                 plan.keeps(EntitlementRef { kind: EntitlementKind::AdminRole, key: role.clone() });
