@@ -170,7 +170,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         };
         let held: Vec<String> = user.license_keys.iter().map(|k| k.0.clone()).collect();
         for license in &held {
-            if let Some(impact) = self.seat_for_leaving_holder(license)? {
+            if let Some(impact) = self.seat_for_leaving_holder(license) {
                 plan.seat(impact);
             }
         }
@@ -197,6 +197,22 @@ impl<'s, 'a> Provisioner<'s, 'a> {
     /// which the plan names. Roles go first: should a later call fail, the leaver has already
     /// lost the rights that matter most.
     fn plan_deprovision(&self, user: &User, licenses: &[String], keep: DeprovisionOptions, plan: &mut Plan) {
+        // Custom role sets are granted through endpoints this connector does not write
+        // (reference §4.4, weak evidence): what it cannot take away it names as kept.
+        let role_sets = user.role_set_ids();
+        if !role_sets.is_empty() {
+            self.session.log(
+                LogLevel::Warn,
+                &format!(
+                    "{} keeps GoTo custom role sets {}: remove them in GoTo's admin center",
+                    user.email,
+                    role_sets.join(", ")
+                ),
+            );
+        }
+        for id in role_sets {
+            plan.keeps(EntitlementRef { kind: EntitlementKind::AdminRole, key: format!("role-set:{id}") });
+        }
         if keep.keep_roles {
             for role in &user.admin_roles {
                 plan.keeps(EntitlementRef { kind: EntitlementKind::AdminRole, key: role.clone() });
@@ -282,7 +298,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         let key = entitlement.key.as_str();
         match entitlement.kind {
             EntitlementKind::License if holds_license(user, key) => {
-                if let Some(impact) = self.seat_for_leaving_holder(key)? {
+                if let Some(impact) = self.seat_for_leaving_holder(key) {
                     plan.seat(impact);
                 }
                 plan.write(match self.session.settings.license_assignment {
@@ -314,8 +330,18 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         format!("/accounts/{}/users/{key}", self.account)
     }
 
+    /// Reads account `key`. The answer's key names the paths of the writes that follow, so an
+    /// answer about another account stops the operation before anything is written.
     fn user(&self, key: &str) -> Result<User, ConnectorError> {
-        self.read(&self.user_path(key), "account", key, |message| not_found("account-key", message))
+        let user: User =
+            self.read(&self.user_path(key), "account", key, |message| not_found("account-key", message))?;
+        if user.key.0 != key {
+            return Err(transport(format!(
+                "GoTo answered the read of account {key} with account {}; nothing was written",
+                user.key.0
+            )));
+        }
+        Ok(user)
     }
 
     fn license(&self, key: &str) -> Result<License, ConnectorError> {
@@ -361,20 +387,26 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         Ok(SeatImpact { license_key: key.to_owned(), used_before: used, used_after: used + 1, seats: license.seats })
     }
 
-    /// The seat change of one user leaving a license; none if the license is already gone.
-    fn seat_for_leaving_holder(&self, key: &str) -> Result<Option<SeatImpact>, ConnectorError> {
+    /// The seat change of one user leaving a license; none if the license is gone or cannot be
+    /// read. Only a report: taking access away must not wait on it, or a leaver whose license
+    /// GoTo fails to show would keep every admin role.
+    fn seat_for_leaving_holder(&self, key: &str) -> Option<SeatImpact> {
         match self.license(key) {
             Ok(license) => {
                 let used = used_seats(&license);
-                Ok(Some(SeatImpact {
+                Some(SeatImpact {
                     license_key: key.to_owned(),
                     used_before: used,
                     used_after: used.saturating_sub(1),
                     seats: license.seats,
-                }))
+                })
             }
-            Err(ConnectorError::InvalidInput(_)) => Ok(None),
-            Err(e) => Err(e),
+            Err(ConnectorError::InvalidInput(_)) => None,
+            Err(e) => {
+                let why = e.message();
+                self.session.log(LogLevel::Warn, &format!("seat impact on license {key} unknown: {why}"));
+                None
+            }
         }
     }
 

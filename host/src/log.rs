@@ -56,6 +56,8 @@ impl Logger {
     }
 
     fn write_line(&self, line: fmt::Arguments<'_>) {
+        let text = line.to_string();
+        let line = printable(&text);
         let write = || {
             // A closed stderr must not fail the operation being logged.
             let _ = writeln!(lock(&self.sink), "{line}");
@@ -85,5 +87,49 @@ impl Logger {
         if self.enabled(level) {
             self.write_line(format_args!("[{level}] {source}: {message}"));
         }
+    }
+}
+
+/// `text` with every control character but newline and tab escaped (`\u{1b}`): log lines and
+/// text reports carry what GoTo and input files say (emails, names, error bodies), and a terminal would
+/// obey an escape sequence in them (rewrite the title, hide lines, move the cursor).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(unsafe_char) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| if unsafe_char(c) { c.escape_default().to_string() } else { c.to_string() })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            lock(&self.0).write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_reach_the_terminal_without_its_control_characters() {
+        let buffer = Buffer::default();
+        let log = Logger::new(Level::Debug, buffer.clone());
+        log.say("orphan: 1 <a\u{1b}]0;pwned\u{7}@x.example>\r\n  next\tline \u{9b}2J");
+        log.log(Level::Warn, "guest", "\u{1b}[2K");
+        let written = String::from_utf8(lock(&buffer.0).clone()).unwrap();
+        assert_eq!(
+            written,
+            "orphan: 1 <a\\u{1b}]0;pwned\\u{7}@x.example>\\r\n  next\tline \\u{9b}2J\n[warn] guest: \\u{1b}[2K\n"
+        );
     }
 }

@@ -53,8 +53,18 @@ pub struct User {
     pub group_name: Option<String>,
     #[serde(default)]
     pub admin_roles: Vec<String>,
+    /// Custom role sets (reference §4.4), ids as GoTo sends them: strings or numbers.
+    #[serde(default)]
+    pub role_sets: Vec<serde_json::Value>,
     pub invited_date: Option<i64>,
     pub password_created: Option<bool>,
+}
+
+impl User {
+    /// The ids of the user's custom role sets, as text.
+    pub fn role_set_ids(&self) -> Vec<String> {
+        self.role_sets.iter().map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned)).collect()
+    }
 }
 
 /// Only the fields the role catalogue needs, read with `attributes=key,adminRoles`.

@@ -2,6 +2,7 @@
 //! each identity an id and an email.
 
 use std::fs;
+use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
@@ -13,9 +14,13 @@ use super::shown;
 const ID_COLUMNS: &[&str] = &["id", "identity", "identity-id", "identity_id", "employee-id", "employee_id"];
 const EMAIL_COLUMNS: &[&str] = &["email", "mail", "email-address", "email_address"];
 
+/// The largest identities file read: millions of identities, yet a bound on the memory a
+/// wrong path (`/dev/zero`, a disk image) can take.
+const MAX_BYTES: u64 = 256 << 20;
+
 /// Reads `path` as JSON Lines if it ends in `.jsonl`/`.ndjson` or starts with `{`, else as CSV.
 pub fn load(path: &Path) -> Result<Vec<Identity>> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", shown(path).display()))?;
+    let text = read_bounded(path).with_context(|| format!("cannot read {}", shown(path).display()))?;
     let name = path.display();
     let jsonl = path.extension().is_some_and(|e| e == "jsonl" || e == "ndjson") || text.trim_start().starts_with('{');
     let identities = if jsonl { from_jsonl(&text) } else { from_csv(&text) }.with_context(|| format!("in {name}"))?;
@@ -23,6 +28,26 @@ pub fn load(path: &Path) -> Result<Vec<Identity>> {
         bail!("{name} lists no identities");
     }
     Ok(identities)
+}
+
+/// The file's text, if it is a regular file of at most [`MAX_BYTES`]: a device or a pipe
+/// could be read for ever.
+fn read_bounded(path: &Path) -> Result<String> {
+    let file = fs::File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        bail!("it is not a regular file");
+    }
+    if meta.len() > MAX_BYTES {
+        bail!("it is {} MiB, more than the {} MiB an identities file may have", meta.len() >> 20, MAX_BYTES >> 20);
+    }
+    let mut text = String::new();
+    // A file that grows while it is read is still held to the limit.
+    file.take(MAX_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_BYTES {
+        bail!("it grew past the {} MiB an identities file may have while it was read", MAX_BYTES >> 20);
+    }
+    Ok(text)
 }
 
 fn from_jsonl(text: &str) -> Result<Vec<Identity>> {

@@ -59,7 +59,8 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
     let mut stdout = Watched { out: &mut *ctx.stdout, closed: false };
     let bounds = Bounds::new(label, profile.max_items);
     let read = (|| {
-        check(&mut conn)?;
+        let info = check(&mut conn)?;
+        recorder.account(&info.account_key)?;
         let out = match file {
             Some(file) => file,
             None => Export::to_stdout(export.format, &mut stdout)?,

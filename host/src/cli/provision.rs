@@ -32,9 +32,7 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
     // The file is opened before connecting, so a wrong path costs nothing.
     let input: Option<BufReader<File>> = match file.to_str() {
         Some("-") => None,
-        _ => Some(BufReader::new(
-            File::open(file).with_context(|| format!("cannot open {}", shown(file).display())).map_err(bad_input)?,
-        )),
+        _ => Some(BufReader::new(open_operations(file).map_err(bad_input)?)),
     };
     let mut conn = ctx.connect()?;
     check(&mut conn)?;
@@ -72,6 +70,16 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
         }
         _ => Err(anyhow!("{failed} of {total} operations failed; their result lines say why")),
     }
+}
+
+/// Opens an `apply` file; a directory opens but cannot be read, so it is refused here.
+fn open_operations(file: &Path) -> Result<File> {
+    let name = shown(file).display().to_string();
+    let opened = File::open(file).with_context(|| format!("cannot open {name}"))?;
+    if opened.metadata().with_context(|| format!("cannot read {name}"))?.is_dir() {
+        anyhow::bail!("cannot read {name}: it is a directory, not a file of operations");
+    }
+    Ok(opened)
 }
 
 /// The longest `apply` line read; a longer one is skipped, in bounded memory, as a failed line.

@@ -35,6 +35,11 @@ impl Recorder {
         Ok(Recorder { store, run })
     }
 
+    /// Notes the GoTo account the run reads (see [`Store::set_account`]).
+    pub fn account(&mut self, account: &str) -> Result<()> {
+        Ok(self.store.set_account(self.run, account)?)
+    }
+
     /// Records a page; says per record whether the run had recorded it before.
     pub fn page(&mut self, records: &[Record], reported_total: u64) -> Result<Vec<Recorded>> {
         let items: Vec<Item> = records.iter().map(item).collect();

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::Context;
 use super::args::{StateAction, StateFormat};
+use crate::log::printable;
 
 pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
     let paths = ctx.paths()?;
@@ -70,7 +71,8 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
             for change in &diff.changes {
                 let attributes: Vec<String> = change.attributes.iter().map(describe_change).collect();
                 let detail = if attributes.is_empty() { String::new() } else { format!(": {}", attributes.join("; ")) };
-                writeln!(ctx.stdout, "run {:<4} {:<9} {}{detail}", change.run, change.kind, change.key)?;
+                let line = format!("run {:<4} {:<9} {}{detail}", change.run, change.kind, change.key);
+                writeln!(ctx.stdout, "{}", printable(&line))?;
             }
             Ok(())
         }
@@ -100,8 +102,9 @@ fn emit<T: Serialize>(
     match format {
         StateFormat::Json => write_json(ctx, items),
         StateFormat::Text => {
+            // Text is for a terminal: what GoTo sent must not drive it.
             for item in items {
-                writeln!(ctx.stdout, "{}", line(item))?;
+                writeln!(ctx.stdout, "{}", printable(&line(item)))?;
             }
             Ok(())
         }

@@ -82,8 +82,10 @@ struct Correlated {
     owner: Option<String>,
 }
 
-/// The identities, deduplicated by id, indexed by email; first identity wins an email, and one
-/// that loses it is reported only as ambiguous, never as an identity without an account.
+/// The identities, deduplicated by id, indexed by email. An identity may be listed once per
+/// address it has, and owns each; the first identity wins an email, and one that owns no email
+/// because it lost them all is reported only as ambiguous, never as an identity without an
+/// account.
 struct Identities<'a> {
     distinct: Vec<&'a Identity>,
     by_email: HashMap<String, &'a Identity>,
@@ -93,28 +95,39 @@ struct Identities<'a> {
 impl<'a> Identities<'a> {
     fn new(identities: &'a [Identity]) -> Self {
         let mut index = Identities { distinct: Vec::new(), by_email: HashMap::new(), ambiguous: Vec::new() };
-        let mut ids = HashSet::new();
+        // Per id, in input order: its first listing, and whether it owns an email (or has none).
+        let mut ids: Vec<(&'a Identity, bool)> = Vec::new();
+        let mut position: HashMap<&str, usize> = HashMap::new();
+        let mut clashes = HashSet::new();
         for identity in identities {
-            // The same identity listed twice is still one identity, not an ambiguity.
-            if !ids.insert(identity.id.as_str()) {
-                continue;
-            }
-            let Some(email) = normalize_email(&identity.email) else {
-                index.distinct.push(identity);
-                continue;
+            let at = *position.entry(identity.id.as_str()).or_insert_with(|| {
+                ids.push((identity, false));
+                ids.len() - 1
+            });
+            let owns = match normalize_email(&identity.email) {
+                None => true,
+                Some(email) => match index.by_email.entry(email) {
+                    Entry::Vacant(slot) => {
+                        slot.insert(identity);
+                        true
+                    }
+                    Entry::Occupied(slot) if slot.get().id == identity.id => true,
+                    Entry::Occupied(slot) => {
+                        // The same clash listed twice is still one clash.
+                        if clashes.insert((slot.key().clone(), identity.id.as_str())) {
+                            index.ambiguous.push(Ambiguous {
+                                email: slot.key().clone(),
+                                kept: slot.get().id.clone(),
+                                ignored: identity.id.clone(),
+                            });
+                        }
+                        false
+                    }
+                },
             };
-            match index.by_email.entry(email) {
-                Entry::Vacant(slot) => {
-                    index.distinct.push(identity);
-                    slot.insert(identity);
-                }
-                Entry::Occupied(slot) => index.ambiguous.push(Ambiguous {
-                    email: slot.key().clone(),
-                    kept: slot.get().id.clone(),
-                    ignored: identity.id.clone(),
-                }),
-            }
+            ids[at].1 |= owns;
         }
+        index.distinct = ids.into_iter().filter(|(_, owns)| *owns).map(|(identity, _)| identity).collect();
         index
     }
 

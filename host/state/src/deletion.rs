@@ -27,11 +27,20 @@ impl DeletionPolicy {
 }
 
 /// Why the run cannot prove absence, or `None` if it can. The rules, checked in order: no filter;
-/// a page recorded in the current pass; every page of the pass reported the same total; the
-/// distinct keys seen in the pass match that total.
+/// the GoTo account the state was proven from; a page recorded in the current pass; every page
+/// of the pass reported the same total; the distinct keys seen in the pass match that total.
 pub(crate) fn unproven(run: &OpenRun, seen: u64) -> Option<String> {
     if run.filtered {
         return Some("a filtered import cannot prove absence".to_owned());
+    }
+    if let (Some(read), Some(proven)) = (&run.account, &run.proven_account)
+        && read != proven
+    {
+        return Some(format!(
+            "the import read GoTo account {read}, but this state holds the {} of account {proven}; \
+             use another profile for another account",
+            run.scope.noun()
+        ));
     }
     // Every page sets the pass's total, so no total means no page.
     let Some(total) = run.reported_total else {
@@ -126,7 +135,17 @@ mod tests {
     use crate::model::RunId;
 
     fn run(filtered: bool, pass: u64, reported_total: Option<u64>, other_total: Option<u64>) -> OpenRun {
-        OpenRun { id: RunId(1), scope: Scope::Accounts, filtered, pass, reported_total, other_total, present_before: 0 }
+        OpenRun {
+            id: RunId(1),
+            scope: Scope::Accounts,
+            filtered,
+            pass,
+            reported_total,
+            other_total,
+            present_before: 0,
+            account: None,
+            proven_account: None,
+        }
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub(crate) struct OpenRun {
     pub(crate) reported_total: Option<u64>,
     pub(crate) other_total: Option<u64>,
     pub(crate) present_before: u64,
+    /// The GoTo account the run reads, once the caller has said.
+    pub(crate) account: Option<String>,
+    /// The GoTo account the scope's latest complete run read, if it said.
+    pub(crate) proven_account: Option<String>,
 }
 
 impl OpenRun {
@@ -22,11 +26,14 @@ impl OpenRun {
     pub(crate) fn load(conn: &Connection, id: RunId) -> Result<OpenRun, StateError> {
         let found = conn
             .prepare_cached(
-                "SELECT state, scope, filter IS NOT NULL, passes, reported_total, other_total, present_before
-                 FROM runs WHERE id = ?1",
+                "SELECT state, scope, filter IS NOT NULL, passes, reported_total, other_total, present_before,
+                        account,
+                        (SELECT p.account FROM runs p WHERE p.scope = r.scope AND p.state = ?2 AND p.id < r.id
+                         ORDER BY p.id DESC LIMIT 1)
+                 FROM runs r WHERE r.id = ?1",
             )
             .and_then(|mut stmt| {
-                stmt.query_row([id], |row| {
+                stmt.query_row(params![id, RunState::Complete], |row| {
                     let run = OpenRun {
                         id,
                         scope: row.get(1)?,
@@ -35,6 +42,8 @@ impl OpenRun {
                         reported_total: get_opt_u64(row, 4)?,
                         other_total: get_opt_u64(row, 5)?,
                         present_before: get_u64(row, 6)?,
+                        account: row.get(7)?,
+                        proven_account: row.get(8)?,
                     };
                     Ok((row.get::<_, RunState>(0)?, run))
                 })

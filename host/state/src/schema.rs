@@ -97,7 +97,11 @@ CREATE TABLE correlations (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1];
+/// Version 2: the GoTo account each run read, so that a listing of another account is never
+/// taken as proof about this state's items.
+const V2: &str = "ALTER TABLE runs ADD COLUMN account TEXT;";
+
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Per-connection settings: WAL so a killed process leaves a consistent database, foreign keys,
 /// and a busy timeout in case something outside the lock (a backup, sqlite3) holds the file.

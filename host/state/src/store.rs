@@ -124,6 +124,17 @@ impl Store {
         Ok(run)
     }
 
+    /// Notes the GoTo account `run` reads. A complete listing of one account proves nothing
+    /// about the items of another, so once a complete run has named its account, a run reading
+    /// another one is incomplete.
+    pub fn set_account(&mut self, run: RunId, account: &str) -> Result<(), StateError> {
+        let tx = self.conn.transaction().doing("noting the run's GoTo account")?;
+        OpenRun::load(&tx, run)?;
+        tx.execute("UPDATE runs SET account = ?2 WHERE id = ?1", params![run, account])
+            .doing("noting the run's GoTo account")?;
+        tx.commit().doing("noting the run's GoTo account")
+    }
+
     /// Records one page in one transaction: upserts each item, notes it seen by this run, logs
     /// changes, and remembers the total GoTo reported with the page.
     ///

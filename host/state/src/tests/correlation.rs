@@ -86,6 +86,36 @@ fn duplicate_identity_emails_are_reported_not_dropped() {
 }
 
 #[test]
+fn an_identity_listed_with_several_emails_owns_the_account_of_each() {
+    let env = Env::new();
+    let mut store = env.open();
+    let run = import(&mut store, Scope::Accounts, &[account("ann", "staff"), account("al", "staff")], finished()).run;
+    // An HR export with a row per address: the second address is the same person's, not an
+    // orphan account to deprovision.
+    let identities = [identity("i1", "ann@example.com"), identity("i1", "al@example.com")];
+    let report = store.correlate(run, &identities).unwrap();
+    assert_eq!(report.newly_matched, [matched("i1", "al"), matched("i1", "ann")]);
+    assert_eq!((report.totals.orphan_accounts, report.totals.identities_without_account), (0, 0));
+    assert!(report.ambiguous.is_empty());
+
+    // Another identity claiming one of those addresses is a clash, listed once however often it
+    // repeats; an identity that wins one address and loses another owns what it won.
+    let identities = [
+        identity("i1", "ann@example.com"),
+        identity("i2", "ann@example.com"),
+        identity("i2", "ann@example.com"),
+        identity("i2", "al@example.com"),
+    ];
+    let report = store.correlate(run, &identities).unwrap();
+    assert_eq!(
+        report.ambiguous,
+        [Ambiguous { email: "ann@example.com".into(), kept: "i1".into(), ignored: "i2".into() }]
+    );
+    assert_eq!(report.newly_matched, [matched("i2", "al")]);
+    assert_eq!((report.totals.matched, report.totals.identities_without_account), (2, 0));
+}
+
+#[test]
 fn correlation_needs_an_accounts_run() {
     let env = Env::new();
     let mut store = env.open();

@@ -40,6 +40,34 @@ fn a_filtered_run_marks_nothing_and_says_why() {
 }
 
 #[test]
+fn a_listing_of_another_goto_account_proves_nothing_about_this_one() {
+    let env = Env::new();
+    let mut store = env.open();
+    let full = |store: &mut Store, account: &str, items: &[Item]| {
+        let run = store.begin(Scope::Accounts, None).unwrap();
+        store.set_account(run, account).unwrap();
+        store.record_page(run, items.len() as u64, items).unwrap();
+        store.finish(run, confirmed()).unwrap()
+    };
+    let items = accounts(3);
+    assert_eq!(full(&mut store, "111", &items).completeness, Completeness::Complete);
+    // The profile now points at another tenant: its complete listing is not evidence that
+    // the first tenant's accounts are gone, even confirmed.
+    let other = full(&mut store, "222", &[account("x", "staff")]);
+    assert_eq!(
+        other.completeness,
+        incomplete(
+            "the import read GoTo account 222, but this state holds the accounts of account 111; \
+             use another profile for another account"
+        )
+    );
+    assert!(all_present(&store, Scope::Accounts));
+    // Back on the first account, proof works as before.
+    let back = full(&mut store, "111", &items[..2]);
+    assert_eq!((back.completeness, back.counts.missing), (Completeness::Complete, 2));
+}
+
+#[test]
 fn a_run_without_pages_is_incomplete() {
     let env = Env::new();
     let mut store = env.open();

@@ -107,10 +107,12 @@ fn apply_dry_run_plans_the_whole_file_without_writing() {
 }
 
 #[test]
-fn a_missing_file_is_bad_input_and_nothing_is_contacted() {
+fn a_missing_file_or_a_directory_is_bad_input_and_nothing_is_contacted() {
     let h = Harness::new(unthrottled(334, 10));
     let requests = h.sim.stats().total;
     h.run(&["apply", "/nonexistent/ops.jsonl"]).failure(2, &["cannot open", "ops.jsonl"]);
+    let dir = tempfile::tempdir().unwrap();
+    h.run(&["apply", dir.path().to_str().unwrap()]).failure(2, &["cannot read", "a directory"]);
     assert_eq!(h.sim.stats().total, requests);
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use gtm_e2e::hostile::{ACCESS_TOKEN, Hostile, Reply, Request, page_of, user};
+use gtm_e2e::hostile::{ACCESS_TOKEN, ACCOUNT_KEY, Hostile, Reply, Request, page_of, token_reply, user};
 use gtm_e2e::{Harness, Outcome, files_in};
 use serde_json::{Value, json};
 
@@ -313,4 +313,52 @@ fn with_offset(req: &Request, offset: u64) -> Request {
     req.query.retain(|(name, _)| name != "offset");
     req.query.push(("offset".into(), offset.to_string()));
     req
+}
+
+#[test]
+fn escape_sequences_in_what_goto_sends_never_reach_the_terminal_in_logs_or_text_reports() {
+    let mut sneaky = user(0);
+    sneaky["email"] = json!("a\u{1b}]0;pwned\u{7}\u{1b}[2K@hostile.example");
+    let all = vec![sneaky];
+    let server = Hostile::goto(move |req| if req.is_user_listing() { page_of(req, &all) } else { Reply::not_found() });
+    let h = Harness::against(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let identities = dir.path().join("ids.csv");
+    std::fs::write(&identities, "id,email\nE\u{1b}[8m1,b@hostile.example\n").unwrap();
+    let out = h.run(&["import", "accounts", "--identities", identities.to_str().unwrap()]).success();
+    assert!(out.stderr.contains("orphan accounts (new)"), "{}", out.stderr);
+    let shown = h.run(&["state", "show"]).success();
+    for text in [&out.stderr, &shown.stdout] {
+        assert!(text.contains("pwned") && !text.contains(['\u{1b}', '\u{7}']), "{text:?}");
+    }
+}
+
+#[test]
+fn a_complete_listing_of_another_goto_account_marks_nothing_of_this_one() {
+    const OTHER_ACCOUNT: &str = "4242424242424242499";
+    let ours: Vec<Value> = accounts();
+    let theirs: Vec<Value> = vec![user(500)];
+    let server = Hostile::start(move |req| {
+        if req.method == "GET" && req.path.ends_with("/me") {
+            return Reply::ok(json!({
+                "email": "admin@hostile.example", "accountKey": ACCOUNT_KEY,
+                "accounts": [{"key": ACCOUNT_KEY}, {"key": OTHER_ACCOUNT}],
+            }));
+        }
+        match req.path.strip_suffix("/users").and_then(|p| p.rsplit('/').next()) {
+            _ if req.is_token() => token_reply(json!(3600)),
+            Some(ACCOUNT_KEY) => page_of(req, &ours),
+            Some(OTHER_ACCOUNT) => page_of(req, &theirs),
+            _ => Reply::not_found(),
+        }
+    });
+    let h = Harness::against(&server);
+    h.append_to_profile("[reconciliation]\nmax-missing-percent = 100");
+    h.run(&["import", "accounts"]).success();
+    // The profile is pointed at the other account the same credentials administer.
+    let out = h.run(&["--account-key", OTHER_ACCOUNT, "import", "accounts", "--confirm-deletions"]).success();
+    assert!(out.stderr.contains(&format!("this state holds the accounts of account {ACCOUNT_KEY}")), "{}", out.stderr);
+    let items = h.run(&["state", "show", "--format", "json"]).success().json();
+    let gone: Vec<&Value> = items.as_array().unwrap().iter().filter(|i| i["status"] != "present").collect();
+    assert!(gone.is_empty(), "marked missing on another account's listing: {gone:?}");
 }

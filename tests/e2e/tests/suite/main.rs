@@ -8,6 +8,7 @@ mod faults;
 mod hostile;
 mod hostile_files;
 mod hostile_tokens;
+mod hostile_writes;
 mod import;
 mod mapping;
 mod portability;

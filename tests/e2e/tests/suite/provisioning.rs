@@ -280,6 +280,23 @@ fn keep_options_narrow_a_deprovision_and_the_result_names_what_was_kept() {
 }
 
 #[test]
+fn a_leaver_whose_license_goto_fails_to_show_still_loses_every_access() {
+    let h = Harness::new(unthrottled(316, 30));
+    let (key, license, _) = create_privileged_jane(&h);
+    // Reading the license for the seat report fails past every retry; the seat count is a
+    // report, so the leaver's access goes all the same.
+    let matcher = Matcher { path_contains: Some(format!("/licenses/{}", license.key)), ..Default::default() };
+    h.sim.add_fault(FaultRule { matcher, skip: 0, times: u32::MAX, fault: Fault::Status(503) });
+
+    let result = h.run(&["delete", &key]).success().json();
+    assert_eq!((result["status"].as_str(), result["calls"].as_array().unwrap().len()), (Some("changed"), 3));
+    assert_eq!(result["seat-impact"], serde_json::json!([]), "{result}");
+    let user = h.sim.with_world(|w| w.user(&key)).unwrap();
+    assert!(user.admin_roles.is_empty(), "a leaver keeps no admin right: {:?}", user.admin_roles);
+    assert_eq!((user.group_key, user.license_keys.len()), (None, 0));
+}
+
+#[test]
 fn licenses_are_granted_and_revoked_idempotently_in_both_endpoint_shapes() {
     for assignment in ["user-update", "license-users"] {
         let h = Harness::new(unthrottled(307, 30));

@@ -284,6 +284,13 @@ fn bad_identity_files_and_unknown_runs_are_bad_input() {
     std::fs::write(&file, "name,email\nAnn,ann@example.com\n").unwrap();
     let requests = h.sim.stats().total;
     h.run(&["import", "accounts", "--identities", file.to_str().unwrap()]).failure(2, &["needs an id column"]);
+    // A device would be read for ever, a huge file into memory: both refused up front.
+    h.run(&["import", "accounts", "--identities", "/dev/zero"]).failure(2, &["/dev/zero", "not a regular file"]);
+    let huge = h.home.path().join("huge.csv");
+    std::fs::File::create(&huge).unwrap().set_len(1 << 32).unwrap();
+    h.run(&["import", "accounts", "--identities", huge.to_str().unwrap()])
+        .failure(2, &["4096 MiB", "more than the 256"]);
+    std::fs::remove_file(&huge).unwrap();
     assert_eq!(h.sim.stats().total, requests, "checked before contacting GoTo");
     h.run(&["state", "history"]).failure(1, &["no reconciliation state yet"]);
     h.run(&["import", "accounts"]).success();
