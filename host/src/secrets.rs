@@ -17,7 +17,7 @@
 //! file records beside it the SHA-256 of the variable's value it replaced; while the variable
 //! still holds that spent value, the file's newer token is used instead.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::{self, File, TryLockError};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -44,8 +44,6 @@ pub struct SecretStore {
     file: Secrets,
     /// Values from `GTM_SECRET_*` variables.
     overrides: Secrets,
-    /// Overridden names whose variable holds a value the file's newer one replaced.
-    superseded: BTreeSet<String>,
     /// The variables found stale when the store was opened, for one warning.
     stale: Vec<String>,
     /// The profile's lock, while this store holds it for a token refresh.
@@ -98,15 +96,8 @@ impl SecretStore {
                 Some((name, value.clone()))
             })
             .collect();
-        let superseded: BTreeSet<String> = overrides
-            .iter()
-            .filter(|(name, value)| {
-                file.contains_key(*name) && file.get(&format!("{name}{SUPERSEDES}")) == Some(&sha256(value.as_bytes()))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        let stale = superseded.iter().map(|name| env_var(name)).collect();
-        Ok(SecretStore { path, file, overrides, superseded, stale, refresh_lock: None })
+        let stale = overrides.keys().filter(|name| superseded(&file, &overrides, name)).map(|n| env_var(n)).collect();
+        Ok(SecretStore { path, file, overrides, stale, refresh_lock: None })
     }
 
     /// The `GTM_SECRET_*` variables that hold a value the file has since replaced (a refresh
@@ -139,8 +130,10 @@ impl SecretStore {
         &self.path
     }
 
+    /// The variable's value, unless the file as last read holds a newer one that replaced it:
+    /// decided on every read, so a token another process rotated over the variable counts too.
     fn overridden(&self, name: &str) -> Option<&String> {
-        self.overrides.get(name).filter(|_| !self.superseded.contains(name))
+        self.overrides.get(name).filter(|_| !superseded(&self.file, &self.overrides, name))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -166,12 +159,7 @@ impl SecretStore {
     /// this run and in later ones, until the variable changes.
     pub fn replace(&mut self, name: &str, value: &str) -> Result<()> {
         let fingerprint = self.overrides.get(name).map(|v| sha256(v.as_bytes()));
-        let superseding = fingerprint.is_some();
-        self.store(name, value, fingerprint)?;
-        if superseding {
-            self.superseded.insert(name.to_owned());
-        }
-        Ok(())
+        self.store(name, value, fingerprint)
     }
 
     fn store(&mut self, name: &str, value: &str, supersedes: Option<String>) -> Result<()> {
@@ -192,7 +180,6 @@ impl SecretStore {
             removed = file.remove(name).is_some();
             file.remove(&format!("{name}{SUPERSEDES}"));
         })?;
-        self.superseded.remove(name);
         Ok(removed)
     }
 
@@ -221,6 +208,13 @@ impl SecretStore {
         names.sort();
         names
     }
+}
+
+/// Whether `file` holds a value for `name` that replaced the one its variable in `overrides`
+/// still holds (a refresh token GoTo rotated).
+fn superseded(file: &Secrets, overrides: &Secrets, name: &str) -> bool {
+    let replaced = |value: &String| file.get(&format!("{name}{SUPERSEDES}")) == Some(&sha256(value.as_bytes()));
+    file.contains_key(name) && overrides.get(name).is_some_and(replaced)
 }
 
 /// The profile's lock file, locked, with any journal a killed process left settled; the lock is
@@ -601,6 +595,25 @@ mod tests {
         let fresh = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), "rt-new-consent".to_owned())]);
         let reopened = SecretStore::open(path, &fresh).unwrap();
         assert_eq!((reopened.get("refresh-token"), reopened.stale_variables().len()), (Some("rt-new-consent"), 0));
+    }
+
+    /// Two runs with the same `GTM_SECRET_REFRESH_TOKEN`: once one has rotated the variable's
+    /// token, the other must use the rotated one, not spend the variable's dead one.
+    #[test]
+    fn a_token_another_process_rotated_over_the_variable_supersedes_it_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let env = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), "rt-env".to_owned())]);
+        let mut first = SecretStore::open(path.clone(), &env).unwrap();
+        let mut second = SecretStore::open(path.clone(), &env).unwrap();
+        first.replace("refresh-token", "rt-rotated").unwrap();
+        second.begin_refresh().unwrap();
+        assert_eq!(second.current("refresh-token").unwrap().as_deref(), Some("rt-rotated"));
+        assert_eq!(second.source("refresh-token"), Some(SecretSource::File));
+        second.end_refresh();
+        // Once the file holds no replacement, the variable is in force again.
+        first.delete("refresh-token").unwrap();
+        assert_eq!(second.current("refresh-token").unwrap().as_deref(), Some("rt-env"));
     }
 
     #[test]
