@@ -91,6 +91,9 @@ impl SecretStore {
         let file = read_file(&path)?.1;
         let overrides: Secrets = env
             .iter()
+            // Empty is unset, as for every GTM_ variable: CI expands a missing secret to "",
+            // which must not hide the stored value.
+            .filter(|(_, value)| !value.is_empty())
             .filter_map(|(var, value)| {
                 let name = var.strip_prefix("GTM_SECRET_")?.to_ascii_lowercase().replace('_', "-");
                 Some((name, value.clone()))
@@ -614,6 +617,19 @@ mod tests {
         // Once the file holds no replacement, the variable is in force again.
         first.delete("refresh-token").unwrap();
         assert_eq!(second.current("refresh-token").unwrap().as_deref(), Some("rt-env"));
+    }
+
+    #[test]
+    fn an_empty_variable_is_unset_and_the_stored_value_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        SecretStore::open(path.clone(), &Environment::new()).unwrap().set("refresh-token", "rt-stored").unwrap();
+        let env = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), String::new())]);
+        let store = SecretStore::open(path, &env).unwrap();
+        assert_eq!(
+            (store.get("refresh-token"), store.source("refresh-token")),
+            (Some("rt-stored"), Some(SecretSource::File))
+        );
     }
 
     #[test]
