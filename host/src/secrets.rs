@@ -317,18 +317,23 @@ fn replace_file(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<(
     step()
 }
 
-/// Writes a 0600 file in two halves (so a test can stop between them, as a kill mid-write
-/// would), fsyncs it and its directory entry.
+/// Writes a new 0600 file in two halves (so a test can stop between them, as a kill mid-write
+/// would), fsyncs it and its directory entry. Whatever was at `path` (a leftover, or a link
+/// someone planted to have the secrets written elsewhere) is removed first, and the file is
+/// created exclusively, which never follows a link.
 fn write_synced(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing the leftover {}", path.display()));
+        }
+        _ => {}
+    }
     let mut file = File::options()
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .write(true)
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    // A file left by an older version may have wider permissions; `mode` applies only to new ones.
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
     step()?;
     let (first, second) = contents.split_at(contents.len() / 2);
     for half in [first, second] {
@@ -630,6 +635,24 @@ mod tests {
             (store.get("refresh-token"), store.source("refresh-token")),
             (Some("rt-stored"), Some(SecretSource::File))
         );
+    }
+
+    /// Links planted at the temporary file's and the journal's fixed names would have the
+    /// secrets written into their targets.
+    #[test]
+    fn links_at_the_temporary_and_journal_names_are_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let victims: Vec<PathBuf> = ["tmp", "pending"].iter().map(|n| dir.path().join(format!("victim-{n}"))).collect();
+        for (victim, name) in victims.iter().zip([temp_path(&path), journal_path(&path)]) {
+            fs::write(victim, "kept\n").unwrap();
+            std::os::unix::fs::symlink(victim, name).unwrap();
+        }
+        SecretStore::open(path.clone(), &Environment::new()).unwrap().set("refresh-token", "rt-secret").unwrap();
+        for victim in &victims {
+            assert_eq!(fs::read_to_string(victim).unwrap(), "kept\n", "{}", victim.display());
+        }
+        assert_eq!(SecretStore::open(path, &Environment::new()).unwrap().get("refresh-token"), Some("rt-secret"));
     }
 
     #[test]
