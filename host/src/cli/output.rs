@@ -246,7 +246,7 @@ impl<'a> Export<'a> {
                 temp.as_file().sync_all()?;
                 // An import runs for minutes: the target may have become a link or a device since
                 // it was checked, and the rename would replace that too.
-                check_target(&path)?;
+                check_target(&path).map_err(super::bad_input)?;
                 temp.persist(&path).with_context(|| format!("moving the export into place at {}", path.display()))?;
                 Ok(())
             }
