@@ -68,11 +68,14 @@ impl<'a> Tokens<'a> {
             .append_pair("grant_type", "refresh_token")
             .append_pair("refresh_token", &refresh_token)
             .finish();
+        let basic = STANDARD.encode(format!("{client_id}:{client_secret}"));
+        // What a token endpoint's error text must never repeat: every credential just sent.
+        let sent = [refresh_token.as_str(), client_secret.as_str(), basic.as_str()];
         let request = HttpRequest {
             method: Method::Post,
             url: self.token_url.clone(),
             headers: vec![
-                ("Authorization", format!("Basic {}", STANDARD.encode(format!("{client_id}:{client_secret}")))),
+                ("Authorization", format!("Basic {basic}")),
                 ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
                 ("Accept", "application/json".to_owned()),
             ],
@@ -81,7 +84,7 @@ impl<'a> Tokens<'a> {
         // A failed refresh changes nothing server-side, so it may be retried like a GET.
         let response = retry::send(self.host, self.http, &request, true)?;
         if !response.is_success() {
-            return Err(token_failure(&response, &[&refresh_token, &client_secret]));
+            return Err(token_failure(&response, &sent));
         }
         // Nothing in a token answer is ever quoted in an error or a log: it holds credentials.
         let grant = TokenGrant::read(&response.body);
@@ -92,8 +95,15 @@ impl<'a> Tokens<'a> {
             self.host.log(LogLevel::Info, "GoTo rotated the refresh token; the new one is stored");
         }
         let Some(token) = grant.access_token else {
-            return Err(transport(
-                "the token endpoint answered without a usable access_token (its body is not shown: it holds credentials)",
+            // An RFC 6749 error sent with a 2xx status is a refusal all the same.
+            return Err(oauth_error(&response.body).map_or_else(
+                || {
+                    transport(
+                        "the token endpoint answered without a usable access_token (its body is not shown: it holds \
+                         credentials)",
+                    )
+                },
+                |error| refusal(&error, &sent),
             ));
         };
         let now = self.host.now_unix();
@@ -123,19 +133,7 @@ fn required_secret(host: &dyn Host, name: &str, what: &str) -> Result<String, Co
 /// (short printable text, without the credentials just sent) are shown; nothing else in the
 /// body is ever quoted.
 fn token_failure(response: &crate::transport::HttpResponse, sent: &[&str]) -> ConnectorError {
-    let code = |e: &TokenError| e.error.len() <= 64 && e.error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-    let shown = |text: &&str| {
-        text.len() <= 200
-            && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
-            && !sent.iter().any(|s| text.contains(s))
-    };
-    // An object only: serde would also read a struct from a JSON array.
-    let error = serde_json::from_slice::<serde_json::Value>(&response.body)
-        .ok()
-        .filter(serde_json::Value::is_object)
-        .and_then(|v| serde_json::from_value::<TokenError>(v).ok())
-        .filter(code);
-    let Some(error) = error else {
+    let Some(error) = oauth_error(&response.body) else {
         let status = response.status;
         return match status {
             400 | 401 | 403 => unauthorized(format!(
@@ -155,6 +153,28 @@ fn token_failure(response: &crate::transport::HttpResponse, sent: &[&str]) -> Co
                 ),
             }),
         };
+    };
+    refusal(&error, sent)
+}
+
+/// An RFC 6749 §5.2 error object whose `error` is a plain code word, if the body is one.
+fn oauth_error(body: &[u8]) -> Option<TokenError> {
+    let code = |e: &TokenError| e.error.len() <= 64 && e.error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    // An object only: serde would also read a struct from a JSON array.
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .and_then(|v| serde_json::from_value::<TokenError>(v).ok())
+        .filter(code)
+}
+
+/// The token endpoint's refusal as `unauthorized`, saying what to do; the description is shown
+/// only when it is short, printable and repeats none of the credentials `sent`.
+fn refusal(error: &TokenError, sent: &[&str]) -> ConnectorError {
+    let shown = |text: &&str| {
+        text.len() <= 200
+            && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
+            && !sent.iter().any(|s| text.contains(s))
     };
     let said = match error.error_description.as_deref().filter(shown) {
         Some(d) => format!("{} ({d})", error.error),
@@ -278,6 +298,32 @@ mod tests {
             if status == 200 && body.ends_with('}') {
                 assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rotated-secret-token"), "{body}");
             }
+        }
+    }
+
+    /// A token endpoint that repeats the Basic credentials it was sent in its description.
+    #[test]
+    fn an_error_description_repeating_the_basic_credentials_is_not_shown() {
+        let basic = STANDARD.encode("cid:csecret");
+        let body = format!(r#"{{"error":"invalid_client","error_description":"bad client Basic {basic}"}}"#);
+        let host = host();
+        let http = FakeTransport::sequence(vec![json(401, &body)]);
+        let error = Tokens::new(&host, &http, "https://a").refresh().unwrap_err();
+        let message = format!("{error:?}");
+        assert!(!message.contains(&basic) && message.contains("invalid_client"), "{message}");
+    }
+
+    /// `{"error":"invalid_grant"}` sent with 200 is the refusal it says it is, not a transport
+    /// failure: the same message and hint as with 400.
+    #[test]
+    fn an_oauth_error_sent_with_200_is_a_refusal() {
+        let host = host();
+        let http = FakeTransport::sequence(vec![json(200, r#"{"error":"invalid_grant","error_description":"spent"}"#)]);
+        match Tokens::new(&host, &http, "https://a").refresh() {
+            Err(ConnectorError::Unauthorized(c)) => {
+                assert!(c.message.contains("invalid_grant (spent)") && c.message.contains("secret refresh-token"))
+            }
+            other => panic!("{other:?}"),
         }
     }
 

@@ -132,7 +132,8 @@ impl<'a> Session<'a> {
                 headers,
                 body: body.map(|b| serde_json::to_vec(b).expect("JSON values always serialise")),
             };
-            let response = retry::send(self.host, self.http, &request, replay == Replay::Always)?;
+            // A body echoing the token back (a gateway's debug page) must not carry it further.
+            let response = retry::send(self.host, self.http, &request, replay == Replay::Always)?.withholding(&token);
             if response.status == 401 && !refreshed {
                 self.log(LogLevel::Info, "GoTo refused the access token (401); refreshing it and retrying once");
                 token = self.tokens.refresh()?;
@@ -212,6 +213,31 @@ mod tests {
         match Session::new(&host, &http).unwrap().me() {
             Err(ConnectorError::Transport(c)) => assert!(c.message.contains("not the expected JSON"), "{}", c.message),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// A gateway's error page, or a body that is not the JSON expected, that echoes the bearer
+    /// token sent: the token is not quoted in the error.
+    #[test]
+    fn a_response_echoing_the_access_token_never_puts_it_in_an_error() {
+        let token = "echoed-access-token-0123456789abcdef";
+        let host = signed_in_host().with_secret(
+            "access-token",
+            &format!(r#"{{"token":"{token}","expires_at":9999999999,"refresh_after":9999999999}}"#),
+        );
+        let page = format!("<html><pre>GET /me\nAuthorization: Bearer {token}</pre></html>");
+        let reflected = format!(r#"{{"accountKey":["Bearer {token}"]}}"#);
+        let echoes = [
+            json(502, &page).with_header("content-type", "text/html"),
+            json(400, &format!(r#"{{"errors":[{{"code":"bad.header","value":"Bearer {token}"}}]}}"#)),
+            json(200, &reflected),
+        ];
+        for echo in echoes {
+            let http = FakeTransport::sequence(vec![echo; 3]);
+            let error = Session::new(&host, &http).unwrap().me().unwrap_err();
+            let message = format!("{error:?}");
+            assert!(!message.contains(token) && !message.contains("echoed-acc"), "{message}");
+            assert!(message.contains("[withheld]"), "{message}");
         }
     }
 

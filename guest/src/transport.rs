@@ -54,6 +54,29 @@ impl HttpResponse {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// The response with every occurrence of `secret` in its body replaced by `[withheld]`. A
+    /// server or gateway that echoes the request's credentials back (a debug error page, a
+    /// reflected header) must not hand them to error messages, logs or the records.
+    pub fn withholding(mut self, secret: &str) -> HttpResponse {
+        // Shorter values are no real credential and would match ordinary text in the body.
+        const SHORTEST: usize = 8;
+        let secret = secret.as_bytes();
+        let find = |bytes: &[u8]| bytes.windows(secret.len()).position(|w| w == secret);
+        if secret.len() < SHORTEST || find(&self.body).is_none() {
+            return self;
+        }
+        let mut body = Vec::with_capacity(self.body.len());
+        let mut rest = self.body.as_slice();
+        while let Some(at) = find(rest) {
+            body.extend_from_slice(&rest[..at]);
+            body.extend_from_slice(b"[withheld]");
+            rest = &rest[at + secret.len()..];
+        }
+        body.extend_from_slice(rest);
+        self.body = body;
+        self
+    }
 }
 
 /// Sends one request. Errors are `transport` errors: the exchange did not complete.

@@ -138,7 +138,30 @@ impl EgressPolicy {
     }
 }
 
-/// Called with the body of every 2xx answer to a POST to the token origin, before the guest
+/// The OAuth token endpoint, `{token-base}/oauth/token`: the one place a rotated refresh token
+/// comes from. The API may share its origin (a gateway in front of both, the simulator), and an
+/// API answer that happens to hold a `refresh_token` field must not replace the real one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenEndpoint {
+    origin: Origin,
+    path: String,
+}
+
+impl TokenEndpoint {
+    /// The endpoint below the `token-base` URL.
+    pub fn below(token_base: &str) -> Result<TokenEndpoint> {
+        let uri: Uri = token_base.parse().with_context(|| format!("{token_base:?} is not a URL"))?;
+        let origin = Origin::of_uri(&uri).with_context(|| format!("{token_base:?} is not a usable http(s) URL"))?;
+        Ok(TokenEndpoint { origin, path: format!("{}/oauth/token", uri.path().trim_end_matches('/')) })
+    }
+
+    /// Whether an admitted request to `origin` is a token request.
+    fn is(&self, method: &http::Method, origin: &Origin, uri: &Uri) -> bool {
+        method == http::Method::POST && *origin == self.origin && uri.path() == self.path
+    }
+}
+
+/// Called with the body of every 2xx answer to a POST to the token endpoint, before the guest
 /// sees a byte of it: the host journals a rotated refresh token here, so that it is durable
 /// even if the process dies before the guest has read the answer and stored it.
 pub type TokenJournal = Arc<dyn Fn(&[u8]) + Send + Sync>;
@@ -147,7 +170,7 @@ pub type TokenJournal = Arc<dyn Fn(&[u8]) + Send + Sync>;
 pub struct EgressHooks {
     policy: Arc<EgressPolicy>,
     log: Logger,
-    journal: Option<(Origin, TokenJournal)>,
+    journal: Option<(TokenEndpoint, TokenJournal)>,
 }
 
 impl EgressHooks {
@@ -155,9 +178,9 @@ impl EgressHooks {
         EgressHooks { policy, log, journal: None }
     }
 
-    /// Hands token answers from `token_origin` to `journal` first.
-    pub fn journaling_tokens(self, token_origin: Origin, journal: TokenJournal) -> Self {
-        EgressHooks { journal: Some((token_origin, journal)), ..self }
+    /// Hands answers from the token `endpoint` to `journal` first.
+    pub fn journaling_tokens(self, endpoint: TokenEndpoint, journal: TokenJournal) -> Self {
+        EgressHooks { journal: Some((endpoint, journal)), ..self }
     }
 }
 
@@ -183,7 +206,7 @@ impl WasiHttpHooks for EgressHooks {
                     return Err(denied);
                 }
             };
-            let journal = journal.filter(|(o, _)| method == http::Method::POST && *o == origin).map(|(_, j)| j);
+            let journal = journal.filter(|(token, _)| token.is(&method, &origin, request.uri())).map(|(_, j)| j);
             if log.enabled(Level::Debug) {
                 let headers = redact_headers(request.headers());
                 log.log(Level::Debug, "http", format_args!("→ {method} {shown} {headers}"));
@@ -399,6 +422,23 @@ mod tests {
         assert_eq!(response.status(), 204);
         let head = server.join().unwrap();
         assert!(head.starts_with("get /ok ") && head.contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")), "{head}");
+    }
+
+    #[test]
+    fn only_posts_to_the_token_endpoint_are_token_answers() {
+        let token = TokenEndpoint::below("http://127.0.0.1:8080/").unwrap();
+        let here = origin("http://127.0.0.1:8080");
+        let is = |method: http::Method, uri: &str| token.is(&method, &here, &uri.parse().unwrap());
+        assert!(is(http::Method::POST, "http://127.0.0.1:8080/oauth/token"));
+        assert!(!is(http::Method::POST, "http://127.0.0.1:8080/admin/rest/v1/accounts/1/users"), "an API write");
+        assert!(!is(http::Method::GET, "http://127.0.0.1:8080/oauth/token"));
+        assert!(!token.is(&http::Method::POST, &origin("http://127.0.0.1:9"), &"/oauth/token".parse().unwrap()));
+        let below = TokenEndpoint::below("https://gw.example/goto-auth").unwrap();
+        assert!(below.is(
+            &http::Method::POST,
+            &origin("https://gw.example"),
+            &"/goto-auth/oauth/token".parse().unwrap()
+        ));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use wasmtime::{Engine, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::egress::{EgressHooks, Origin, TokenJournal};
+use crate::egress::{EgressHooks, TokenEndpoint, TokenJournal};
 use crate::engine::{self, CacheOutcome};
 use crate::limits::Limits;
 use crate::log::{Level, Logger};
@@ -128,9 +128,9 @@ impl ConnectorRuntime {
     /// Instantiates the component for `profile`, with `secrets` as its secret store.
     pub fn connect(&self, profile: &Profile, secrets: SecretStore, log: Logger) -> Result<Connection> {
         let secrets = Arc::new(Mutex::new(secrets));
-        let token_origin = Origin::of_url(&profile.token_base).context("setting token-base")?;
+        let token_endpoint = TokenEndpoint::below(&profile.token_base).context("setting token-base")?;
         let hooks = EgressHooks::new(Arc::new(profile.egress.clone()), log.clone())
-            .journaling_tokens(token_origin, token_journal(secrets.clone(), log.clone()));
+            .journaling_tokens(token_endpoint, token_journal(secrets.clone(), log.clone()));
         let state = State {
             // No preopened directories, no environment, no arguments: the guest sees only
             // what the host interface hands it.

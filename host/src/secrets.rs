@@ -17,7 +17,7 @@
 //! file records beside it the SHA-256 of the variable's value it replaced; while the variable
 //! still holds that spent value, the file's newer token is used instead.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::{self, File, TryLockError};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -44,8 +44,6 @@ pub struct SecretStore {
     file: Secrets,
     /// Values from `GTM_SECRET_*` variables.
     overrides: Secrets,
-    /// Overridden names whose variable holds a value the file's newer one replaced.
-    superseded: BTreeSet<String>,
     /// The variables found stale when the store was opened, for one warning.
     stale: Vec<String>,
     /// The profile's lock, while this store holds it for a token refresh.
@@ -93,20 +91,16 @@ impl SecretStore {
         let file = read_file(&path)?.1;
         let overrides: Secrets = env
             .iter()
+            // Empty is unset, as for every GTM_ variable: CI expands a missing secret to "",
+            // which must not hide the stored value.
+            .filter(|(_, value)| !value.is_empty())
             .filter_map(|(var, value)| {
                 let name = var.strip_prefix("GTM_SECRET_")?.to_ascii_lowercase().replace('_', "-");
                 Some((name, value.clone()))
             })
             .collect();
-        let superseded: BTreeSet<String> = overrides
-            .iter()
-            .filter(|(name, value)| {
-                file.contains_key(*name) && file.get(&format!("{name}{SUPERSEDES}")) == Some(&sha256(value.as_bytes()))
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        let stale = superseded.iter().map(|name| env_var(name)).collect();
-        Ok(SecretStore { path, file, overrides, superseded, stale, refresh_lock: None })
+        let stale = overrides.keys().filter(|name| superseded(&file, &overrides, name)).map(|n| env_var(n)).collect();
+        Ok(SecretStore { path, file, overrides, stale, refresh_lock: None })
     }
 
     /// The `GTM_SECRET_*` variables that hold a value the file has since replaced (a refresh
@@ -139,8 +133,10 @@ impl SecretStore {
         &self.path
     }
 
+    /// The variable's value, unless the file as last read holds a newer one that replaced it:
+    /// decided on every read, so a token another process rotated over the variable counts too.
     fn overridden(&self, name: &str) -> Option<&String> {
-        self.overrides.get(name).filter(|_| !self.superseded.contains(name))
+        self.overrides.get(name).filter(|_| !superseded(&self.file, &self.overrides, name))
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -166,12 +162,7 @@ impl SecretStore {
     /// this run and in later ones, until the variable changes.
     pub fn replace(&mut self, name: &str, value: &str) -> Result<()> {
         let fingerprint = self.overrides.get(name).map(|v| sha256(v.as_bytes()));
-        let superseding = fingerprint.is_some();
-        self.store(name, value, fingerprint)?;
-        if superseding {
-            self.superseded.insert(name.to_owned());
-        }
-        Ok(())
+        self.store(name, value, fingerprint)
     }
 
     fn store(&mut self, name: &str, value: &str, supersedes: Option<String>) -> Result<()> {
@@ -192,7 +183,6 @@ impl SecretStore {
             removed = file.remove(name).is_some();
             file.remove(&format!("{name}{SUPERSEDES}"));
         })?;
-        self.superseded.remove(name);
         Ok(removed)
     }
 
@@ -221,6 +211,13 @@ impl SecretStore {
         names.sort();
         names
     }
+}
+
+/// Whether `file` holds a value for `name` that replaced the one its variable in `overrides`
+/// still holds (a refresh token GoTo rotated).
+fn superseded(file: &Secrets, overrides: &Secrets, name: &str) -> bool {
+    let replaced = |value: &String| file.get(&format!("{name}{SUPERSEDES}")) == Some(&sha256(value.as_bytes()));
+    file.contains_key(name) && overrides.get(name).is_some_and(replaced)
 }
 
 /// The profile's lock file, locked, with any journal a killed process left settled; the lock is
@@ -320,18 +317,23 @@ fn replace_file(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<(
     step()
 }
 
-/// Writes a 0600 file in two halves (so a test can stop between them, as a kill mid-write
-/// would), fsyncs it and its directory entry.
+/// Writes a new 0600 file in two halves (so a test can stop between them, as a kill mid-write
+/// would), fsyncs it and its directory entry. Whatever was at `path` (a leftover, or a link
+/// someone planted to have the secrets written elsewhere) is removed first, and the file is
+/// created exclusively, which never follows a link.
 fn write_synced(path: &Path, contents: &[u8], step: &mut dyn FnMut() -> Result<()>) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("removing the leftover {}", path.display()));
+        }
+        _ => {}
+    }
     let mut file = File::options()
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .write(true)
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    // A file left by an older version may have wider permissions; `mode` applies only to new ones.
-    file.set_permissions(fs::Permissions::from_mode(0o600))?;
     step()?;
     let (first, second) = contents.split_at(contents.len() / 2);
     for half in [first, second] {
@@ -601,6 +603,56 @@ mod tests {
         let fresh = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), "rt-new-consent".to_owned())]);
         let reopened = SecretStore::open(path, &fresh).unwrap();
         assert_eq!((reopened.get("refresh-token"), reopened.stale_variables().len()), (Some("rt-new-consent"), 0));
+    }
+
+    /// Two runs with the same `GTM_SECRET_REFRESH_TOKEN`: once one has rotated the variable's
+    /// token, the other must use the rotated one, not spend the variable's dead one.
+    #[test]
+    fn a_token_another_process_rotated_over_the_variable_supersedes_it_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let env = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), "rt-env".to_owned())]);
+        let mut first = SecretStore::open(path.clone(), &env).unwrap();
+        let mut second = SecretStore::open(path.clone(), &env).unwrap();
+        first.replace("refresh-token", "rt-rotated").unwrap();
+        second.begin_refresh().unwrap();
+        assert_eq!(second.current("refresh-token").unwrap().as_deref(), Some("rt-rotated"));
+        assert_eq!(second.source("refresh-token"), Some(SecretSource::File));
+        second.end_refresh();
+        // Once the file holds no replacement, the variable is in force again.
+        first.delete("refresh-token").unwrap();
+        assert_eq!(second.current("refresh-token").unwrap().as_deref(), Some("rt-env"));
+    }
+
+    #[test]
+    fn an_empty_variable_is_unset_and_the_stored_value_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        SecretStore::open(path.clone(), &Environment::new()).unwrap().set("refresh-token", "rt-stored").unwrap();
+        let env = Environment::from([("GTM_SECRET_REFRESH_TOKEN".to_owned(), String::new())]);
+        let store = SecretStore::open(path, &env).unwrap();
+        assert_eq!(
+            (store.get("refresh-token"), store.source("refresh-token")),
+            (Some("rt-stored"), Some(SecretSource::File))
+        );
+    }
+
+    /// Links planted at the temporary file's and the journal's fixed names would have the
+    /// secrets written into their targets.
+    #[test]
+    fn links_at_the_temporary_and_journal_names_are_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        let victims: Vec<PathBuf> = ["tmp", "pending"].iter().map(|n| dir.path().join(format!("victim-{n}"))).collect();
+        for (victim, name) in victims.iter().zip([temp_path(&path), journal_path(&path)]) {
+            fs::write(victim, "kept\n").unwrap();
+            std::os::unix::fs::symlink(victim, name).unwrap();
+        }
+        SecretStore::open(path.clone(), &Environment::new()).unwrap().set("refresh-token", "rt-secret").unwrap();
+        for victim in &victims {
+            assert_eq!(fs::read_to_string(victim).unwrap(), "kept\n", "{}", victim.display());
+        }
+        assert_eq!(SecretStore::open(path, &Environment::new()).unwrap().get("refresh-token"), Some("rt-secret"));
     }
 
     #[test]

@@ -191,8 +191,11 @@ pub enum Export<'a> {
     File { writer: RecordWriter<BufWriter<tempfile::NamedTempFile>>, path: PathBuf, _in_flight: InFlight },
 }
 
-/// Temporary export files start with this; a later run sweeps up stale ones.
+/// Temporary export files are this prefix and [`TEMP_RANDOM_LEN`] random letters and digits,
+/// nothing more; a later run sweeps up stale ones of exactly that shape, so a file of the user's
+/// own that merely starts with the prefix (`.gtm-export-notes.txt`) is never taken for one.
 const TEMP_PREFIX: &str = ".gtm-export-";
+const TEMP_RANDOM_LEN: usize = 12;
 
 /// How old a leftover temporary export must be before a later run removes it: far longer than
 /// any export runs, so one still being written by another process is never touched.
@@ -216,6 +219,7 @@ impl<'a> Export<'a> {
         sweep_stale_exports(dir);
         let temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
+            .rand_bytes(TEMP_RANDOM_LEN)
             .tempfile_in(dir)
             .with_context(|| format!("cannot create a file in {}", dir.display()))?;
         let in_flight = InFlight::track(temp.path())?;
@@ -240,6 +244,9 @@ impl<'a> Export<'a> {
             Export::File { writer, path, .. } => {
                 let temp = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
                 temp.as_file().sync_all()?;
+                // An import runs for minutes: the target may have become a link or a device since
+                // it was checked, and the rename would replace that too.
+                check_target(&path).map_err(super::bad_input)?;
                 temp.persist(&path).with_context(|| format!("moving the export into place at {}", path.display()))?;
                 Ok(())
             }
@@ -269,8 +276,12 @@ fn sweep_stale_exports(dir: &Path) {
     let stale = |m: &fs::Metadata| {
         m.is_file() && m.uid() == me && m.modified().is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_AFTER))
     };
+    let ours = |name: &str| {
+        name.strip_prefix(TEMP_PREFIX)
+            .is_some_and(|random| random.len() == TEMP_RANDOM_LEN && random.bytes().all(|b| b.is_ascii_alphanumeric()))
+    };
     for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
-        let ours = entry.file_name().to_str().is_some_and(|name| name.starts_with(TEMP_PREFIX));
+        let ours = entry.file_name().to_str().is_some_and(ours);
         // DirEntry::metadata does not follow symlinks: only the user's own plain files go.
         if ours && entry.metadata().is_ok_and(|m| stale(&m)) {
             let _ = fs::remove_file(entry.path());
@@ -426,10 +437,13 @@ mod tests {
             let file = fs::File::create(dir.path().join(name)).unwrap();
             file.set_modified(two_days_ago).unwrap();
         };
-        make(".gtm-export-stale");
+        make(".gtm-export-St4le0ne2Day");
         make("report.jsonl");
-        fs::File::create(dir.path().join(".gtm-export-fresh")).unwrap();
-        std::os::unix::fs::symlink("/nonexistent", dir.path().join(".gtm-export-link")).unwrap();
+        // The user's own files that merely share the prefix are not ours to remove.
+        make(".gtm-export-notes.txt");
+        make(".gtm-export-settings");
+        fs::File::create(dir.path().join(".gtm-export-Fre5hFre5h00")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent", dir.path().join(".gtm-export-L1nkL1nkL1nk")).unwrap();
         let names = || {
             let mut names: Vec<String> =
                 fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
@@ -438,6 +452,31 @@ mod tests {
         };
         let export = Export::to_file(Format::Jsonl, &dir.path().join("out.jsonl")).unwrap();
         drop(export);
-        assert_eq!(names(), [".gtm-export-fresh", ".gtm-export-link", "report.jsonl"]);
+        assert_eq!(
+            names(),
+            [
+                ".gtm-export-Fre5hFre5h00",
+                ".gtm-export-L1nkL1nkL1nk",
+                ".gtm-export-notes.txt",
+                ".gtm-export-settings",
+                "report.jsonl"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_target_that_became_a_link_while_the_export_ran_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere.jsonl");
+        fs::write(&elsewhere, "kept\n").unwrap();
+        let path = dir.path().join("out.jsonl");
+        let mut export = Export::to_file(Format::Jsonl, &path).unwrap();
+        export.write(records().remove(0)).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        let err = export.finish().unwrap_err();
+        assert!(err.to_string().contains("it is a symbolic link"), "{err}");
+        assert!(fs::symlink_metadata(&path).unwrap().file_type().is_symlink(), "the link is not replaced");
+        assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "kept\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "and the temporary file is gone");
     }
 }

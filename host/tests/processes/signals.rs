@@ -21,7 +21,7 @@ fn an_interrupted_export_removes_its_temporary_file_and_exits_128_plus_the_signa
     let home = Home::new(unthrottled(502, 50));
     let out_dir = tempfile::tempdir().unwrap();
     // Left by a run killed outright two days ago: swept by the next export into this directory.
-    let stale = out_dir.path().join(".gtm-export-stale");
+    let stale = out_dir.path().join(".gtm-export-St4le0ne2Day");
     std::fs::File::create(&stale).unwrap().set_modified(SystemTime::now() - Duration::from_secs(2 * 86_400)).unwrap();
     let output = out_dir.path().join("accounts.jsonl");
     let import = ["import", "accounts", "--page-size", "10", "--output", output.to_str().unwrap()];
@@ -35,10 +35,10 @@ fn an_interrupted_export_removes_its_temporary_file_and_exits_128_plus_the_signa
         });
         gate.open();
         assert!(
-            during.iter().any(|n| n.starts_with(".gtm-export-") && n != ".gtm-export-stale"),
+            during.iter().any(|n| n.starts_with(".gtm-export-") && n != ".gtm-export-St4le0ne2Day"),
             "the export was being written: {during:?}"
         );
-        assert!(!during.contains(&".gtm-export-stale".to_owned()), "the stale file was swept: {during:?}");
+        assert!(!during.contains(&".gtm-export-St4le0ne2Day".to_owned()), "the stale file was swept: {during:?}");
         assert_eq!(exit.code(), Some(status), "{signal:?}: {exit:?}");
         assert!(names_in(out_dir.path()).is_empty(), "{signal:?} left {:?}", names_in(out_dir.path()));
     }

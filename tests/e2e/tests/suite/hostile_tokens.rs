@@ -92,3 +92,57 @@ fn a_failed_token_answer_is_never_quoted() {
         assert_unquoted(&h, &[&import], &json!({"refresh_token": leaky}));
     }
 }
+
+/// A gateway whose error page echoes the request it refused, `Authorization` header and all:
+/// the error quotes the page, never the bearer token (the harness's sweep checks every output
+/// and the state's history reason).
+#[test]
+fn an_error_page_echoing_the_bearer_token_is_quoted_without_it() {
+    let server = Hostile::goto(|req| {
+        let echoed = format!(
+            "<html><pre>Refused: {} {}\nauthorization: {}</pre></html>",
+            req.method,
+            req.path,
+            req.header("authorization").unwrap_or_default()
+        );
+        let headers = vec![("Content-Type".to_owned(), "text/html".to_owned())];
+        Reply::Raw { status: 502, headers, body: echoed.into_bytes() }
+    });
+    let h = Harness::against(&server);
+    let import = h.run(&["import", "accounts"]).failure(1, &["HTTP 502", "Bearer [withheld]"]);
+    let history = h.run(&["state", "history", "--format", "json"]).success();
+    for text in [&import.stderr, &history.stdout] {
+        assert!(!text.contains(ACCESS_TOKEN), "{text}");
+    }
+}
+
+/// A token endpoint whose `error_description` repeats the Basic credentials it was sent.
+#[test]
+fn a_token_refusal_repeating_the_basic_credentials_does_not_show_them() {
+    let server = Hostile::start(|req| {
+        if req.is_token() {
+            let basic = req.header("authorization").unwrap_or_default().to_owned();
+            Reply::Json(401, json!({"error": "invalid_client", "error_description": format!("bad {basic}")}))
+        } else {
+            standard(req).unwrap_or_else(Reply::not_found)
+        }
+    });
+    let h = Harness::against(&server);
+    // The harness fails the run if the Basic form reaches stderr; the code word still does.
+    h.run(&["import", "accounts"]).failure(3, &["invalid_client", "client-id and client-secret"]);
+}
+
+/// `{"error":"invalid_grant"}` sent with 200 is a refused refresh token: exit 3 and the hint to
+/// store a new one, as with 400.
+#[test]
+fn an_oauth_error_sent_with_200_is_credentials_rejected() {
+    let server = Hostile::start(|req| {
+        if req.is_token() {
+            Reply::ok(json!({"error": "invalid_grant", "error_description": "refresh token spent"}))
+        } else {
+            standard(req).unwrap_or_else(Reply::not_found)
+        }
+    });
+    let h = Harness::against(&server);
+    h.run(&["import", "accounts"]).failure(3, &["invalid_grant (refresh token spent)", "secrets set refresh-token"]);
+}
