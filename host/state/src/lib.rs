@@ -5,10 +5,11 @@
 //! [`Store::finish`]. The store remembers every account and entitlement seen and logs what changed.
 //! It marks items missing only when the run itself proves it read the whole listing, and holds a
 //! mass removal back until confirmed, so an import that fails half-way can never report accounts
-//! as deleted.
+//! as deleted, and a run that does not end (failed, cancelled, abandoned) is undone, so a broken
+//! or hostile listing leaves nothing behind.
 //!
 //! Modules form layers, each using only those below it: `sql`, then `model` (the shared
-//! vocabulary), `error`, `input` and `run` (an open run), then `records`, `deletion`, `schema`,
+//! vocabulary), `error`, `input` and `run` (an open run), then `records`, `deletion`, `undo`, `schema`,
 //! then `store`, and on top `queries` and `correlation`.
 
 mod correlation;
@@ -24,6 +25,7 @@ mod sql;
 mod store;
 #[cfg(test)]
 mod tests;
+mod undo;
 
 pub use correlation::{Account, Ambiguous, CorrelationReport, CorrelationTotals, Identity, Match};
 pub use deletion::Held;

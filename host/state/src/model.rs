@@ -101,6 +101,14 @@ pub enum RunState {
     Abandoned,
 }
 
+impl RunState {
+    /// Whether the state keeps what the run recorded. A run that did not end (failed, cancelled,
+    /// abandoned) is undone: its pages were never shown to be one listing.
+    pub(crate) fn keeps_its_pages(self) -> bool {
+        matches!(self, RunState::Running | RunState::Complete | RunState::Incomplete)
+    }
+}
+
 text_enum!(RunState {
     Running => "running",
     Complete => "complete",

@@ -92,12 +92,21 @@ impl RunChanges {
     }
 }
 
+/// An item as the state held it when a page brought it again.
+struct Stored {
+    id: i64,
+    status: Status,
+    attributes: Map<String, Value>,
+    email: Option<String>,
+    last_seen_run: RunId,
+}
+
 /// Upserts one page's items for a running run. The caller owns the transaction.
 /// Returns, per item, whether this run had already recorded it.
 pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> Result<Vec<Recorded>, StateError> {
     const PREPARING: &str = "preparing to record a page";
     let mut find = conn
-        .prepare_cached("SELECT id, status, attributes, email FROM items WHERE scope = ?1 AND key = ?2")
+        .prepare_cached("SELECT id, status, attributes, email, last_seen_run FROM items WHERE scope = ?1 AND key = ?2")
         .doing(PREPARING)?;
     let mut insert = conn
         .prepare_cached(
@@ -115,7 +124,17 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
     // Most items of most runs are unchanged: only the run that saw them is written.
     let mut touch = conn.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE id = ?1").doing(PREPARING)?;
     let mut note_seen = conn
-        .prepare_cached("INSERT INTO run_seen (run_id, item_id, pass) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING")
+        .prepare_cached(
+            "INSERT INTO run_seen (run_id, item_id, pass, last_seen_before) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )
+        .doing(PREPARING)?;
+    // The item as it was before the run first changed it, for undoing a run that does not end.
+    let mut keep_before = conn
+        .prepare_cached(
+            "UPDATE run_seen SET before_status = ?3, before_attributes = ?4, before_email = ?5
+             WHERE run_id = ?1 AND item_id = ?2 AND before_status IS NULL",
+        )
         .doing(PREPARING)?;
     let mut note_seen_again = conn
         .prepare_cached("UPDATE run_seen SET pass = ?3 WHERE run_id = ?1 AND item_id = ?2 AND pass <> ?3")
@@ -128,54 +147,54 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
         let email_norm = item.email.as_deref().and_then(normalize_email);
         let stored = find
             .query_row(params![run.scope, item.key], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, Status>(1)?,
-                    row.get::<_, Json<Map<String, Value>>>(2)?.0,
-                    row.get::<_, Option<String>>(3)?,
-                ))
+                Ok(Stored {
+                    id: row.get(0)?,
+                    status: row.get(1)?,
+                    attributes: row.get::<_, Json<Map<String, Value>>>(2)?.0,
+                    email: row.get(3)?,
+                    last_seen_run: row.get(4)?,
+                })
             })
             .optional()
             .doing("looking up an item")?;
-        let (id, change) = match stored {
-            None => {
-                let id: i64 = insert
-                    .query_row(
-                        params![run.scope, item.key, status, attributes, item.email, email_norm, run.id],
-                        |row| row.get(0),
-                    )
-                    .doing("adding an item")?;
-                (id, Some((ChangeKind::Added, Vec::new())))
-            }
-            Some((id, before_status, before, before_email)) => {
-                if before_status == status && before == item.attributes && before_email == item.email {
-                    touch.execute(params![id, run.id]).doing("updating an item")?;
-                } else {
-                    update
-                        .execute(params![id, status, attributes, item.email, email_norm, run.id])
-                        .doing("updating an item")?;
-                }
-                let diffs = attribute_changes(&before, &item.attributes);
-                let kind = if before_status.is_gone() {
-                    Some(ChangeKind::Restored)
-                } else if diffs.is_empty() {
-                    None
-                } else {
-                    Some(ChangeKind::Changed)
-                };
-                (id, kind.map(|kind| (kind, diffs)))
-            }
-        };
         let pass = to_i64(run.pass);
-        let recorded = if note_seen.execute(params![run.id, id, pass]).doing("noting an item seen")? == 1 {
+        let Some(before) = stored else {
+            let id: i64 = insert
+                .query_row(params![run.scope, item.key, status, attributes, item.email, email_norm, run.id], |row| {
+                    row.get(0)
+                })
+                .doing("adding an item")?;
+            note_seen.execute(params![run.id, id, pass, None::<RunId>]).doing("noting an item seen")?;
+            recorded_before.push(Recorded::First);
+            log_change(conn, run.id, id, ChangeKind::Added, &[])?;
+            continue;
+        };
+        let id = before.id;
+        let recorded = if note_seen.execute(params![run.id, id, pass, before.last_seen_run]).doing("noting an item seen")? == 1 {
             Recorded::First
         } else if note_seen_again.execute(params![run.id, id, pass]).doing("noting an item seen")? == 1 {
             Recorded::InEarlierPass
         } else {
             Recorded::InThisPass
         };
+        if before.status == status && before.attributes == item.attributes && before.email == item.email {
+            touch.execute(params![id, run.id]).doing("updating an item")?;
+        } else {
+            keep_before
+                .execute(params![run.id, id, before.status, Json(&before.attributes), before.email])
+                .doing("keeping an item's earlier state")?;
+            update.execute(params![id, status, attributes, item.email, email_norm, run.id]).doing("updating an item")?;
+        }
+        let diffs = attribute_changes(&before.attributes, &item.attributes);
+        let change = if before.status.is_gone() {
+            Some(ChangeKind::Restored)
+        } else if diffs.is_empty() {
+            None
+        } else {
+            Some(ChangeKind::Changed)
+        };
         recorded_before.push(recorded);
-        if let Some((kind, diffs)) = change {
+        if let Some(kind) = change {
             log_change(conn, run.id, id, kind, &diffs)?;
         }
     }

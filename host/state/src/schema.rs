@@ -101,7 +101,17 @@ CREATE TABLE correlations (
 /// taken as proof about this state's items.
 const V2: &str = "ALTER TABLE runs ADD COLUMN account TEXT;";
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: what each item was before the running run first touched it, so that a run which
+/// does not end (failed, cancelled, abandoned) can be undone instead of leaving what a broken or
+/// hostile listing sent. `before_status` is set only if the run changed the item.
+const V3: &str = "
+ALTER TABLE run_seen ADD COLUMN last_seen_before INTEGER;
+ALTER TABLE run_seen ADD COLUMN before_status TEXT;
+ALTER TABLE run_seen ADD COLUMN before_attributes TEXT;
+ALTER TABLE run_seen ADD COLUMN before_email TEXT;
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Per-connection settings: WAL so a killed process leaves a consistent database, foreign keys,
 /// and a busy timeout in case something outside the lock (a backup, sqlite3) holds the file.

@@ -15,6 +15,7 @@ use crate::records::{self, ChangeKind, ItemChange, Recorded, RunChanges};
 use crate::run::OpenRun;
 use crate::schema;
 use crate::sql::{get_u64, to_i64};
+use crate::undo;
 
 const ABANDONED: &str = "the process ended before the import finished";
 
@@ -225,8 +226,9 @@ impl Store {
     }
 }
 
-/// Ends a run: counts what it did from the change log, writes the run's row, and drops its seen
-/// set (items keep `last_seen_run`; the per-run set is only needed while the run is open).
+/// Ends a run: counts what it did from the change log, writes the run's row, undoes it if it did
+/// not end (the counts still say what it read), and drops its seen set (items keep
+/// `last_seen_run`; the per-run set is only needed while the run is open).
 fn close(
     tx: &Transaction<'_>,
     run: &OpenRun,
@@ -272,6 +274,9 @@ fn close(
         ],
     )
     .doing("recording the end of a run")?;
+    if !state.keeps_its_pages() {
+        undo::undo(tx, run.id)?;
+    }
     tx.execute("DELETE FROM run_seen WHERE run_id = ?1", [run.id]).doing("clearing the run's seen keys")?;
     Ok((counts, changes))
 }

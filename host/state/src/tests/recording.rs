@@ -131,3 +131,52 @@ fn a_page_says_which_items_the_run_had_already_recorded() {
     let other = store.begin(Scope::Groups, None).unwrap();
     assert_eq!(store.record_page(other, 1, &[account("a", "x")]).unwrap(), [first], "scopes are separate");
 }
+
+/// A failed, cancelled or abandoned run leaves every item exactly as it was: added items gone,
+/// changed and restored ones back, last-seen runs back, and its change log empty; its counts
+/// still say what it read.
+#[test]
+fn a_run_that_does_not_end_is_undone() {
+    let env = Env::new();
+    let mut store = env.open();
+    import(&mut store, Scope::Accounts, &accounts(4), finished());
+    // u0003 goes missing, so the failed run below can "restore" it.
+    import(&mut store, Scope::Accounts, &accounts(3), confirmed());
+    let before = store.show(None).unwrap();
+    let history = store.history(10).unwrap().len();
+
+    let ends = [
+        End::Failed { reason: "GoTo's listing does not end".to_owned() },
+        End::Cancelled { reason: "the output was closed".to_owned() },
+    ];
+    for end in ends {
+        let run = store.begin(Scope::Accounts, None).unwrap();
+        let mut moved = accounts(4);
+        moved[0] = account("u0000", "lead");
+        moved[1].email = Some("someone.else@example.com".to_owned());
+        moved.push(account("phantom-1", "made up"));
+        store.record_page(run, 1_000_000, &moved).unwrap();
+        store.restart_pass(run).unwrap();
+        store.record_page(run, 1_000_000, &[account("phantom-2", "made up"), account("u0000", "boss")]).unwrap();
+        let summary = store.finish(run, end).unwrap();
+        assert_eq!((summary.counts.added, summary.counts.changed, summary.counts.restored), (2, 1, 1));
+        assert_eq!(store.show(None).unwrap(), before, "the state is as before the run");
+        let logged: i64 =
+            store.conn.query_row("SELECT count(*) FROM changes WHERE run_id = ?1", [run], |row| row.get(0)).unwrap();
+        assert_eq!(logged, 0, "the run logged nothing it kept");
+    }
+    assert_eq!(store.history(10).unwrap().len(), history + 2);
+
+    // Abandoned by a process that died mid-run.
+    let run = store.begin(Scope::Accounts, None).unwrap();
+    store.record_page(run, 1_000_000, &[account("phantom-3", "made up"), account("u0001", "lead")]).unwrap();
+    drop(store);
+    let mut store = env.open();
+    assert_eq!(store.show(None).unwrap(), before);
+
+    // An honest run afterwards finds nothing to add, restore or hold.
+    let summary = import(&mut store, Scope::Accounts, &accounts(3), finished());
+    assert_eq!(summary.completeness, Completeness::Complete);
+    assert_eq!((summary.counts.added, summary.counts.changed, summary.counts.unchanged), (0, 0, 3));
+    assert!(summary.held.is_none() && store.pending().unwrap().is_empty());
+}

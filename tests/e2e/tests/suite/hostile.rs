@@ -29,12 +29,15 @@ fn accounts() -> Vec<Value> {
 struct Scene {
     server: Hostile,
     h: Harness,
+    /// Whether listings are answered by the hostile function (after the first import).
+    hostile: Arc<AtomicBool>,
 }
 
 impl Scene {
     /// Serves the honest listing for the first import, then every listing request with `hostile`.
     fn new(import: &[&str], hostile: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Scene {
-        let turned = Arc::new(AtomicBool::new(false));
+        let hostile_now = Arc::new(AtomicBool::new(false));
+        let turned = hostile_now.clone();
         let all = accounts();
         let server = {
             let turned = turned.clone();
@@ -49,7 +52,12 @@ impl Scene {
         h.append_to_profile("[reconciliation]\nmax-missing-percent = 100");
         h.run(&[import, &["--page-size", PAGE]].concat()).success();
         turned.store(true, Ordering::SeqCst);
-        Scene { server, h }
+        Scene { server, h, hostile: hostile_now }
+    }
+
+    /// Serves the honest listing again.
+    fn honest_again(&self) {
+        self.hostile.store(false, Ordering::SeqCst);
     }
 
     /// Runs the hostile import into an output file and checks every promise but the error
@@ -70,6 +78,10 @@ impl Scene {
         if expected == "failed" {
             assert!(files_in(out_dir.path()).is_empty(), "no output file, complete or partial");
         }
+        let kept = |h: &Harness| -> Vec<String> {
+            let items = h.run(&["state", "show", "--format", "json"]).success().json();
+            items.as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap().to_owned()).collect()
+        };
 
         let history = self.h.run(&["state", "history", "--format", "json"]).success();
         let run = history.json()[0].clone();
@@ -81,6 +93,10 @@ impl Scene {
         assert!(!statuses.is_empty());
         for status in statuses {
             assert!(status == "present" || status == "active", "an item was marked {status}:\n{}", items.stdout);
+        }
+        if expected == "failed" && import == ["import", "accounts"] {
+            let honest: Vec<String> = accounts().iter().map(|a| a["key"].as_str().unwrap().to_owned()).collect();
+            assert_eq!(kept(&self.h), honest, "a failed run keeps nothing it read");
         }
         let secrets = [
             self.h.stored_secret("client-secret").unwrap(),
@@ -196,6 +212,32 @@ fn an_endless_listing_stops_at_max_items() {
         Reply::ok(body)
     };
     fails(endless, &["GoTo reported 900 accounts, more than [limits] max-items = 100 allows"]);
+}
+
+#[test]
+fn a_failed_listing_leaves_no_made_up_accounts_for_the_next_honest_run_to_hold() {
+    // Fresh users under max-items for three pages, then the connection drops.
+    let failing = |req: &Request| {
+        if req.number("offset", 0) >= 9 {
+            return Reply::Reset;
+        }
+        let Reply::Json(_, mut body) = one_more_than_read(req) else { unreachable!() };
+        body["total"] = json!(60);
+        Reply::ok(body)
+    };
+    let import = ["import", "accounts"];
+    let scene = Scene::new(&import, failing);
+    let (out, _) = scene.import(&import, "failed");
+    out.failure(1, &[]);
+    // With no phantom accounts kept, the honest listing is complete and finds nothing gone,
+    // held or pending, with the default threshold as with `--confirm-deletions`.
+    scene.honest_again();
+    let honest = scene.h.run(&["import", "accounts", "--page-size", PAGE]);
+    let honest = honest.success();
+    assert!(honest.stderr.contains("0 added, 0 changed, 7 unchanged, 0 restored, 0 missing"), "{}", honest.stderr);
+    assert!(!honest.stderr.contains("held"), "{}", honest.stderr);
+    let pending = scene.h.run(&["state", "pending", "--format", "json"]).success().json();
+    assert_eq!(pending, json!([]));
 }
 
 #[test]
