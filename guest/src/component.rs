@@ -27,6 +27,9 @@ impl Guest for Component {
     fn test_connection() -> Result<ConnectionInfo, ConnectorError> {
         with_connector(|c| c.test_connection())
     }
+    fn check_account_query(query: AccountQuery) -> Result<(), ConnectorError> {
+        with_connector(|c| c.check_account_query(&query))
+    }
     fn list_accounts(query: AccountQuery) -> Result<AccountPage, ConnectorError> {
         with_connector(|c| c.list_accounts(&query))
     }

@@ -60,6 +60,12 @@ impl<'a> Connector<'a> {
         Ok(ConnectionInfo { account_key, account_name, principal: me.email, admin_roles: me.admin_roles })
     }
 
+    pub fn check_account_query(&self, query: &AccountQuery) -> Result<(), ConnectorError> {
+        query.filter.as_ref().map(filter::account_filter).transpose()?;
+        self.page_size(query.page_size)?;
+        Cursor::start(query.cursor.as_deref()).map(drop)
+    }
+
     pub fn list_accounts(&self, query: &AccountQuery) -> Result<AccountPage, ConnectorError> {
         let filter = query.filter.as_ref().map(filter::account_filter).transpose()?;
         let extra: Vec<(&str, &str)> = filter.iter().map(|f| ("filter", f.as_str())).collect();
@@ -296,6 +302,17 @@ mod tests {
             Err(ConnectorError::InvalidInput(_))
         ));
         assert!(matches!(c.get_account("../me"), Err(ConnectorError::InvalidInput(_))));
+        let long = AccountFilter::Goto("x".repeat(5000));
+        assert!(matches!(
+            c.check_account_query(&AccountQuery { filter: Some(long), page_size: None, cursor: None }),
+            Err(ConnectorError::InvalidInput(_))
+        ));
+        assert!(matches!(
+            c.check_account_query(&AccountQuery { filter: None, page_size: None, cursor: Some("not a cursor".into()) }),
+            Err(ConnectorError::InvalidInput(_))
+        ));
+        c.check_account_query(&AccountQuery { filter: Some(AccountFilter::Email("a@x".into())), page_size: Some(5), cursor: None })
+            .unwrap();
         assert!(http.requests().is_empty());
     }
 

@@ -225,6 +225,10 @@ impl Connection {
         self.call(|i, s| i.iga_gotomeeting_connector().call_test_connection(s))
     }
 
+    pub fn check_account_query(&mut self, query: &AccountQuery) -> Result<(), CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_check_account_query(s, query))
+    }
+
     pub fn list_accounts(&mut self, query: &AccountQuery) -> Result<AccountPage, CallError> {
         self.call(|i, s| i.iga_gotomeeting_connector().call_list_accounts(s, query))
     }

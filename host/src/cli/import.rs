@@ -55,6 +55,10 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
     };
     let paths = ctx.paths()?;
     let (mut conn, profile) = ctx.connect_with_profile()?;
+    // The component checks the filter and page size before anything is sent or recorded.
+    if let Import::Accounts { filter, .. } = what {
+        conn.check_account_query(&AccountQuery { filter: filter.clone(), page_size: export.page_size, cursor: None })?;
+    }
     let mut recorder = Recorder::begin(&paths.state_file(&profile.name), scope, filter.as_deref())?;
     let mut stdout = Watched { out: &mut *ctx.stdout, closed: false };
     let bounds = Bounds::new(label, profile.max_items);

@@ -149,7 +149,7 @@ fn a_port_above_65535_is_bad_input_at_load() {
 }
 
 #[test]
-fn a_filter_over_the_length_limit_is_invalid_input_naming_it() {
+fn a_bad_filter_or_page_size_is_invalid_input_before_anything_is_sent_or_recorded() {
     let h = Harness::new(unthrottled(72, 5));
     let long = format!("email={}@example.com", "a".repeat(100 << 10));
     let out =
@@ -157,7 +157,10 @@ fn a_filter_over_the_length_limit_is_invalid_input_naming_it() {
     assert!(!out.stderr.contains("invalid path"), "{}", out.stderr);
     let goto = format!("goto={}", "x".repeat(100 << 10));
     h.run(&["import", "accounts", "--filter", &goto]).failure(2, &["invalid input (filter.goto)", "at most 4096"]);
-    assert_eq!(h.sim.stats().by_route.get("GET /accounts/{}/users").copied(), None, "no listing was asked for");
+    h.run(&["import", "accounts", "--filter", "email=a@x", "--page-size", "0"]).failure(2, &["0 is not in 1..=1000"]);
+    assert_eq!(h.sim.stats().total, 0, "nothing was sent, not even a token refresh");
+    let history = h.run(&["state", "history"]);
+    assert!(history.stderr.contains("has no reconciliation state yet"), "no run was recorded: {}", history.stderr);
 }
 
 #[test]
