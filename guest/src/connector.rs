@@ -311,8 +311,12 @@ mod tests {
             c.check_account_query(&AccountQuery { filter: None, page_size: None, cursor: Some("not a cursor".into()) }),
             Err(ConnectorError::InvalidInput(_))
         ));
-        c.check_account_query(&AccountQuery { filter: Some(AccountFilter::Email("a@x".into())), page_size: Some(5), cursor: None })
-            .unwrap();
+        c.check_account_query(&AccountQuery {
+            filter: Some(AccountFilter::Email("a@x".into())),
+            page_size: Some(5),
+            cursor: None,
+        })
+        .unwrap();
         assert!(http.requests().is_empty());
     }
 

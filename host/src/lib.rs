@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod egress;
 pub mod engine;
+mod guest_stderr;
 pub mod limits;
 pub mod log;
 pub mod profile;

@@ -15,6 +15,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::egress::{EgressHooks, TokenEndpoint, TokenJournal};
 use crate::engine::{self, CacheOutcome};
+use crate::guest_stderr::GuestStderr;
 use crate::limits::Limits;
 use crate::log::{Level, Logger};
 use crate::profile::Profile;
@@ -133,8 +134,8 @@ impl ConnectorRuntime {
             .journaling_tokens(token_endpoint, token_journal(secrets.clone(), log.clone()));
         let state = State {
             // No preopened directories, no environment, no arguments: the guest sees only
-            // what the host interface hands it.
-            wasi: WasiCtx::builder().inherit_stderr().build(),
+            // what the host interface hands it. Its stderr is logged, not inherited.
+            wasi: WasiCtx::builder().stderr(GuestStderr::new(log.clone())).build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks,

@@ -4,6 +4,8 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+use gtm_leaks::{Secrets, profile_secrets};
+
 const BIN: &str = env!("CARGO_BIN_EXE_gtm-connector");
 
 /// Kills the simulator process however the test ends.
@@ -44,9 +46,19 @@ fn sim_serves_and_the_binary_imports_from_it_with_documented_exit_codes() {
     }
     assert!(announced[0].starts_with("GoTo simulator listening on http://127.0.0.1:"), "{announced:?}");
 
-    let import = command(home.path()).args(["--profile", "local", "import", "accounts"]).output().unwrap();
-    assert!(import.status.success(), "{}", String::from_utf8_lossy(&import.stderr));
-    assert_eq!(String::from_utf8(import.stdout).unwrap().lines().count(), 40);
+    let import = command(home.path()).args(["-vvv", "--profile", "local", "import", "accounts"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&import.stderr);
+    assert!(import.status.success(), "{stderr}");
+    let stdout = String::from_utf8(import.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 40);
+
+    // The leak sweep: the profile's secrets (the simulator wrote them, the import cached an
+    // access token) are nowhere in what either process printed, nor in any other file.
+    let secrets = Secrets::new(profile_secrets(home.path(), "local", &Default::default()));
+    secrets.assert_not_in("what `sim` printed", &announced.join("\n"));
+    secrets.assert_not_in("the import's stdout", &stdout);
+    secrets.assert_not_in("the import's stderr", &stderr);
+    secrets.assert_home_clean(home.path());
 
     let unknown = command(home.path()).args(["--profile", "nope", "test"]).output().unwrap();
     assert_eq!(unknown.status.code(), Some(2));

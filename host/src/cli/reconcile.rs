@@ -99,10 +99,16 @@ pub fn describe(summary: &Summary) -> String {
             let _ = write!(text, "\nnot a complete listing, so nothing was marked missing: {reason}");
         }
         Completeness::Failed { reason } => {
-            let _ = write!(text, "\nthe import failed, so nothing was marked missing and the state keeps nothing it read: {reason}");
+            let _ = write!(
+                text,
+                "\nthe import failed, so nothing was marked missing and the state keeps nothing it read: {reason}"
+            );
         }
         Completeness::Cancelled { reason } => {
-            let _ = write!(text, "\nthe import was cancelled, so nothing was marked missing and the state keeps nothing it read: {reason}");
+            let _ = write!(
+                text,
+                "\nthe import was cancelled, so nothing was marked missing and the state keeps nothing it read: {reason}"
+            );
         }
     }
     // The summary lists only the first keys of each kind: the counts say how many there are.

@@ -170,20 +170,23 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
             continue;
         };
         let id = before.id;
-        let recorded = if note_seen.execute(params![run.id, id, pass, before.last_seen_run]).doing("noting an item seen")? == 1 {
-            Recorded::First
-        } else if note_seen_again.execute(params![run.id, id, pass]).doing("noting an item seen")? == 1 {
-            Recorded::InEarlierPass
-        } else {
-            Recorded::InThisPass
-        };
+        let recorded =
+            if note_seen.execute(params![run.id, id, pass, before.last_seen_run]).doing("noting an item seen")? == 1 {
+                Recorded::First
+            } else if note_seen_again.execute(params![run.id, id, pass]).doing("noting an item seen")? == 1 {
+                Recorded::InEarlierPass
+            } else {
+                Recorded::InThisPass
+            };
         if before.status == status && before.attributes == item.attributes && before.email == item.email {
             touch.execute(params![id, run.id]).doing("updating an item")?;
         } else {
             keep_before
                 .execute(params![run.id, id, before.status, Json(&before.attributes), before.email])
                 .doing("keeping an item's earlier state")?;
-            update.execute(params![id, status, attributes, item.email, email_norm, run.id]).doing("updating an item")?;
+            update
+                .execute(params![id, status, attributes, item.email, email_norm, run.id])
+                .doing("updating an item")?;
         }
         let diffs = attribute_changes(&before.attributes, &item.attributes);
         let change = if before.status.is_gone() {

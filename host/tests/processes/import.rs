@@ -86,6 +86,7 @@ fn an_import_piped_into_a_reader_that_stops_early_is_cancelled_cleanly() {
     gate.open();
     assert!(arrived, "the import never reached page 2");
     let out = child.wait_with_output().unwrap();
+    home.assert_no_secret_in("the import", first.as_bytes(), &out.stderr);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(first.starts_with("{\"key\""), "{first}");

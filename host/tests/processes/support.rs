@@ -1,13 +1,21 @@
 //! What every suite here needs: a simulator, a home whose profile points at it with its
 //! credentials stored, the real binary run in that home, and a way to stop it at a held request.
+//!
+//! It is also the leak sweep of these suites (`gtm-leaks`): every run goes at `-vvv`, whatever it
+//! writes is searched for every secret, whole or cut short (a stopped process's output lands in
+//! files under the home), and when a home is dropped every file in it but the secrets file is
+//! searched too.
 
+use std::fs::File;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use gotosim::{Fault, FaultRule, Gate, Matcher, SimConfig, Simulator};
 use gtm_host::profile::{Paths, ProfileFile};
 use gtm_host::secrets::SecretStore;
+use gtm_leaks::{Secrets, profile_secrets};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_gtm-connector");
@@ -38,6 +46,8 @@ pub struct Home {
     pub sim: Simulator,
     pub dir: tempfile::TempDir,
     pub paths: Paths,
+    /// Processes stopped so far; names the files their output went to.
+    stopped: AtomicU32,
 }
 
 impl Home {
@@ -49,7 +59,7 @@ impl Home {
         ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() }
             .save(&paths.profile_file(PROFILE))
             .unwrap();
-        let home = Home { sim, dir, paths };
+        let home = Home { sim, dir, paths, stopped: AtomicU32::new(0) };
         let credentials = home.sim.credentials();
         let mut secrets = home.secrets();
         secrets.set("client-id", &credentials.client_id).unwrap();
@@ -62,7 +72,7 @@ impl Home {
         self.dir.path()
     }
 
-    /// The binary with this home and profile, and no other environment.
+    /// The binary with this home and profile, and no other environment, logging everything.
     pub fn command(&self) -> Command {
         let mut command = Command::new(BIN);
         command
@@ -70,13 +80,33 @@ impl Home {
             .env("HOME", self.path())
             .env("GTM_HOME", self.path())
             .env("GTM_CACHE_DIR", &self.paths.cache)
-            .env("GTM_PROFILE", PROFILE);
+            .env("GTM_PROFILE", PROFILE)
+            .arg("-vvv");
         command
     }
 
-    /// Runs the binary to its end, whatever its exit status.
+    /// Runs the binary to its end, whatever its exit status; its output holds no secret.
+    #[track_caller]
     pub fn output(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().unwrap()
+        let out = self.command().args(args).output().unwrap();
+        self.assert_no_secret_in(&format!("`gtm-connector {}`", args.join(" ")), &out.stdout, &out.stderr);
+        out
+    }
+
+    /// Panics if the output of `what` holds a secret of this home, whole or cut short.
+    #[track_caller]
+    pub fn assert_no_secret_in(&self, what: &str, stdout: &[u8], stderr: &[u8]) {
+        let secrets = self.leak_sweep();
+        for (stream, bytes) in [("stdout", stdout), ("stderr", stderr)] {
+            secrets.assert_not_in(&format!("the {stream} of {what}"), &String::from_utf8_lossy(bytes));
+        }
+    }
+
+    /// Every secret of this home: what the simulator issued and what the profile stores.
+    fn leak_sweep(&self) -> Secrets {
+        let mut secrets = self.sim.issued_tokens();
+        secrets.extend(profile_secrets(self.path(), PROFILE, &Default::default()));
+        Secrets::new(secrets)
     }
 
     /// Runs the binary and asserts that it succeeded.
@@ -108,7 +138,12 @@ impl Home {
     /// end the process (kill it, or signal it); returns how it ended. The gate stays shut.
     #[track_caller]
     pub fn stopped_at(&self, args: &[&str], gate: &Gate, stop: impl FnOnce(&mut Child)) -> ExitStatus {
-        let mut child = self.command().args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        // The output goes to files in the home, which the sweep on drop reads.
+        let n = self.stopped.fetch_add(1, Ordering::SeqCst);
+        let output = self.path().join("stopped-output");
+        std::fs::create_dir_all(&output).unwrap();
+        let file = |stream: &str| Stdio::from(File::create(output.join(format!("{n}.{stream}"))).unwrap());
+        let mut child = self.command().args(args).stdout(file("stdout")).stderr(file("stderr")).spawn().unwrap();
         let arrived = gate.wait_for_arrival(Duration::from_secs(120));
         if !arrived {
             let _ = child.kill();
@@ -126,6 +161,15 @@ impl Home {
         let db = rusqlite::Connection::open(self.paths.state_file(PROFILE)).unwrap();
         let verdict: String = db.query_row("PRAGMA integrity_check", [], |row| row.get(0)).unwrap();
         assert_eq!(verdict, "ok");
+    }
+}
+
+/// Sweeps the home for secrets as the test ends (unless it already failed).
+impl Drop for Home {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.leak_sweep().assert_home_clean(self.path());
+        }
     }
 }
 

@@ -9,9 +9,21 @@ use std::path::PathBuf;
 use proptest::strategy::Strategy;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 
+/// `tests/corpus` of the checkout being tested, found from the running test's package directory
+/// (cargo sets `CARGO_MANIFEST_DIR` when it runs a test), not from where this crate was
+/// compiled: a build reused from another checkout must not read that checkout's corpus.
+fn corpus_dir() -> PathBuf {
+    let package = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    package
+        .ancestors()
+        .map(|dir| dir.join("tests/corpus"))
+        .find(|dir| dir.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| panic!("no tests/corpus above {}", package.display()))
+}
+
 /// Every input of one corpus directory, as (file name, bytes), in name order.
 pub fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(target);
+    let dir = corpus_dir().join(target);
     let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("corpus {}: {e}", dir.display()))
         .map(|entry| {

@@ -3,9 +3,10 @@
 //! server ([`hostile`]) for what the simulator would never do.
 //!
 //! It is also a leak sweep. Every CLI run goes at `-vvv` (all the logging there is), and its
-//! stdout and stderr are searched for every secret: the client secret, refresh and access
-//! tokens, and the Basic form of the client credentials. When a harness is dropped, every file
-//! under its home except the secrets files (the state database included) is searched too.
+//! stdout and stderr are searched (with `gtm-leaks`) for every secret, whole or cut short: the
+//! client secret, refresh and access tokens, and the Basic form of the client credentials. When
+//! a harness is dropped, every file under its home except the secrets files (the state database
+//! included) is searched too.
 
 pub mod hostile;
 
@@ -14,11 +15,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use gotosim::{Gate, SimConfig, Simulator};
 use gtm_host::cli::{Invocation, run};
 use gtm_host::profile::{Environment, ProfileFile};
+use gtm_leaks::{Secrets, profile_secrets};
 use serde_json::Value;
 
 /// Opens its gates however a test ends: the simulator waits for held requests when dropped.
@@ -202,7 +202,7 @@ impl Harness {
 
     pub fn run_with(&self, args: &[&str], stdin: &str, env: Environment) -> Outcome {
         let outcome = run_cli(args, stdin, env);
-        outcome.assert_no_secret(args, &self.issued_secrets());
+        outcome.assert_no_secret(args, &Secrets::new(self.issued_secrets()));
         outcome
     }
 
@@ -228,90 +228,22 @@ impl Drop for Harness {
         }
         let mut secrets = self.issued_secrets();
         secrets.extend(secrets_in(self.home.path(), &self.env()));
-        let secrets_dir = self.home.path().join("secrets");
-        for file in files_under(self.home.path()) {
-            let is_secrets_file = file.parent() == Some(&secrets_dir) && file.extension().is_some_and(|e| e == "json");
-            if is_secrets_file {
-                continue;
-            }
-            let bytes = std::fs::read(&file).unwrap_or_default();
-            if let Some(secret) = secrets.iter().find(|s| contains(&bytes, s.as_bytes())) {
-                panic!("{} holds the secret {}", file.display(), hint(secret));
-            }
-        }
+        Secrets::new(secrets).assert_home_clean(self.home.path());
     }
 }
 
-/// Secret values shorter than this are not swept for: a test's `"wrong"` client secret would
-/// match ordinary words. Every real credential is far longer.
-const SWEPT_MIN_LEN: usize = 8;
-
-/// The secrets of the profile `env` selects: every value in its secrets files (the cached
-/// access token's inner token too), every `GTM_SECRET_*` value, and the Basic form of each
-/// client id and secret pair. The client id alone is not a secret.
+/// The secrets of the profile `env` selects (see [`profile_secrets`]).
 fn secrets_in(home: &Path, env: &Environment) -> Vec<String> {
-    let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let profile = env.get("GTM_PROFILE").cloned().unwrap_or_else(|| "default".to_owned());
-    let file = home.join("secrets").join(format!("{profile}.json"));
-    let stored: BTreeMap<String, String> =
-        std::fs::read(&file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-    let from_env = env
-        .iter()
-        .filter_map(|(var, v)| Some((var.strip_prefix("GTM_SECRET_")?.to_ascii_lowercase().replace('_', "-"), v)));
-    for (name, value) in stored.iter().map(|(n, v)| (n.clone(), v)).chain(from_env) {
-        values.entry(name).or_default().push(value.clone());
-    }
-    let ids = values.remove("client-id").unwrap_or_default();
-    let mut secrets: Vec<String> = values.values().flatten().cloned().collect();
-    let cached =
-        secrets.iter().filter_map(|v| serde_json::from_str::<Value>(v).ok()?["token"].as_str().map(str::to_owned));
-    let cached: Vec<String> = cached.collect();
-    secrets.extend(cached);
-    let client_secrets: Vec<String> = values.get("client-secret").cloned().unwrap_or_default();
-    for id in &ids {
-        secrets.extend(client_secrets.iter().map(|secret| STANDARD.encode(format!("{id}:{secret}"))));
-    }
-    secrets.retain(|s| s.len() >= SWEPT_MIN_LEN);
-    secrets
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// Names a leaked secret by its first characters only, so the failure does not leak it further.
-fn hint(secret: &str) -> String {
-    format!("{:?}… ({} characters)", secret.chars().take(4).collect::<String>(), secret.len())
-}
-
-/// Every regular file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        match entry.file_type() {
-            Ok(t) if t.is_dir() => files.extend(files_under(&path)),
-            Ok(t) if t.is_file() => files.push(path),
-            _ => {}
-        }
-    }
-    files
+    let profile = env.get("GTM_PROFILE").map_or("default", String::as_str);
+    profile_secrets(home, profile, env)
 }
 
 impl Outcome {
-    /// Panics if stdout or stderr holds any of `secrets`.
+    /// Panics if stdout or stderr holds any of `secrets`, whole or cut short.
     #[track_caller]
-    fn assert_no_secret(&self, args: &[&str], secrets: &[String]) {
+    fn assert_no_secret(&self, args: &[&str], secrets: &Secrets) {
         for (stream, text) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            if let Some(secret) = secrets.iter().find(|s| text.contains(s.as_str())) {
-                let line = text.lines().find(|l| l.contains(secret.as_str())).unwrap_or_default();
-                panic!(
-                    "`gtm-connector {}` wrote the secret {} to {stream}, in: {}",
-                    args.join(" "),
-                    hint(secret),
-                    line.replace(secret.as_str(), "<SECRET>")
-                );
-            }
+            secrets.assert_not_in(&format!("the {stream} of `gtm-connector {}`", args.join(" ")), text);
         }
     }
 }
@@ -350,7 +282,7 @@ pub fn run_cli_into(args: &[&str], mut stdin: &[u8], env: Environment, stdout: &
     let stderr = String::from_utf8(stderr.0.lock().unwrap().clone()).unwrap();
     secrets.extend(secrets_of(&env));
     let seen = Outcome { status, stdout: String::from_utf8_lossy(&tee.copy).into_owned(), stderr };
-    seen.assert_no_secret(args, &secrets);
+    seen.assert_no_secret(args, &Secrets::new(secrets));
     (seen.status, seen.stderr)
 }
 

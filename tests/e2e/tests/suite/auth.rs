@@ -164,7 +164,8 @@ fn a_refresh_token_from_the_environment_that_goto_rotated_is_superseded_by_the_s
     assert!(listed.stdout.contains("refresh-token\tfile"), "{}", listed.stdout);
 }
 
-/// The leak sweep itself: a secret in a run's output, or in a file under the home, fails the test.
+/// The leak sweep itself: a secret in a run's output, or part of one in a file under the home,
+/// fails the test.
 #[test]
 fn the_leak_sweep_catches_a_secret_in_output_and_in_the_home() {
     let h = Harness::new(unthrottled(40, 1));
@@ -173,10 +174,14 @@ fn the_leak_sweep_catches_a_secret_in_output_and_in_the_home() {
     env.insert("GTM_SECRET_SWEEP_PROBE".into(), "GTM_SECRET_SWEEP_PROBE".into());
     let printed = std::panic::catch_unwind(|| run_cli(&["secrets", "list"], "", env)).unwrap_err();
     let message = printed.downcast_ref::<String>().unwrap();
-    assert!(message.contains("wrote the secret \"GTM_\"… (22 characters) to stdout"), "{message}");
+    assert!(
+        message.contains("the stdout of `gtm-connector secrets list` holds the secret \"GTM_\"… (22 characters)"),
+        "{message}"
+    );
 
+    // Cut short, as a message quoting "the first 20 characters" would.
     let secret = h.sim.credentials().client_secret;
-    std::fs::write(h.home.path().join("notes.txt"), format!("remember {secret}")).unwrap();
+    std::fs::write(h.home.path().join("notes.txt"), format!("remember {}", &secret[..20])).unwrap();
     let swept = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(h))).unwrap_err();
     let message = swept.downcast_ref::<String>().unwrap();
     assert!(message.contains("notes.txt holds the secret"), "{message}");
