@@ -197,21 +197,24 @@ impl<'s, 'a> Provisioner<'s, 'a> {
     /// which the plan names. Roles go first: should a later call fail, the leaver has already
     /// lost the rights that matter most.
     fn plan_deprovision(&self, user: &User, licenses: &[String], keep: DeprovisionOptions, plan: &mut Plan) {
-        // Custom role sets are granted through endpoints this connector does not write
-        // (reference §4.4, weak evidence): what it cannot take away it names as kept.
-        let role_sets = user.role_set_ids();
-        if !role_sets.is_empty() {
+        // Custom role sets (reference §4.4, weak evidence) and the groups a user administers
+        // (§6.4, set only at creation) change through calls this connector does not make: what
+        // it cannot take away it names as kept.
+        let unreachable = [
+            ("custom role sets", EntitlementKind::AdminRole, "role-set", user.role_set_ids()),
+            ("administration of groups", EntitlementKind::Group, "managed-group", user.managed_group_ids()),
+        ];
+        for (what, kind, prefix, ids) in unreachable {
+            if ids.is_empty() {
+                continue;
+            }
             self.session.log(
                 LogLevel::Warn,
-                &format!(
-                    "{} keeps GoTo custom role sets {}: remove them in GoTo's admin center",
-                    user.email,
-                    role_sets.join(", ")
-                ),
+                &format!("{} keeps GoTo {what} {}: remove them in GoTo's admin center", user.email, ids.join(", ")),
             );
-        }
-        for id in role_sets {
-            plan.keeps(EntitlementRef { kind: EntitlementKind::AdminRole, key: format!("role-set:{id}") });
+            for id in ids {
+                plan.keeps(EntitlementRef { kind, key: format!("{prefix}:{id}") });
+            }
         }
         if keep.keep_roles {
             for role in &user.admin_roles {

@@ -84,6 +84,9 @@ impl SecretStore {
     /// Opens the store at `path` (which need not exist yet) with overrides from `env`.
     pub fn open(path: PathBuf, env: &Environment) -> Result<Self> {
         refuse_if_link(&path)?;
+        if let Some(dir) = path.parent().filter(|dir| dir.exists()) {
+            refuse_if_dir_shared(dir)?;
+        }
         if journal_path(&path).exists() {
             // Taking the lock adopts or drops the journal a killed process left.
             let _lock = lock(&path)?;
@@ -225,6 +228,7 @@ fn superseded(file: &Secrets, overrides: &Secrets, name: &str) -> bool {
 fn lock(path: &Path) -> Result<File> {
     let dir = path.parent().context("the secrets path has no directory")?;
     private_dir(dir)?;
+    refuse_if_dir_shared(dir)?;
     let lock_path = path.with_extension("lock");
     let file = File::options()
         .create(true)
@@ -379,6 +383,21 @@ fn refuse_if_shared(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Another user who can write the secrets directory can swap the secrets file, or plant a file
+/// at the journal's name for the next run to adopt.
+fn refuse_if_dir_shared(dir: &Path) -> Result<()> {
+    let mode = fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        bail!(
+            "the secrets directory {} can be written by other users (mode {mode:o}), who could replace the \
+             secrets file; run `chmod 700 {}`",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// Writes replace the file by rename, so a symlinked secrets file would become a plain file on
 /// the first token write and its target would keep a refresh token GoTo has rotated away.
 fn refuse_if_link(path: &Path) -> Result<()> {
@@ -458,6 +477,21 @@ mod tests {
         for made in [shared.join("a"), created] {
             assert_eq!(fs::metadata(made).unwrap().permissions().mode() & 0o077, 0, "created for the owner only");
         }
+    }
+
+    #[test]
+    fn a_secrets_directory_others_can_write_is_refused_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = dir.path().join("secrets");
+        fs::create_dir(&secrets).unwrap();
+        let path = secrets.join("default.json");
+        for mode in [0o777, 0o1777, 0o770] {
+            fs::set_permissions(&secrets, fs::Permissions::from_mode(mode)).unwrap();
+            let err = SecretStore::open(path.clone(), &Environment::new()).err().unwrap().to_string();
+            assert!(err.contains("can be written by other users") && err.contains("chmod 700"), "{err}");
+        }
+        fs::set_permissions(&secrets, fs::Permissions::from_mode(0o750)).unwrap();
+        SecretStore::open(path.clone(), &Environment::new()).unwrap().set("client-id", "abc").unwrap();
     }
 
     #[test]

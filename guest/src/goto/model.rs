@@ -56,6 +56,10 @@ pub struct User {
     /// Custom role sets (reference §4.4), ids as GoTo sends them: strings or numbers.
     #[serde(default)]
     pub role_sets: Vec<serde_json::Value>,
+    /// Groups the user administers, which GoTo sets through Add Users' `managedGroupKeys`
+    /// (reference §6.4) and no documented call changes afterwards.
+    #[serde(default)]
+    pub managed_group_keys: Vec<serde_json::Value>,
     pub invited_date: Option<i64>,
     pub password_created: Option<bool>,
 }
@@ -63,8 +67,18 @@ pub struct User {
 impl User {
     /// The ids of the user's custom role sets, as text.
     pub fn role_set_ids(&self) -> Vec<String> {
-        self.role_sets.iter().map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned)).collect()
+        ids_as_text(&self.role_sets)
     }
+
+    /// The keys of the groups the user administers, as text.
+    pub fn managed_group_ids(&self) -> Vec<String> {
+        ids_as_text(&self.managed_group_keys)
+    }
+}
+
+/// Ids as GoTo sends them, strings or numbers, as text.
+fn ids_as_text(ids: &[serde_json::Value]) -> Vec<String> {
+    ids.iter().map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned)).collect()
 }
 
 /// Only the fields the role catalogue needs, read with `attributes=key,adminRoles`.

@@ -112,11 +112,17 @@ pub fn describe(summary: &Summary) -> String {
         }
     }
     // The summary lists only the first keys of each kind: the counts say how many there are.
-    list(&mut text, "added", c.added, summary.added.iter().map(String::as_str));
-    list(&mut text, "changed", c.changed, summary.changed.iter().map(changed));
-    list(&mut text, "restored", c.restored, summary.restored.iter().map(changed));
+    list(&mut text, "added", c.added, summary.added.iter().map(String::as_str), Whole::Diff);
+    list(&mut text, "changed", c.changed, summary.changed.iter().map(changed), Whole::Diff);
+    list(&mut text, "restored", c.restored, summary.restored.iter().map(changed), Whole::Diff);
     let gone = if scope == Scope::Accounts { "suspended-from-import" } else { "inactive" };
-    list(&mut text, &format!("missing, now {gone}"), c.missing, summary.missing.iter().map(String::as_str));
+    list(
+        &mut text,
+        &format!("missing, now {gone}"),
+        c.missing,
+        summary.missing.iter().map(String::as_str),
+        Whole::Diff,
+    );
     if let Some(held) = &summary.held {
         let _ = write!(text, "\nheld: {}; `gtm-connector state pending` lists them", held.reason);
     }
@@ -130,22 +136,37 @@ fn changed(change: &ItemChange) -> String {
     }
 }
 
+/// Where the whole of a list that the text shortens can be read.
+#[derive(Clone, Copy)]
+enum Whole {
+    /// A run's changes: the change log.
+    Diff,
+    /// The latest correlation: the accounts with their owners.
+    Show,
+}
+
 /// A labelled line of the first entries of `count`; `entries` may hold fewer than `count`.
-fn list<S: AsRef<str>>(text: &mut String, label: &str, count: u64, entries: impl Iterator<Item = S>) {
+fn list<S: AsRef<str>>(text: &mut String, label: &str, count: u64, entries: impl Iterator<Item = S>, whole: Whole) {
     if count == 0 {
         return;
     }
     let shown: Vec<String> = entries.take(SHOWN).map(|e| e.as_ref().to_owned()).collect();
     let more = match count.saturating_sub(shown.len() as u64) {
         0 => String::new(),
-        more => format!(" and {more} more (`gtm-connector state diff`)"),
+        more => {
+            let command = match whole {
+                Whole::Diff => "state diff",
+                Whole::Show => "state show",
+            };
+            format!(" and {more} more (`gtm-connector {command}`)")
+        }
     };
     let _ = write!(text, "\n  {label}: {}{more}", shown.join(", "));
 }
 
-/// [`list`] of every entry of a complete list.
+/// [`list`] of every entry of a complete correlation list.
 fn list_all<S: AsRef<str>>(text: &mut String, label: &str, entries: impl ExactSizeIterator<Item = S>) {
-    list(text, label, entries.len() as u64, entries);
+    list(text, label, entries.len() as u64, entries, Whole::Show);
 }
 
 /// Correlates the run's accounts with `identities` and says what it found and what changed.

@@ -65,13 +65,14 @@ fn a_write_answered_with_a_redirect_is_refused_not_followed() {
 }
 
 #[test]
-fn a_leaver_s_custom_role_sets_are_named_as_kept_never_passed_over() {
-    // GoTo's custom role sets (`roleSets`, reference §4.4) are granted through endpoints this
-    // connector does not write; a deprovision that leaves them must say so.
+fn a_leaver_s_custom_role_sets_and_managed_groups_are_named_as_kept_never_passed_over() {
+    // GoTo's custom role sets (`roleSets`, reference §4.4) and the groups a user administers
+    // (`managedGroupKeys`, §6.4) change through calls this connector does not make; a
+    // deprovision that leaves them must say so.
     let server = Hostile::goto(|req| match req.method.as_str() {
         "GET" if req.path.ends_with(ASKED) => Reply::ok(json!({
             "key": ASKED, "email": "leaver@hostile.example", "adminRoles": ["MANAGE_USERS"],
-            "roleSets": ["9001", 9002],
+            "roleSets": ["9001", 9002], "managedGroupKeys": [4242],
         })),
         "GET" => Reply::not_found(),
         _ => Reply::Raw { status: 204, headers: Vec::new(), body: Vec::new() },
@@ -82,9 +83,14 @@ fn a_leaver_s_custom_role_sets_are_named_as_kept_never_passed_over() {
         let result = out.json();
         assert_eq!(
             result["kept"],
-            json!([{"kind": "admin-role", "key": "role-set:9001"}, {"kind": "admin-role", "key": "role-set:9002"}]),
+            json!([
+                {"kind": "admin-role", "key": "role-set:9001"},
+                {"kind": "admin-role", "key": "role-set:9002"},
+                {"kind": "group", "key": "managed-group:4242"},
+            ]),
             "{result}"
         );
         assert!(out.stderr.contains("custom role sets 9001, 9002"), "{}", out.stderr);
+        assert!(out.stderr.contains("administration of groups 4242"), "{}", out.stderr);
     }
 }

@@ -307,6 +307,23 @@ fn a_summary_over_a_thousand_keys_counts_every_one_it_does_not_show() {
 }
 
 #[test]
+fn a_long_correlation_list_points_to_state_show_where_every_owner_is() {
+    let h = Harness::new(unthrottled(413, 15));
+    let file = h.home.path().join("identities.csv");
+    std::fs::write(
+        &file,
+        "id,email
+E0,nobody@example.com
+",
+    )
+    .unwrap();
+    let out = h.run(&["import", "accounts", "--identities", file.to_str().unwrap()]).success();
+    assert!(out.stderr.contains("15 orphan accounts"), "{}", out.stderr);
+    let orphans = out.stderr.lines().find(|l| l.starts_with("  orphan accounts (new): ")).unwrap();
+    assert!(orphans.ends_with(" and 5 more (`gtm-connector state show`)"), "{orphans}");
+}
+
+#[test]
 fn an_identity_that_loses_an_email_clash_is_listed_only_under_the_clash() {
     let h = Harness::new(unthrottled(412, 6));
     let users = h.sim.with_world(|w| w.users());
