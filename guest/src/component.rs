@@ -98,4 +98,7 @@ impl Host for WitHost {
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
     }
+    fn random_u64(&self) -> u64 {
+        wasip2::random::random::get_random_u64()
+    }
 }

@@ -15,4 +15,7 @@ pub trait Host {
     /// Seconds since the Unix epoch.
     fn now_unix(&self) -> u64;
     fn sleep(&self, duration: Duration);
+    /// A uniformly random number from a real random source (`wasi:random`): retry jitter drawn
+    /// from the clock would put parallel runs in lockstep.
+    fn random_u64(&self) -> u64;
 }

@@ -14,11 +14,12 @@ const SERVER_ERROR_ATTEMPTS: u32 = 3;
 /// Never wait longer than this for one retry, whatever `Retry-After` says.
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
-/// Exponential backoff from `base`, with a little jitter from the clock so that parallel
-/// runs do not retry in lockstep.
+/// Exponential backoff from `base` with full jitter: a uniformly random wait up to
+/// `base * 2^(attempt-1)` (at most [`MAX_WAIT`]), so that parallel runs spread their retries
+/// instead of retrying in lockstep.
 pub fn backoff(host: &dyn Host, base: Duration, attempt: u32) -> Duration {
-    let jitter = Duration::from_millis(host.now_unix() % 7 * 10);
-    (base * 2u32.saturating_pow(attempt.saturating_sub(1)) + jitter).min(MAX_WAIT)
+    let ceiling = base.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1))).min(MAX_WAIT);
+    ceiling.mul_f64(host.random_u64() as f64 / u64::MAX as f64)
 }
 
 /// Sends `request`, retrying per the policy above. `retry_unsafe` allows retrying a
@@ -86,6 +87,20 @@ mod tests {
         let http = FakeTransport::sequence(vec![json(429, "{}").with_header("Retry-After", "2"), json(200, "{}")]);
         assert_eq!(send(&host, &http, &get(), false).unwrap().status, 200);
         assert_eq!(host.slept(), vec![Duration::from_secs(2)]);
+    }
+
+    #[test]
+    fn backoff_is_a_random_wait_up_to_an_exponential_ceiling() {
+        let host = FakeHost::default();
+        let base = Duration::from_millis(250);
+        assert_eq!(backoff(&host, base, 1), base, "the top of the range");
+        assert_eq!(backoff(&host, base, 3), base * 4);
+        assert_eq!(backoff(&host, base, 30), MAX_WAIT);
+        host.set_random(u64::MAX / 2);
+        let half = backoff(&host, base, 3);
+        assert!(half.abs_diff(base * 2) < Duration::from_millis(1), "{half:?}");
+        host.set_random(0);
+        assert_eq!(backoff(&host, base, 3), Duration::ZERO);
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct FakeHost {
     now: Cell<u64>,
     slept: RefCell<Vec<Duration>>,
     read_only: Option<&'static str>,
+    /// What `random_u64` returns; `None` is the top of the range (the longest jitter).
+    random: Cell<Option<u64>>,
 }
 
 impl FakeHost {
@@ -87,6 +89,10 @@ impl FakeHost {
 
     pub fn slept(&self) -> Vec<Duration> {
         self.slept.borrow().clone()
+    }
+
+    pub fn set_random(&self, value: u64) {
+        self.random.set(Some(value));
     }
 }
 
@@ -119,5 +125,8 @@ impl Host for FakeHost {
     }
     fn sleep(&self, duration: Duration) {
         self.slept.borrow_mut().push(duration);
+    }
+    fn random_u64(&self) -> u64 {
+        self.random.get().unwrap_or(u64::MAX)
     }
 }

@@ -15,6 +15,7 @@ use http::Uri;
 use http_body_util::{BodyExt, Full, Limited};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
+use crate::governor::{DEFAULT_RATE, Governor};
 use crate::log::{Level, Logger};
 
 /// A scheme, host and port the guest may call.
@@ -95,6 +96,8 @@ pub struct EgressPolicy {
     /// The whole exchange, from connect to the last body byte.
     pub deadline: Duration,
     pub max_response_bytes: usize,
+    /// Paces every request made under this policy, whichever connection makes it.
+    pub governor: Arc<Governor>,
 }
 
 impl EgressPolicy {
@@ -107,6 +110,7 @@ impl EgressPolicy {
             between_bytes_timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(120),
             max_response_bytes: 32 << 20,
+            governor: Arc::new(Governor::new(DEFAULT_RATE)),
         }
     }
 
@@ -211,6 +215,7 @@ impl WasiHttpHooks for EgressHooks {
                 let headers = redact_headers(request.headers());
                 log.log(Level::Debug, "http", format_args!("→ {method} {shown} {headers}"));
             }
+            policy.governor.admit().await;
             let started = Instant::now();
             let exchange = exchange(request, policy.options(options), policy.max_response_bytes);
             let response = match tokio::time::timeout(policy.deadline, exchange).await {
@@ -231,6 +236,15 @@ impl WasiHttpHooks for EgressHooks {
                 Err(e) => log.log(Level::Debug, "http", format_args!("✗ {method} {shown}: {e:?}")),
             }
             let response = response?;
+            let retry_after = response.headers().get(http::header::RETRY_AFTER).and_then(|v| v.to_str().ok());
+            policy.governor.observe(response.status().as_u16(), retry_after);
+            if response.status() == http::StatusCode::TOO_MANY_REQUESTS {
+                log.log(
+                    Level::Info,
+                    "http",
+                    format_args!("GoTo answered 429: pacing requests at {:.1}/s", policy.governor.rate()),
+                );
+            }
             if let Some(journal) = journal.filter(|_| response.status().is_success()) {
                 journal(response.body());
             }

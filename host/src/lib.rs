@@ -2,7 +2,8 @@
 //!
 //! - [`engine`]: the wasmtime engine and the compiled-code cache;
 //! - [`runtime`]: instantiating the component and calling its exports, with limits;
-//! - [`egress`]: the outgoing HTTP allow-list, timeouts and redacted traffic log;
+//! - [`egress`]: the outgoing HTTP allow-list, timeouts and redacted traffic log, with the
+//!   [`governor`] pacing every request under GoTo's rate limit;
 //! - [`secrets`] and [`profile`]: where credentials and settings come from, [`limits`] what
 //!   a connection may use;
 //! - [`cli`]: the `gtm-connector` command line, runnable in-process for tests.
@@ -10,6 +11,7 @@
 pub mod cli;
 pub mod egress;
 pub mod engine;
+pub mod governor;
 mod guest_stderr;
 pub mod limits;
 pub mod log;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use gtm_state::DeletionPolicy;
 
 use crate::egress::{self, EgressPolicy};
+use crate::governor::Governor;
 use crate::limits::Limits;
 
 /// A snapshot of environment variables (the process's, or a test's own).
@@ -114,7 +116,13 @@ pub struct LimitsFile {
     pub max_response_kib: Option<u64>,
     /// The most items one import may read (a listing that never ends is stopped there).
     pub max_items: Option<u64>,
+    /// The most requests per second the process sends, whatever it runs in parallel
+    /// (default 10, GoTo's documented limit).
+    pub requests_per_second: Option<u64>,
 }
+
+/// The highest `[limits] requests-per-second`: as fast as a loopback simulator without a limit.
+pub const MAX_REQUESTS_PER_SECOND: u64 = 1000;
 
 /// Default of `[limits] max-items`.
 pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
@@ -220,6 +228,9 @@ impl Profile {
         if let Some(kib) = limits_file.max_response_kib {
             egress.max_response_bytes = (kib as usize) << 10;
         }
+        if let Some(rate) = limits_file.requests_per_second {
+            egress.governor = Arc::new(Governor::new(rate as f64));
+        }
         let max_items = limits_file.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
         if !(1..=MAX_ITEMS_CEILING).contains(&max_items) {
             bail!("[limits] max-items must be between 1 and {MAX_ITEMS_CEILING}, got {max_items}");
@@ -287,6 +298,7 @@ fn check_limits(limits: &LimitsFile) -> Result<()> {
         ("call-timeout-secs", limits.call_timeout_secs, 86_400),
         ("http-timeout-secs", limits.http_timeout_secs, 3600),
         ("max-response-kib", limits.max_response_kib, 1 << 20),
+        ("requests-per-second", limits.requests_per_second, MAX_REQUESTS_PER_SECOND),
     ];
     for (key, value, max) in keys {
         if let Some(value) = value

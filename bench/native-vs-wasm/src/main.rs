@@ -152,6 +152,9 @@ impl Host for NativeHost {
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
     }
+    fn random_u64(&self) -> u64 {
+        rand::random()
+    }
 }
 
 /// The guest's `Transport` natively, over ureq.

@@ -119,9 +119,18 @@ fn location_origin(response: &HttpResponse) -> String {
     format!("{scheme}://{host}").chars().filter(|c| !c.is_control()).take(MAX).collect()
 }
 
-/// `Retry-After` in seconds; GoTo does not document it, so absent or odd values give none.
+/// `Retry-After` in seconds, in either of RFC 9110's forms: a number of seconds, or an HTTP date
+/// (counted from now; a date past is 0). GoTo does not document it, so absent or odd values give
+/// none.
 pub fn retry_after(response: &HttpResponse) -> Option<u32> {
-    response.header("retry-after").and_then(|v| v.trim().parse().ok())
+    let value = response.header("retry-after")?.trim();
+    if let Ok(secs) = value.parse() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    // Rounded up: waiting a little long is fine, retrying early is another 429.
+    let secs = at.duration_since(std::time::SystemTime::now()).map_or(0, |d| d.as_millis().div_ceil(1000));
+    Some(u32::try_from(secs).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]
@@ -207,5 +216,20 @@ mod tests {
             from_response("GET", &r),
             ConnectorError::RateLimited(RateLimit { retry_after_secs: Some(3), .. })
         ));
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        let with = |value: &str| {
+            let mut r = response(429, "application/json", "{}");
+            r.headers.push(("Retry-After".into(), value.into()));
+            retry_after(&r)
+        };
+        assert_eq!(with(" 120 "), Some(120));
+        assert_eq!(with("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0), "a date past: retry now");
+        let soon = httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(30));
+        assert!(with(&soon).is_some_and(|secs| (29..=30).contains(&secs)), "{:?}", with(&soon));
+        assert_eq!(with("soon"), None);
+        assert_eq!(with("-1"), None);
     }
 }

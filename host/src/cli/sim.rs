@@ -8,7 +8,7 @@ use gotosim::{FaultRule, Matcher, SimConfig, Simulator};
 
 use super::args::SimArgs;
 use super::{Context, shown};
-use crate::profile::{Paths, ProfileFile};
+use crate::profile::{LimitsFile, MAX_REQUESTS_PER_SECOND, Paths, ProfileFile};
 use crate::secrets::SecretStore;
 
 pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
@@ -40,17 +40,7 @@ pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
     )?;
 
     if let Some(name) = &args.write_profile {
-        let paths = ctx.paths()?;
-        let file =
-            ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() };
-        let profile_path = paths.profile_file(name);
-        file.save(&profile_path)?;
-        let mut secrets = crate::secrets::SecretStore::open(paths.secrets_file(name), ctx.env)?;
-        let credentials = sim.credentials();
-        secrets.set("client-id", &credentials.client_id)?;
-        secrets.set("client-secret", &credentials.client_secret)?;
-        secrets.set("refresh-token", &credentials.refresh_token)?;
-        secrets.delete("access-token")?;
+        let profile_path = write_profile(&ctx.paths()?, name, &sim)?;
         writeln!(ctx.stdout, "profile {name} written to {} with its secrets", shown(&profile_path).display())?;
         writeln!(ctx.stdout, "try: gtm-connector --profile {name} import accounts --format csv")?;
     }
@@ -60,12 +50,20 @@ pub fn run(ctx: &mut Context<'_>, args: &SimArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes profile `name` pointing at `sim`, with the simulator's credentials as its secrets (and
-/// no cached access token from an earlier simulator). Returns the profile file's path.
+/// Writes profile `name` pointing at `sim`, paced at the simulator's rate limit (or as fast as
+/// the governor goes when it has none), with the simulator's credentials as its secrets (and no
+/// cached access token from an earlier simulator). Returns the profile file's path.
 pub fn write_profile(paths: &Paths, name: &str, sim: &Simulator) -> Result<std::path::PathBuf> {
     let path = paths.profile_file(name);
-    ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() }
-        .save(&path)?;
+    let rate = sim.rate_limit().map_or(MAX_REQUESTS_PER_SECOND, u64::from);
+    let limits = LimitsFile { requests_per_second: Some(rate), ..Default::default() };
+    ProfileFile {
+        api_base: Some(sim.base_url()),
+        token_base: Some(sim.base_url()),
+        limits: Some(limits),
+        ..Default::default()
+    }
+    .save(&path)?;
     // The file alone: a GTM_SECRET_* variable meant for a real tenant must not mask these.
     let mut secrets = SecretStore::open(paths.secrets_file(name), &Default::default())?;
     let credentials = sim.credentials();

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use gotosim::{Fault, FaultRule, Gate, Matcher, SimConfig, Simulator};
-use gtm_host::profile::{Paths, ProfileFile};
+use gtm_host::profile::{LimitsFile, MAX_REQUESTS_PER_SECOND, Paths, ProfileFile};
 use gtm_host::secrets::SecretStore;
 use gtm_leaks::{Secrets, profile_secrets};
 use serde_json::Value;
@@ -56,9 +56,15 @@ impl Home {
         let sim = Simulator::start(config).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths { home: dir.path().to_path_buf(), cache: dir.path().join("cache") };
-        ProfileFile { api_base: Some(sim.base_url()), token_base: Some(sim.base_url()), ..Default::default() }
-            .save(&paths.profile_file(PROFILE))
-            .unwrap();
+        // Paced as fast as the governor goes: these tests wait on gates, not on pacing.
+        let limits = LimitsFile { requests_per_second: Some(MAX_REQUESTS_PER_SECOND), ..Default::default() };
+        let profile = ProfileFile {
+            api_base: Some(sim.base_url()),
+            token_base: Some(sim.base_url()),
+            limits: Some(limits),
+            ..Default::default()
+        };
+        profile.save(&paths.profile_file(PROFILE)).unwrap();
         let home = Home { sim, dir, paths, stopped: AtomicU32::new(0) };
         let credentials = home.sim.credentials();
         let mut secrets = home.secrets();

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use gotosim::{Gate, SimConfig, Simulator};
 use gtm_host::cli::{Invocation, run};
-use gtm_host::profile::{Environment, ProfileFile};
+use gtm_host::profile::{Environment, LimitsFile, MAX_REQUESTS_PER_SECOND, ProfileFile};
 use gtm_leaks::{Secrets, profile_secrets};
 use serde_json::Value;
 
@@ -108,10 +108,7 @@ impl Harness {
         let sim = Simulator::start(config).expect("simulator starts");
         let home = tempfile::tempdir().unwrap();
         let harness = Harness { sim, cache: shared_cache(), home };
-        let base = harness.sim.base_url();
-        ProfileFile { api_base: Some(base.clone()), token_base: Some(base), ..Default::default() }
-            .save(&harness.profile_file())
-            .unwrap();
+        harness.point_at(&harness.sim.base_url());
         let credentials = harness.sim.credentials();
         for (name, value) in [
             ("client-id", credentials.client_id),
@@ -131,16 +128,28 @@ impl Harness {
         harness
     }
 
-    /// Rewrites the profile to use `base` for the API and the token endpoint.
+    /// Rewrites the profile to use `base` for the API and the token endpoint. Requests are paced
+    /// as fast as the governor goes, so that tests not about pacing never wait on it.
     pub fn point_at(&self, base: &str) {
-        ProfileFile { api_base: Some(base.to_owned()), token_base: Some(base.to_owned()), ..Default::default() }
-            .save(&self.profile_file())
-            .unwrap();
+        let limits = LimitsFile { requests_per_second: Some(MAX_REQUESTS_PER_SECOND), ..Default::default() };
+        let profile = ProfileFile {
+            api_base: Some(base.to_owned()),
+            token_base: Some(base.to_owned()),
+            limits: Some(limits),
+            ..Default::default()
+        };
+        profile.save(&self.profile_file()).unwrap();
     }
 
-    /// Adds a `[limits]` table with these lines to the profile.
+    /// Adds these lines to the profile's `[limits]` table (a key given here replaces the
+    /// harness's own).
     pub fn set_limits(&self, lines: &str) {
-        self.append_to_profile(&format!("[limits]\n{lines}"));
+        let profile = std::fs::read_to_string(self.profile_file()).unwrap();
+        let own: Vec<&str> = lines.lines().filter_map(|l| l.split('=').next()).map(str::trim).collect();
+        let kept: Vec<&str> =
+            profile.lines().filter(|l| !own.contains(&l.split('=').next().unwrap_or_default().trim())).collect();
+        let text = kept.join("\n").replacen("[limits]", &format!("[limits]\n{lines}"), 1);
+        std::fs::write(self.profile_file(), text + "\n").unwrap();
     }
 
     /// Appends TOML to the profile: settings before any table, or whole tables.

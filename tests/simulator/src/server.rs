@@ -121,6 +121,11 @@ impl Simulator {
         lock(&self.shared.faults).clear();
     }
 
+    /// The requests per second each API allows, if rate limiting is on.
+    pub fn rate_limit(&self) -> Option<u32> {
+        lock(&self.shared.knobs).rate_limit_per_sec
+    }
+
     /// Changes knobs; requests after this call see the change.
     pub fn set_knobs(&self, f: impl FnOnce(&mut Knobs)) {
         f(&mut lock(&self.shared.knobs));

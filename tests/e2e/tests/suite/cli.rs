@@ -129,8 +129,11 @@ fn limits_out_of_range_are_bad_input_naming_the_key_at_load() {
         ("http-timeout-secs = 0", "[limits] http-timeout-secs must be between 1 and 3600, got 0"),
         ("max-response-kib = 0", "[limits] max-response-kib must be between 1 and 1048576, got 0"),
         ("max-response-kib = 99999999999999", "[limits] max-response-kib must be between 1 and 1048576"),
+        ("requests-per-second = 0", "[limits] requests-per-second must be between 1 and 1000, got 0"),
+        ("requests-per-second = 5000", "[limits] requests-per-second must be between 1 and 1000, got 5000"),
     ] {
-        std::fs::write(h.profile_file(), format!("{profile}\n[limits]\n{line}\n")).unwrap();
+        std::fs::write(h.profile_file(), &profile).unwrap();
+        h.set_limits(line);
         h.run(&["test"]).failure(2, &[needle]);
     }
     assert_eq!(h.sim.stats().total, 0, "nothing was sent");

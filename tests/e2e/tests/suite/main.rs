@@ -11,6 +11,7 @@ mod hostile_tokens;
 mod hostile_writes;
 mod import;
 mod mapping;
+mod pacing;
 mod portability;
 mod properties;
 mod provisioning;
