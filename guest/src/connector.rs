@@ -33,6 +33,8 @@ struct Page<U> {
     items: Vec<U>,
     next_cursor: Option<String>,
     total: u64,
+    /// On a first page, the cursors of the pages after it.
+    ahead: Vec<String>,
 }
 
 impl<'a> Connector<'a> {
@@ -70,7 +72,7 @@ impl<'a> Connector<'a> {
         let filter = query.filter.as_ref().map(filter::account_filter).transpose()?;
         let extra: Vec<(&str, &str)> = filter.iter().map(|f| ("filter", f.as_str())).collect();
         let page = self.page::<User, Account>("users", &extra, query.page_size, query.cursor.as_deref())?;
-        Ok(AccountPage { accounts: page.items, next_cursor: page.next_cursor, total: page.total })
+        Ok(AccountPage { accounts: page.items, next_cursor: page.next_cursor, total: page.total, ahead: page.ahead })
     }
 
     pub fn get_account(&self, key: &str) -> Result<Account, ConnectorError> {
@@ -94,7 +96,12 @@ impl<'a> Connector<'a> {
             }
             EntitlementKind::AdminRole => self.admin_roles(query)?,
         };
-        Ok(EntitlementPage { entitlements: page.items, next_cursor: page.next_cursor, total: page.total })
+        Ok(EntitlementPage {
+            entitlements: page.items,
+            next_cursor: page.next_cursor,
+            total: page.total,
+            ahead: page.ahead,
+        })
     }
 
     /// Loads and compiles everything configurable, without contacting GoTo.
@@ -165,7 +172,8 @@ impl<'a> Connector<'a> {
         let next_cursor = Cursor::after(offset, list.results.len(), list.total).map_err(|problem| {
             transport(format!("GoTo's {collection} listing page at offset {offset} is not well formed: {problem}"))
         })?;
-        Ok(Page { items: list.results.into_iter().map(Into::into).collect(), next_cursor, total: list.total })
+        let ahead = if cursor.is_none() { Cursor::ahead(list.results.len(), list.total) } else { Vec::new() };
+        Ok(Page { items: list.results.into_iter().map(Into::into).collect(), next_cursor, total: list.total, ahead })
     }
 
     fn page_size(&self, requested: Option<u32>) -> Result<u32, ConnectorError> {
@@ -241,7 +249,7 @@ impl<'a> Connector<'a> {
             })
             .collect();
         let total = items.len() as u64;
-        Ok(Page { items, next_cursor: None, total })
+        Ok(Page { items, next_cursor: None, total, ahead: Vec::new() })
     }
 }
 

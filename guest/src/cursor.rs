@@ -56,6 +56,28 @@ impl Cursor {
     }
 }
 
+/// Cursors handed out ahead of the pages they start, at most: enough for a million accounts in
+/// pages of 100; a longer listing is read on from the last of them.
+pub const MAX_AHEAD: usize = 10_000;
+
+impl Cursor {
+    /// After a first page of `returned` rows of a listing of `total`, the cursors of every page
+    /// after it (at most [`MAX_AHEAD`]), each `returned` rows on: the stride GoTo really used,
+    /// should it clamp the page size asked for.
+    pub fn ahead(returned: usize, total: u64) -> Vec<String> {
+        let stride = returned as u64;
+        if stride == 0 {
+            return Vec::new();
+        }
+        (1..)
+            .map(|page| page * stride)
+            .take_while(|offset| *offset < total)
+            .take(MAX_AHEAD)
+            .map(|offset| Cursor { offset, total }.encode())
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +87,20 @@ mod tests {
         let c = Cursor { offset: 400, total: 1234 };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(matches!(Cursor::decode("not-a-cursor"), Err(ConnectorError::InvalidInput(_))));
+    }
+
+    #[test]
+    fn the_pages_ahead_follow_the_first_page_s_stride_up_to_the_total() {
+        let offsets = |returned, total| -> Vec<u64> {
+            Cursor::ahead(returned, total).iter().map(|c| Cursor::decode(c).unwrap().offset).collect()
+        };
+        assert_eq!(offsets(200, 650), [200, 400, 600]);
+        assert_eq!(offsets(200, 600), [200, 400]);
+        assert_eq!(offsets(200, 200), Vec::<u64>::new());
+        assert_eq!(offsets(0, 0), Vec::<u64>::new());
+        assert_eq!(Cursor::ahead(1, MAX_TOTAL).len(), MAX_AHEAD);
+        // Each is the cursor the page before it would have handed on.
+        assert_eq!(Cursor::ahead(200, 650)[0], Cursor::after(0, 200, 650).unwrap().unwrap());
     }
 
     #[test]

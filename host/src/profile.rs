@@ -119,10 +119,16 @@ pub struct LimitsFile {
     /// The most requests per second the process sends, whatever it runs in parallel
     /// (default 10, GoTo's documented limit).
     pub requests_per_second: Option<u64>,
+    /// How many component instances read the pages of one listing at once (default 4).
+    pub pipeline_depth: Option<u64>,
 }
 
 /// The highest `[limits] requests-per-second`: as fast as a loopback simulator without a limit.
 pub const MAX_REQUESTS_PER_SECOND: u64 = 1000;
+
+/// Default of `[limits] pipeline-depth`: at GoTo's 100–300 ms per request, enough requests in
+/// flight to keep 10 per second going.
+pub const DEFAULT_PIPELINE_DEPTH: usize = 4;
 
 /// Default of `[limits] max-items`.
 pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
@@ -171,6 +177,8 @@ pub struct Profile {
     pub deletion_limits: DeletionPolicy,
     /// The most items one import may read.
     pub max_items: u64,
+    /// How many component instances read the pages of one listing at once.
+    pub pipeline_depth: usize,
 }
 
 impl Profile {
@@ -264,6 +272,7 @@ impl Profile {
             provisioning,
             deletion_limits,
             max_items,
+            pipeline_depth: limits_file.pipeline_depth.map_or(DEFAULT_PIPELINE_DEPTH, |d| d as usize),
         })
     }
 
@@ -299,6 +308,7 @@ fn check_limits(limits: &LimitsFile) -> Result<()> {
         ("http-timeout-secs", limits.http_timeout_secs, 3600),
         ("max-response-kib", limits.max_response_kib, 1 << 20),
         ("requests-per-second", limits.requests_per_second, MAX_REQUESTS_PER_SECOND),
+        ("pipeline-depth", limits.pipeline_depth, 16),
     ];
     for (key, value, max) in keys {
         if let Some(value) = value

@@ -128,10 +128,34 @@ impl ConnectorRuntime {
 
     /// Instantiates the component for `profile`, with `secrets` as its secret store.
     pub fn connect(&self, profile: &Profile, secrets: SecretStore, log: Logger) -> Result<Connection> {
-        let secrets = Arc::new(Mutex::new(secrets));
+        let recipe = Recipe {
+            engine: self.engine.clone(),
+            pre: self.pre.clone(),
+            profile: profile.clone(),
+            secrets: Arc::new(Mutex::new(secrets)),
+            log,
+        };
+        Arc::new(recipe).instantiate(profile.settings())
+    }
+}
+
+/// What it takes to make one more instance like a connection: instances made from one recipe
+/// share the secret store (so one refresh serves them all) and the profile's egress policy
+/// (so one rate governor paces them all).
+struct Recipe {
+    engine: Engine,
+    pre: ConnectorComponentPre<State>,
+    profile: Profile,
+    secrets: Arc<Mutex<SecretStore>>,
+    log: Logger,
+}
+
+impl Recipe {
+    fn instantiate(self: Arc<Self>, settings: BTreeMap<String, String>) -> Result<Connection> {
+        let (profile, log) = (&self.profile, &self.log);
         let token_endpoint = TokenEndpoint::below(&profile.token_base).context("setting token-base")?;
         let hooks = EgressHooks::new(Arc::new(profile.egress.clone()), log.clone())
-            .journaling_tokens(token_endpoint, token_journal(secrets.clone(), log.clone()));
+            .journaling_tokens(token_endpoint, token_journal(self.secrets.clone(), log.clone()));
         let state = State {
             // No preopened directories, no environment, no arguments: the guest sees only
             // what the host interface hands it. Its stderr is logged, not inherited.
@@ -140,7 +164,7 @@ impl ConnectorRuntime {
             table: ResourceTable::new(),
             hooks,
             limiter: GuestLimiter { memory_bytes: profile.limits.memory_bytes, memory_exhausted: false },
-            host: HostState { settings: profile.settings(), secrets, log },
+            host: HostState { settings, secrets: self.secrets.clone(), log: log.clone() },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -151,7 +175,8 @@ impl ConnectorRuntime {
             .instantiate(&mut store)
             .map_err(anyhow::Error::from)
             .context("instantiating the connector component")?;
-        Ok(Connection { store, instance, limits: profile.limits.clone() })
+        let limits = profile.limits.clone();
+        Ok(Connection { store, instance, limits, recipe: self })
     }
 }
 
@@ -208,9 +233,22 @@ pub struct Connection {
     store: Store<State>,
     instance: ConnectorComponent,
     limits: Limits,
+    recipe: Arc<Recipe>,
 }
 
 impl Connection {
+    /// How many instances may read the pages of one listing at once (`[limits] pipeline-depth`).
+    pub fn pipeline_depth(&self) -> usize {
+        self.recipe.profile.pipeline_depth
+    }
+
+    /// Another instance like this one, with the settings it has now (the account key found by
+    /// `test-connection` included), its secret store and its rate governor, for work done in
+    /// parallel.
+    pub fn sibling(&self) -> Result<Connection> {
+        self.recipe.clone().instantiate(self.store.data().host.settings.clone())
+    }
+
     /// Sets a setting for later calls, e.g. the account key found by `test-connection`, so the
     /// guest need not look it up again.
     pub fn remember_setting(&mut self, key: &str, value: &str) {

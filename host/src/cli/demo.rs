@@ -13,8 +13,9 @@ use gotosim::{SimConfig, Simulator};
 use super::args::{DemoArgs, Format};
 use gtm_state::DeletionPolicy;
 
-use super::import::{Event, check, each_account_page, each_entitlement_page, reconcile_accounts};
+use super::import::{check, reconcile_accounts};
 use super::output::{Export, account_record, entitlement_record, kind_name, plural, status_name};
+use super::paging::{Event, each_account_page, each_entitlement_page};
 use super::progress::Progress;
 use super::reconcile::describe;
 use super::{Context, shown};

@@ -7,16 +7,14 @@ use std::path::Path;
 use gtm_state::{DeletionPolicy, Recorded, Scope, Summary};
 
 use super::args::{Format, Get, Import, Kind};
-use super::output::{Export, Record, account_record, entitlement_record, plural, to_object};
+use super::output::{Export, Record, account_record, plural, to_object};
+use super::paging::{Event, Paged, each_account_page, each_entitlement_page};
 use super::progress::Progress;
 use super::reconcile::{self, Recorder};
 use super::{Context, bad_input, identities};
 use crate::log::Logger;
 use crate::profile::DEFAULT_MAX_ITEMS;
-use crate::runtime::{
-    AccountFilter, AccountPage, AccountQuery, CallError, Connection, ConnectionInfo, EntitlementKind, EntitlementPage,
-    EntitlementQuery,
-};
+use crate::runtime::{AccountFilter, AccountQuery, Connection, ConnectionInfo};
 
 pub fn test(ctx: &mut Context<'_>) -> Result<()> {
     let mut conn = ctx.connect()?;
@@ -279,101 +277,6 @@ fn stream(
     let mut listing = Listing { out, progress, recorder, log, bounds };
     read(&mut listing)?;
     listing.out.finish()
-}
-
-/// A page of a paged listing.
-pub trait Paged {
-    fn records(&self) -> Vec<Record>;
-    fn total(&self) -> u64;
-    fn next_cursor(&self) -> Option<String>;
-}
-
-impl Paged for AccountPage {
-    fn records(&self) -> Vec<Record> {
-        self.accounts.iter().map(account_record).collect()
-    }
-    fn total(&self) -> u64 {
-        self.total
-    }
-    fn next_cursor(&self) -> Option<String> {
-        self.next_cursor.clone()
-    }
-}
-
-impl Paged for EntitlementPage {
-    fn records(&self) -> Vec<Record> {
-        self.entitlements.iter().map(entitlement_record).collect()
-    }
-    fn total(&self) -> u64 {
-        self.total
-    }
-    fn next_cursor(&self) -> Option<String> {
-        self.next_cursor.clone()
-    }
-}
-
-/// What a paged read reports as it goes.
-pub enum Event<'a, P> {
-    Page(&'a P),
-    /// GoTo's total changed between pages, so rows may have been skipped or repeated: the
-    /// listing starts again from the first page.
-    Restart {
-        from: u64,
-        to: u64,
-    },
-}
-
-/// Reads beyond this many passes over a moving listing are not attempted; the state then
-/// records the import as incomplete, which marks nothing missing.
-const MAX_PASSES: u32 = 3;
-
-/// Calls `fetch` with each cursor until the connector reports no next page, starting again
-/// when the total moves.
-fn drain<P: Paged>(
-    mut fetch: impl FnMut(Option<String>) -> Result<P, CallError>,
-    mut on_event: impl FnMut(Event<'_, P>) -> Result<()>,
-) -> Result<()> {
-    let mut pass = 1;
-    'pass: loop {
-        let mut cursor = None;
-        let mut first_total = None;
-        loop {
-            let page = fetch(cursor.take())?;
-            let total = page.total();
-            match first_total {
-                None => first_total = Some(total),
-                Some(from) if from != total && pass < MAX_PASSES => {
-                    on_event(Event::Restart { from, to: total })?;
-                    pass += 1;
-                    continue 'pass;
-                }
-                Some(_) => {}
-            }
-            on_event(Event::Page(&page))?;
-            match page.next_cursor() {
-                Some(next) => cursor = Some(next),
-                None => return Ok(()),
-            }
-        }
-    }
-}
-
-pub fn each_account_page(
-    conn: &mut Connection,
-    filter: Option<AccountFilter>,
-    page_size: Option<u32>,
-    on_event: impl FnMut(Event<'_, AccountPage>) -> Result<()>,
-) -> Result<()> {
-    drain(|cursor| conn.list_accounts(&AccountQuery { filter: filter.clone(), page_size, cursor }), on_event)
-}
-
-pub fn each_entitlement_page(
-    conn: &mut Connection,
-    kind: EntitlementKind,
-    page_size: Option<u32>,
-    on_event: impl FnMut(Event<'_, EntitlementPage>) -> Result<()>,
-) -> Result<()> {
-    drain(|cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }), on_event)
 }
 
 #[cfg(test)]

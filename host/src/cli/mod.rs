@@ -7,6 +7,7 @@ mod identities;
 mod import;
 mod operations;
 mod output;
+mod paging;
 mod progress;
 mod provision;
 mod reconcile;
