@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -133,6 +134,8 @@ impl ConnectorRuntime {
             pre: self.pre.clone(),
             profile: profile.clone(),
             secrets: Arc::new(Mutex::new(secrets)),
+            refresh_turn: Arc::default(),
+            instances: AtomicU64::new(0),
             log,
         };
         Arc::new(recipe).instantiate(profile.settings())
@@ -147,7 +150,43 @@ struct Recipe {
     pre: ConnectorComponentPre<State>,
     profile: Profile,
     secrets: Arc<Mutex<SecretStore>>,
+    refresh_turn: Arc<RefreshTurn>,
+    instances: AtomicU64,
     log: Logger,
+}
+
+/// Which instance of a recipe is refreshing the token. The secrets file's lock keeps other
+/// processes out of a refresh; this makes the instances of one process take turns too, since
+/// with GoTo rotating, a second refresh with the same refresh token would be refused.
+#[derive(Default)]
+struct RefreshTurn {
+    holder: Mutex<Option<u64>>,
+    released: Condvar,
+}
+
+impl RefreshTurn {
+    /// Waits until no other instance holds the turn, and takes it.
+    fn take(&self, instance: u64) {
+        let mut holder = self.holder.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        while holder.is_some_and(|other| other != instance) {
+            holder = self.released.wait(holder).unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        *holder = Some(instance);
+    }
+
+    /// Whether `instance` holds the turn.
+    fn held_by(&self, instance: u64) -> bool {
+        *self.holder.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) == Some(instance)
+    }
+
+    /// Gives the turn back, if `instance` holds it.
+    fn give_back(&self, instance: u64) {
+        let mut holder = self.holder.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *holder == Some(instance) {
+            *holder = None;
+            self.released.notify_all();
+        }
+    }
 }
 
 impl Recipe {
@@ -164,7 +203,13 @@ impl Recipe {
             table: ResourceTable::new(),
             hooks,
             limiter: GuestLimiter { memory_bytes: profile.limits.memory_bytes, memory_exhausted: false },
-            host: HostState { settings, secrets: self.secrets.clone(), log: log.clone() },
+            host: HostState {
+                settings,
+                secrets: self.secrets.clone(),
+                refresh_turn: self.refresh_turn.clone(),
+                instance: self.instances.fetch_add(1, Ordering::Relaxed),
+                log: log.clone(),
+            },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
@@ -331,7 +376,7 @@ impl Connection {
         self.store.data_mut().limiter.memory_exhausted = false;
         let outcome = f(&self.instance, &mut self.store);
         // A refresh that failed never stored an access token; its lock ends with the call.
-        lock(&self.store.data().host.secrets).end_refresh();
+        self.store.data().host.end_refresh();
         match outcome {
             Ok(Ok(value)) => Ok(value),
             // A guest that ran out of memory may fail gracefully; the limit is still the cause.
@@ -415,7 +460,20 @@ impl WasiHttpView for State {
 struct HostState {
     settings: BTreeMap<String, String>,
     secrets: Arc<Mutex<SecretStore>>,
+    refresh_turn: Arc<RefreshTurn>,
+    /// This instance among its recipe's, for taking turns at refreshing.
+    instance: u64,
     log: Logger,
+}
+
+impl HostState {
+    /// Ends this instance's refresh, if it is refreshing: the file lock, then the turn.
+    fn end_refresh(&self) {
+        if self.refresh_turn.held_by(self.instance) {
+            lock(&self.secrets).end_refresh();
+            self.refresh_turn.give_back(self.instance);
+        }
+    }
 }
 
 impl bindings::iga::gotomeeting::types::Host for HostState {}
@@ -432,22 +490,22 @@ impl wit_host::Host for HostState {
         let unavailable = |e: anyhow::Error| HostError::Unavailable(format!("{e:#}"));
         // Reading the refresh token means a refresh is starting: one process at a time, and
         // with the token as the file holds it now, in case another process just rotated it.
-        let mut secrets = lock(&self.secrets);
         if name == REFRESH_TOKEN {
-            secrets.begin_refresh().map_err(unavailable)?;
+            // The turn first, without the store's lock: another instance may be refreshing.
+            self.refresh_turn.take(self.instance);
+            lock(&self.secrets).begin_refresh().map_err(unavailable)?;
         }
-        secrets.current(&name).map_err(unavailable)
+        lock(&self.secrets).current(&name).map_err(unavailable)
     }
 
     fn set_secret(&mut self, name: String, value: String) -> Result<(), HostError> {
         if !WRITABLE_SECRETS.contains(&name.as_str()) {
             return Err(HostError::Denied(format!("the connector may not write secret {name:?}")));
         }
-        let mut secrets = lock(&self.secrets);
-        secrets.replace(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))?;
+        lock(&self.secrets).replace(&name, &value).map_err(|e| HostError::Unavailable(format!("{e:#}")))?;
         // The new access token is stored: the refresh is over.
         if name == "access-token" {
-            secrets.end_refresh();
+            self.end_refresh();
         }
         Ok(())
     }

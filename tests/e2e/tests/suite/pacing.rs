@@ -92,3 +92,20 @@ fn a_pipeline_depth_of_one_reads_one_page_at_a_time() {
     reader.join().unwrap().success();
     assert_eq!(listing(&h), 3);
 }
+
+/// Siblings reading in parallel take turns at refreshing: with GoTo rotating the refresh token
+/// and access tokens good for two requests, every refresh uses the token GoTo issued last.
+#[test]
+fn parallel_readers_take_turns_at_refreshing_a_rotating_token() {
+    let mut config = unthrottled(94, 120);
+    config.knobs.rotation = gotosim::Rotation::Always;
+    config.knobs.access_token_max_uses = Some(2);
+    let h = Harness::new(config);
+    let out = h.run(&["import", "accounts", "--page-size", "10"]).success();
+    assert_eq!(out.stdout.lines().count(), 120);
+    assert!(!out.stderr.contains("invalid_grant"), "{}", out.stderr);
+    let stats = h.sim.stats();
+    assert!(stats.refresh_grants_ok >= 6, "refreshed mid-import: {}", stats.refresh_grants_ok);
+    assert_eq!(stats.token_requests, stats.refresh_grants_ok, "no refresh was refused");
+    assert_eq!(h.stored_secret("refresh-token"), Some(h.sim.credentials().refresh_token));
+}
