@@ -14,5 +14,6 @@ mod mapping;
 mod portability;
 mod properties;
 mod provisioning;
+mod queue;
 mod reconciliation;
 mod sandbox;
