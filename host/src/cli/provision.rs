@@ -28,7 +28,9 @@ pub fn single(ctx: &mut Context<'_>, op: &Operation, dry_run: bool) -> Result<()
     let report = execute(&mut conn, op, WriteOptions { dry_run });
     writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&report.to_json(None))?)?;
     let mut queue = RetryQueue::new(ctx, dry_run)?;
-    queue.keep_if_transient(op, &report)?;
+    if let Err(e) = queue.keep_if_transient(op, &report) {
+        ctx.log.say(format_args!("error: the operation failed and could not be queued: {e:#}"));
+    }
     queue.say_queued(&ctx.log);
     report.result.map(drop).map_err(OpError::into_anyhow)
 }
@@ -104,9 +106,8 @@ pub fn retry(ctx: &mut Context<'_>, dry_run: bool) -> Result<()> {
     let options = WriteOptions { dry_run };
     let (total, mut failed, mut kept) = (queued.len(), 0usize, 0usize);
     for entry in queued {
-        let op = Operation::from_value(entry.operation.clone());
-        let report = match &op {
-            Ok(op) => execute(&mut conn, op, options),
+        let report = match Operation::from_value(entry.operation.clone()) {
+            Ok(op) => execute(&mut conn, &op, options),
             // A queue written by another version may hold what this one cannot read: a permanent failure.
             Err(e) => Report::unreadable(format!("queued operation {}: {e}", entry.id), dry_run),
         };
@@ -116,12 +117,12 @@ pub fn retry(ctx: &mut Context<'_>, dry_run: bool) -> Result<()> {
         if dry_run {
             continue;
         }
-        match (&op, report.transient_failure()) {
-            (Ok(op), Some(failure)) => {
-                store.enqueue(&operation_json(op)?, &failure)?;
+        match report.transient_failure() {
+            Some(failure) => {
+                store.record_failure(entry.id, &failure)?;
                 kept += 1;
             }
-            _ => store.dequeue(entry.id)?,
+            None => store.dequeue(entry.id)?,
         }
     }
     match kept {
@@ -173,7 +174,9 @@ impl RetryQueue {
                 self.store.insert(Store::open(&self.path)?)
             }
         };
-        store.enqueue(&operation_json(op)?, &failure)?;
+        // The line `apply` would read, as the queue keeps it.
+        let line = serde_json::to_value(op).context("writing an operation as JSON")?;
+        store.enqueue(&line, &failure)?;
         self.queued += 1;
         Ok(())
     }
@@ -187,11 +190,6 @@ impl RetryQueue {
         };
         log.say(format_args!("{what}; run `gtm-connector{} retry`", self.profile_flag));
     }
-}
-
-/// An operation as the queue keeps it: the line `apply` would read.
-fn operation_json(op: &Operation) -> Result<Value> {
-    serde_json::to_value(op).context("writing an operation as JSON")
 }
 
 /// Opens an `apply` file; a directory opens but cannot be read, so it is refused here.

@@ -68,6 +68,20 @@ impl Store {
             .doing("queueing an operation for retry")
     }
 
+    /// Counts one more failed attempt of a queued operation, with `failure` as its last error;
+    /// one that is no longer queued stays gone.
+    pub fn record_failure(&mut self, id: QueueId, failure: &Failure) -> Result<(), StateError> {
+        let now = (self.clock)();
+        self.conn
+            .execute(
+                "UPDATE queue SET attempts = attempts + 1, last_attempt_at = ?2, error_kind = ?3, error_message = ?4
+                 WHERE id = ?1",
+                params![id.0, now, failure.kind, failure.message],
+            )
+            .doing("noting a failed retry")?;
+        Ok(())
+    }
+
     /// Removes a queued operation (it succeeded, or failed for good); removing one that is not
     /// queued does nothing.
     pub fn dequeue(&mut self, id: QueueId) -> Result<(), StateError> {

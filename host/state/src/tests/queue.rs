@@ -41,6 +41,22 @@ fn nested_objects_are_canonical_too() {
 }
 
 #[test]
+fn a_failed_retry_counts_against_its_entry_and_a_removed_one_stays_gone() {
+    let env = Env::new();
+    let mut store = env.open();
+    let id = store.enqueue(&json!({"op": "delete", "account": "a@x.com"}), &failure("HTTP 503")).unwrap();
+    store.record_failure(id, &Failure { kind: "transport".to_owned(), message: "reset".to_owned() }).unwrap();
+    let entry = &store.queue().unwrap()[0];
+    assert_eq!(
+        (entry.attempts, entry.last_error.kind.as_str(), entry.last_error.message.as_str()),
+        (2, "transport", "reset")
+    );
+    store.dequeue(id).unwrap();
+    store.record_failure(id, &failure("late")).unwrap();
+    assert!(store.queue().unwrap().is_empty());
+}
+
+#[test]
 fn dequeued_operations_leave_and_their_ids_are_never_reused() {
     let env = Env::new();
     let mut store = env.open();

@@ -171,3 +171,28 @@ fn retry_with_no_state_says_the_queue_is_empty_and_contacts_nothing() {
     assert_eq!(h.sim.stats().total, requests);
     assert!(!h.home.path().join("state").join("sim.sqlite").exists(), "no state is created to say so");
 }
+
+#[test]
+fn an_operation_that_cannot_be_queued_is_named_and_the_apply_fails() {
+    let h = Harness::new(unthrottled(905, 10));
+    let holder = plain_user(&h);
+    // Another process has the state (its lock file is held), as an import would.
+    let state = h.home.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let lock = std::fs::File::create(state.join("sim.sqlite.lock")).unwrap();
+    lock.try_lock().unwrap();
+    storm(&h, Method::PUT);
+    let grant = format!(r#"{{"op":"grant","account":"{holder}","role":"RUN_REPORTS"}}"#);
+    let out = h.run_with_stdin(&["apply", "-"], &grant).failure(
+        1,
+        &[
+            "line 1 failed and could not be queued",
+            "another gtm-connector process is using this state",
+            "1 of those could not be kept",
+        ],
+    );
+    assert_eq!(out.jsonl()[0]["status"], "failed");
+    drop(lock);
+    h.sim.clear_faults();
+    assert!(queue(&h).is_empty());
+}
