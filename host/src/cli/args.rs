@@ -97,7 +97,13 @@ pub enum Command {
         #[command(flatten)]
         write: WriteArgs,
     },
-    /// What the reconciliation state knows: items, import runs, changes, held deletions
+    /// Run again, in the order queued, the writes that failed for a transient cause
+    Retry {
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// What the reconciliation state knows: items, import runs, changes, held deletions, the
+    /// retry queue
     #[command(subcommand)]
     State(StateAction),
     /// Manage the profile's secrets (values are never printed)
@@ -223,6 +229,11 @@ pub enum StateAction {
     },
     /// Deletions held back by the threshold, applied by `import ... --confirm-deletions`
     Pending {
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
+    /// Writes that failed for a transient cause, kept for `retry`, in the order queued
+    Queue {
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },

@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 
 use clap::{ArgGroup, Args, ValueEnum};
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::runtime::{AccountFields, DeleteMode, DeprovisionOptions, EntitlementKind, EntitlementRef};
 
-/// One line of an `apply` file.
-#[derive(Debug, Clone, Deserialize)]
+/// One line of an `apply` file. It serializes back to a line (fields left out where the
+/// grammar's default applies), which is how the retry queue keeps it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Operation {
     Create(Create),
@@ -28,7 +29,16 @@ impl Operation {
     /// Reads line `number` of an `apply` file; a field the operation does not know is an error,
     /// not ignored. Error positions name the file's line.
     pub fn parse(line: &str, number: usize) -> Result<Operation, String> {
-        let op: Operation = serde_json::from_str(line).map_err(|e| at_file_line(&e, number))?;
+        serde_json::from_str(line).map_err(|e| at_file_line(&e, number)).and_then(Operation::checked)
+    }
+
+    /// An operation kept as JSON (by the retry queue), checked as a line is.
+    pub fn from_value(value: serde_json::Value) -> Result<Operation, String> {
+        serde_json::from_value(value).map_err(|e| e.to_string()).and_then(Operation::checked)
+    }
+
+    /// Refuses the fields an operation that flattens its fields does not know.
+    fn checked(op: Operation) -> Result<Operation, String> {
         let unknown = match &op {
             Operation::Create(c) => &c.unknown,
             Operation::Update(u) => &u.unknown,
@@ -52,24 +62,29 @@ impl Operation {
 }
 
 /// GoTo attributes given directly.
-#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[derive(Debug, Clone, Default, Args, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[group(skip)]
 pub struct Fields {
     /// Login email (at most 128 characters)
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Given name (at most 32 characters)
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     /// Family name (at most 32 characters)
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     /// Locale such as en_US
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     /// IANA time zone such as Europe/Paris
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
 }
 
@@ -87,16 +102,21 @@ impl From<&Fields> for AccountFields {
 
 /// Identity attributes for the profile's mapping: `--identity NAME=VALUE` (repeatable), or
 /// `"identity": {"NAME": "VALUE"}` in a file.
-#[derive(Debug, Clone, Default, Args, Deserialize)]
+#[derive(Debug, Clone, Default, Args, Deserialize, Serialize)]
 #[group(skip)]
 pub struct Identity {
     /// An identity attribute for the profile's mapping templates (repeatable)
     #[arg(long = "identity", value_name = "NAME=VALUE", value_parser = parse_attribute)]
-    #[serde(default, deserialize_with = "attributes_from_map")]
+    #[serde(
+        default,
+        deserialize_with = "attributes_from_map",
+        serialize_with = "attributes_to_map",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub identity: Vec<(String, String)>,
 }
 
-#[derive(Debug, Clone, Args, Deserialize)]
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[group(skip)]
 pub struct Create {
@@ -108,14 +128,15 @@ pub struct Create {
     pub identity: Identity,
     /// Grant this license at creation (repeatable)
     #[arg(long = "license", value_name = "KEY")]
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub licenses: Vec<String>,
     /// Put the account in this group
     #[arg(long, value_name = "KEY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Grant this admin role at creation (repeatable)
     #[arg(long = "role", value_name = "NAME")]
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
     #[arg(skip)]
     #[serde(flatten)]
@@ -134,7 +155,7 @@ impl Create {
     }
 }
 
-#[derive(Debug, Clone, Args, Deserialize)]
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 #[group(skip)]
 pub struct Update {
@@ -151,7 +172,7 @@ pub struct Update {
     unknown: Unknown,
 }
 
-#[derive(Debug, Clone, Args, Deserialize)]
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 #[group(skip)]
 pub struct Delete {
@@ -165,15 +186,15 @@ pub struct Delete {
     pub mode: DeleteHow,
     /// Deprovision but leave the admin roles in place (the result lists them as kept)
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_roles: bool,
     /// Deprovision but leave the user in their group (the result lists it as kept)
     #[arg(long)]
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_group: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeleteHow {
     #[default]
@@ -199,7 +220,7 @@ impl Delete {
 }
 
 /// One entitlement to grant or revoke: exactly one of license, group and role.
-#[derive(Debug, Clone, Args, Deserialize)]
+#[derive(Debug, Clone, Args, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 #[group(skip)]
 #[command(group(ArgGroup::new("entitlement").required(true).multiple(false).args(["license", "group", "role"])))]
@@ -208,12 +229,15 @@ pub struct Access {
     pub account: String,
     /// A license key
     #[arg(long, value_name = "KEY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
     /// A group key (a user has one group: granting another moves the user)
     #[arg(long, value_name = "KEY")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// An admin role name such as MANAGE_USERS
     #[arg(long, value_name = "NAME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
 }
 
@@ -241,6 +265,10 @@ fn parse_attribute(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
         _ => Err(format!("{text:?}: use NAME=VALUE")),
     }
+}
+
+fn attributes_to_map<S: Serializer>(attributes: &[(String, String)], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(attributes.iter().map(|(name, value)| (name, value)))
 }
 
 fn attributes_from_map<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, String)>, D::Error> {
@@ -286,5 +314,26 @@ mod tests {
         assert!(matches!(both, Operation::Delete(d) if d.mode().is_err()));
         assert!(Operation::parse(r#"{"op":"delete","account":"1","mode":"remove-licenses"}"#, 1).is_err());
         assert!(Operation::parse(r#"{"op":"rename","account":"1"}"#, 1).is_err());
+    }
+
+    #[test]
+    fn an_operation_serializes_to_a_line_that_reads_back_the_same() {
+        let lines = [
+            r#"{"op":"create","email":"a@x.com","first-name":"A","licenses":["1","2"],"group":"3","identity":{"dept":"x"}}"#,
+            r#"{"op":"update","account":"a@x.com","time-zone":"Europe/Paris"}"#,
+            r#"{"op":"delete","account":"1","mode":"deprovision","keep-group":true}"#,
+            r#"{"op":"revoke","account":"1","role":"RUN_REPORTS"}"#,
+        ];
+        for line in lines {
+            let value = serde_json::to_value(Operation::parse(line, 1).unwrap()).unwrap();
+            assert_eq!(value, serde_json::from_str::<serde_json::Value>(line).unwrap(), "{line}");
+            let again = serde_json::to_value(Operation::from_value(value.clone()).unwrap()).unwrap();
+            assert_eq!(again, value);
+        }
+        // What the grammar defaults is left out, so two spellings of one operation are one line.
+        let spelled_out = Operation::parse(r#"{"op":"create","email":"a@x.com","licenses":[],"roles":[]}"#, 1).unwrap();
+        assert_eq!(serde_json::to_value(spelled_out).unwrap(), serde_json::json!({"op":"create","email":"a@x.com"}));
+        let err = Operation::from_value(serde_json::json!({"op":"create","emial":"a@x.com"})).unwrap_err();
+        assert!(err.contains("unknown field `emial`"), "{err}");
     }
 }

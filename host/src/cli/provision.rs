@@ -1,21 +1,25 @@
-//! `create`, `update`, `delete`, `grant`, `revoke` and `apply`: writes through the component,
-//! each reported as one JSON result (a plan, with `--dry-run`).
+//! `create`, `update`, `delete`, `grant`, `revoke`, `apply` and `retry`: writes through the
+//! component, each reported as one JSON result (a plan, with `--dry-run`). A write that fails for
+//! a transient cause is kept in the profile's retry queue, which `retry` runs.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow};
+use gtm_state::{Failure, QueueId, Store};
 use serde_json::{Value, json};
 
 use super::import::check;
 use super::operations::{Access, Operation};
 use super::output::kind_name;
 use super::{Context, bad_input, shown};
+use crate::log::Logger;
 use crate::runtime::{
     AccessChange, AccountChanges, AccountFilter, AccountQuery, CallError, Connection, ConnectorError, EntitlementRef,
     NewAccount, WriteOptions, WriteOutcome,
 };
+use crate::secrets::private_dir;
 
 /// Runs one operation given on the command line and prints its result.
 pub fn single(ctx: &mut Context<'_>, op: &Operation, dry_run: bool) -> Result<()> {
@@ -23,6 +27,11 @@ pub fn single(ctx: &mut Context<'_>, op: &Operation, dry_run: bool) -> Result<()
     check(&mut conn)?;
     let report = execute(&mut conn, op, WriteOptions { dry_run });
     writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&report.to_json(None))?)?;
+    let mut queue = RetryQueue::new(ctx, dry_run)?;
+    if let Err(e) = queue.keep_if_transient(op, &report) {
+        ctx.log.say(format_args!("error: the operation failed and could not be queued: {e:#}"));
+    }
+    queue.say_queued(&ctx.log);
     report.result.map(drop).map_err(OpError::into_anyhow)
 }
 
@@ -37,6 +46,8 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
     let mut conn = ctx.connect()?;
     check(&mut conn)?;
     let options = WriteOptions { dry_run };
+    let mut queue = RetryQueue::new(ctx, dry_run)?;
+    let mut unqueued = 0usize;
     let mut lines: Box<dyn BufRead + '_> = match input {
         Some(reader) => Box::new(reader),
         None => Box::new(BufReader::new(&mut *ctx.stdin)),
@@ -52,23 +63,132 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
         let report = match line {
             Ok(text) if text.trim().is_empty() => continue,
             Ok(text) => match Operation::parse(text, number) {
-                Ok(op) => execute(&mut conn, &op, options),
+                Ok(op) => {
+                    let report = execute(&mut conn, &op, options);
+                    // The result line is still printed; the queue's failure is counted and named.
+                    if let Err(e) = queue.keep_if_transient(&op, &report) {
+                        unqueued += 1;
+                        ctx.log.say(format_args!("error: line {number} failed and could not be queued: {e:#}"));
+                    }
+                    report
+                }
                 Err(e) => Report::unreadable(e, dry_run),
             },
             Err(unreadable) => Report::unreadable(unreadable, dry_run),
         };
         total += 1;
         failed += usize::from(report.result.is_err());
-        writeln!(ctx.stdout, "{}", serde_json::to_string(&report.to_json(Some(number)))?)?;
+        writeln!(ctx.stdout, "{}", serde_json::to_string(&report.to_json(Some(At::Line(number))))?)?;
         ctx.stdout.flush()?;
     }
+    queue.say_queued(&ctx.log);
+    if unqueued > 0 {
+        return Err(anyhow!(
+            "{failed} of {total} operations failed, and {unqueued} of those could not be kept for `retry`"
+        ));
+    }
+    summary(&ctx.log, dry_run, failed, total)
+}
+
+/// Runs the operations of the retry queue in the order queued. What succeeds or fails for good
+/// leaves the queue; what fails for a transient cause again stays, with one more attempt.
+pub fn retry(ctx: &mut Context<'_>, dry_run: bool) -> Result<()> {
+    let path = ctx.paths()?.state_file(ctx.profile_name());
+    // No state yet: nothing was ever queued, and none is created just to say so.
+    let mut store = if path.exists() { Some(Store::open(&path)?) } else { None };
+    let queued = store.as_ref().map(Store::queue).transpose()?.unwrap_or_default();
+    let Some(store) = store.as_mut().filter(|_| !queued.is_empty()) else {
+        ctx.log.say("the retry queue is empty; nothing to retry");
+        return Ok(());
+    };
+    let mut conn = ctx.connect()?;
+    check(&mut conn)?;
+    let options = WriteOptions { dry_run };
+    let (total, mut failed, mut kept) = (queued.len(), 0usize, 0usize);
+    for entry in queued {
+        let report = match Operation::from_value(entry.operation.clone()) {
+            Ok(op) => execute(&mut conn, &op, options),
+            // A queue written by another version may hold what this one cannot read: a permanent failure.
+            Err(e) => Report::unreadable(format!("queued operation {}: {e}", entry.id), dry_run),
+        };
+        failed += usize::from(report.result.is_err());
+        writeln!(ctx.stdout, "{}", serde_json::to_string(&report.to_json(Some(At::Queued(entry.id))))?)?;
+        ctx.stdout.flush()?;
+        if dry_run {
+            continue;
+        }
+        match report.transient_failure() {
+            Some(failure) => {
+                store.record_failure(entry.id, &failure)?;
+                kept += 1;
+            }
+            None => store.dequeue(entry.id)?,
+        }
+    }
+    match kept {
+        0 => {}
+        1 => ctx.log.say("1 operation failed for a transient cause again and stays queued"),
+        n => ctx.log.say(format_args!("{n} operations failed for a transient cause again and stay queued")),
+    }
+    summary(&ctx.log, dry_run, failed, total)
+}
+
+/// The end of a batch: a count on success, an error (exit 1) if any operation failed.
+fn summary(log: &Logger, dry_run: bool, failed: usize, total: usize) -> Result<()> {
     match failed {
         0 => {
             let verb = if dry_run { "planned" } else { "applied" };
-            ctx.log.say(format_args!("{verb} {total} operations"));
+            log.say(format_args!("{verb} {total} operations"));
             Ok(())
         }
         _ => Err(anyhow!("{failed} of {total} operations failed; their result lines say why")),
+    }
+}
+
+/// The profile's retry queue, as the write commands fill it: opened (and the state created) at
+/// the first transient failure, so a run where none happens does not touch the state. Dry runs
+/// never queue.
+struct RetryQueue {
+    path: PathBuf,
+    dry_run: bool,
+    store: Option<Store>,
+    queued: usize,
+    profile_flag: String,
+}
+
+impl RetryQueue {
+    fn new(ctx: &Context<'_>, dry_run: bool) -> Result<RetryQueue> {
+        let path = ctx.paths()?.state_file(ctx.profile_name());
+        Ok(RetryQueue { path, dry_run, store: None, queued: 0, profile_flag: ctx.profile_flag() })
+    }
+
+    /// Keeps `op` for `retry` if `report` says it failed for a transient cause.
+    fn keep_if_transient(&mut self, op: &Operation, report: &Report) -> Result<()> {
+        let Some(failure) = report.transient_failure().filter(|_| !self.dry_run) else {
+            return Ok(());
+        };
+        let store = match &mut self.store {
+            Some(store) => store,
+            None => {
+                private_dir(self.path.parent().context("the state file has no directory")?)?;
+                self.store.insert(Store::open(&self.path)?)
+            }
+        };
+        // The line `apply` would read, as the queue keeps it.
+        let line = serde_json::to_value(op).context("writing an operation as JSON")?;
+        store.enqueue(&line, &failure)?;
+        self.queued += 1;
+        Ok(())
+    }
+
+    /// Says once what was queued and how to run it.
+    fn say_queued(&self, log: &Logger) {
+        let what = match self.queued {
+            0 => return,
+            1 => "1 operation failed for a transient cause and was queued".to_owned(),
+            n => format!("{n} operations failed for a transient cause and were queued"),
+        };
+        log.say(format_args!("{what}; run `gtm-connector{} retry`", self.profile_flag));
     }
 }
 
@@ -109,6 +229,15 @@ fn next_line<'b>(
             format!("line {number} is not valid UTF-8 (column {} is not a character)", e.valid_up_to() + 1)
         }),
     ))
+}
+
+/// Where a result line's operation came from.
+#[derive(Debug, Clone, Copy)]
+enum At {
+    /// A line of an `apply` file.
+    Line(usize),
+    /// An entry of the retry queue.
+    Queued(QueueId),
 }
 
 /// What became of one operation.
@@ -200,6 +329,19 @@ impl OpError {
         }
     }
 
+    /// Whether trying again later may succeed: GoTo throttled past the connector's retries,
+    /// answered with a server error, or could not be reached. Nothing else is ever queued.
+    fn is_transient(&self) -> bool {
+        match self {
+            OpError::Call(CallError::Connector(e)) => match e {
+                ConnectorError::RateLimited(_) | ConnectorError::Transport(_) => true,
+                ConnectorError::Remote(failure) => failure.status >= 500,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// As an error for the CLI, keeping what decides the exit status.
     fn into_anyhow(self) -> anyhow::Error {
         match self {
@@ -215,11 +357,21 @@ impl Report {
         Report { op: "unknown", account: None, dry_run, result: Err(OpError::Invalid(message)) }
     }
 
-    fn to_json(&self, line: Option<usize>) -> Value {
-        let mut record = serde_json::Map::new();
-        if let Some(line) = line {
-            record.insert("line".into(), json!(line));
+    /// The failure to keep in the retry queue, if the operation failed for a transient cause.
+    fn transient_failure(&self) -> Option<Failure> {
+        match &self.result {
+            Err(e) if e.is_transient() => Some(Failure { kind: e.kind().to_owned(), message: e.message() }),
+            _ => None,
         }
+    }
+
+    fn to_json(&self, at: Option<At>) -> Value {
+        let mut record = serde_json::Map::new();
+        match at {
+            Some(At::Line(line)) => record.insert("line".into(), json!(line)),
+            Some(At::Queued(id)) => record.insert("queued".into(), json!(id)),
+            None => None,
+        };
         record.insert("op".into(), json!(self.op));
         record.insert("account".into(), json!(self.account));
         record.insert("dry-run".into(), json!(self.dry_run));

@@ -1,9 +1,9 @@
-//! `state show|history|diff|pending`: what the reconciliation state knows, as text or JSON.
+//! `state show|history|diff|pending|queue`: what the reconciliation state knows, as text or JSON.
 
 use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::Result;
-use gtm_state::{AttributeChange, Store};
+use gtm_state::{AttributeChange, Queued, Store};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -15,6 +15,10 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
     let paths = ctx.paths()?;
     let path = paths.state_file(ctx.profile_name());
     if !path.exists() {
+        // Nothing was ever queued: an empty queue, not a missing state.
+        if let StateAction::Queue { format } = action {
+            return queue(ctx, *format, &[]);
+        }
         anyhow::bail!(
             "profile {} has no reconciliation state yet ({}): run `gtm-connector import accounts` first",
             ctx.profile_name(),
@@ -89,6 +93,7 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
                 )
             })
         }
+        StateAction::Queue { format } => queue(ctx, *format, &store.queue()?),
     }
 }
 
@@ -109,6 +114,26 @@ fn emit<T: Serialize>(
             Ok(())
         }
     }
+}
+
+/// `state queue`: the retry queue.
+fn queue(ctx: &mut Context<'_>, format: StateFormat, queued: &[Queued]) -> Result<()> {
+    if queued.is_empty() && format == StateFormat::Text {
+        ctx.log.say("the retry queue is empty");
+        return Ok(());
+    }
+    emit(ctx, format, queued, |q| {
+        format!(
+            "{:<4} queued {}, {} attempt(s), last {}: {}\n     last error ({}): {}",
+            q.id,
+            date(q.queued_at),
+            q.attempts,
+            date(q.last_attempt_at),
+            q.operation,
+            q.last_error.kind,
+            q.last_error.message
+        )
+    })
 }
 
 fn write_json<T: Serialize + ?Sized>(ctx: &mut Context<'_>, value: &T) -> Result<()> {

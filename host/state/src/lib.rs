@@ -10,7 +10,8 @@
 //!
 //! Modules form layers, each using only those below it: `sql`, then `model` (the shared
 //! vocabulary), `error`, `input` and `run` (an open run), then `records`, `deletion`, `undo`, `schema`,
-//! then `store`, and on top `queries` and `correlation`.
+//! then `store`, and on top `queries`, `correlation` and `queue` (the retry queue of write
+//! operations, which shares only the database with the rest).
 
 mod correlation;
 mod deletion;
@@ -18,6 +19,7 @@ mod error;
 mod input;
 mod model;
 mod queries;
+mod queue;
 mod records;
 mod run;
 mod schema;
@@ -32,5 +34,6 @@ pub use deletion::Held;
 pub use error::StateError;
 pub use model::{DeletionPolicy, End, Item, RunId, RunState, Scope, Status};
 pub use queries::{Diff, DiffEntry, PendingItem, RunRecord, StoredItem};
+pub use queue::{Failure, QueueId, Queued};
 pub use records::{AttributeChange, ChangeKind, ItemChange, Recorded};
 pub use store::{Completeness, Counts, Store, Summary};

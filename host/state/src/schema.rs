@@ -111,7 +111,21 @@ ALTER TABLE run_seen ADD COLUMN before_attributes TEXT;
 ALTER TABLE run_seen ADD COLUMN before_email TEXT;
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: the retry queue (see `queue.rs`). `operation` is the canonical JSON of the
+/// operation, its identity; AUTOINCREMENT so an id is never given to another operation.
+const V4: &str = "
+CREATE TABLE queue (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation       TEXT    NOT NULL UNIQUE,
+    queued_at       INTEGER NOT NULL,
+    last_attempt_at INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL,
+    error_kind      TEXT    NOT NULL,
+    error_message   TEXT    NOT NULL
+);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Per-connection settings: WAL so a killed process leaves a consistent database, foreign keys,
 /// and a busy timeout in case something outside the lock (a backup, sqlite3) holds the file.

@@ -4,6 +4,7 @@ mod correlation;
 mod lifecycle;
 mod proof;
 mod queries;
+mod queue;
 mod recording;
 
 use std::path::PathBuf;

@@ -15,5 +15,6 @@ mod pacing;
 mod portability;
 mod properties;
 mod provisioning;
+mod queue;
 mod reconciliation;
 mod sandbox;
