@@ -94,6 +94,11 @@ pub enum Command {
     Apply {
         /// The operations file, or - for stdin
         file: PathBuf,
+        /// Run up to N operations at once, in parallel component instances under the one rate
+        /// governor; results stay in input order, and operations naming the same account stay in
+        /// file order
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+        concurrency: u16,
         #[command(flatten)]
         write: WriteArgs,
     },

@@ -135,7 +135,9 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
         Command::Delete { op, write } => provision::single(ctx, &Operation::Delete(op.clone()), write.dry_run),
         Command::Grant { op, write } => provision::single(ctx, &Operation::Grant(op.clone()), write.dry_run),
         Command::Revoke { op, write } => provision::single(ctx, &Operation::Revoke(op.clone()), write.dry_run),
-        Command::Apply { file, write } => provision::apply(ctx, file, write.dry_run),
+        Command::Apply { file, concurrency, write } => {
+            provision::apply(ctx, file, usize::from(*concurrency), write.dry_run)
+        }
         Command::Retry { write } => provision::retry(ctx, write.dry_run),
         Command::State(action) => state_commands::run(ctx, action),
         Command::Secrets(action) => secret_commands::run(ctx, action),

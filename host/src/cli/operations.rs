@@ -37,6 +37,16 @@ impl Operation {
         serde_json::from_value(value).map_err(|e| e.to_string()).and_then(Operation::checked)
     }
 
+    /// The account the operation names (key or email); none for a create without an email.
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Operation::Create(c) => c.fields.email.as_deref(),
+            Operation::Update(u) => Some(&u.account),
+            Operation::Delete(d) => Some(&d.account),
+            Operation::Grant(a) | Operation::Revoke(a) => Some(&a.account),
+        }
+    }
+
     /// Refuses the fields an operation that flattens its fields does not know.
     fn checked(op: Operation) -> Result<Operation, String> {
         let unknown = match &op {

@@ -2,9 +2,11 @@
 //! component, each reported as one JSON result (a plan, with `--dry-run`). A write that fails for
 //! a transient cause is kept in the profile's retry queue, which `retry` runs.
 
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 
 use anyhow::{Context as _, Result, anyhow};
 use gtm_state::{Failure, QueueId, Store};
@@ -35,9 +37,11 @@ pub fn single(ctx: &mut Context<'_>, op: &Operation, dry_run: bool) -> Result<()
     report.result.map(drop).map_err(OpError::into_anyhow)
 }
 
-/// Runs every operation of a JSON Lines file (or stdin for `-`) in order, one result line
-/// each; a failed operation does not stop the ones after it.
-pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
+/// Runs every operation of a JSON Lines file (or stdin for `-`), one result line each, in input
+/// order; a failed operation does not stop the ones after it. With `concurrency` above one, that
+/// many instances carry operations out at once; operations naming the same account go to the
+/// same instance, so they keep their file order.
+pub fn apply(ctx: &mut Context<'_>, file: &Path, concurrency: usize, dry_run: bool) -> Result<()> {
     // The file is opened before connecting, so a wrong path costs nothing.
     let input: Option<BufReader<File>> = match file.to_str() {
         Some("-") => None,
@@ -47,40 +51,54 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
     check(&mut conn)?;
     let options = WriteOptions { dry_run };
     let mut queue = RetryQueue::new(ctx, dry_run)?;
-    let mut unqueued = 0usize;
+    let siblings = (1..concurrency).map(|_| conn.sibling()).collect::<Result<Vec<_>>>()?;
+    let connections: Vec<Connection> = std::iter::once(conn).chain(siblings).collect();
     let mut lines: Box<dyn BufRead + '_> = match input {
         Some(reader) => Box::new(reader),
         None => Box::new(BufReader::new(&mut *ctx.stdin)),
     };
-    let (mut total, mut failed) = (0usize, 0usize);
-    let mut buffer = Vec::new();
-    for number in 1.. {
-        let Some(line) =
-            next_line(&mut *lines, &mut buffer, number).with_context(|| format!("reading line {number}"))?
-        else {
-            break;
-        };
-        let report = match line {
-            Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => match Operation::parse(text, number) {
-                Ok(op) => {
-                    let report = execute(&mut conn, &op, options);
-                    // The result line is still printed; the queue's failure is counted and named.
-                    if let Err(e) = queue.keep_if_transient(&op, &report) {
-                        unqueued += 1;
-                        ctx.log.say(format_args!("error: line {number} failed and could not be queued: {e:#}"));
-                    }
-                    report
-                }
-                Err(e) => Report::unreadable(e, dry_run),
-            },
-            Err(unreadable) => Report::unreadable(unreadable, dry_run),
-        };
+    let log = ctx.log.clone();
+    let stdout = &mut *ctx.stdout;
+    let (mut total, mut failed, mut unqueued) = (0usize, 0usize, 0usize);
+    // Each finished line in input order: its result is printed, and a transient failure queued.
+    let mut finish = |number: usize, op: Option<&Operation>, report: Report| -> Result<()> {
+        if let Some(op) = op
+            && let Err(e) = queue.keep_if_transient(op, &report)
+        {
+            // The result line is still printed; the queue's failure is counted and named.
+            unqueued += 1;
+            log.say(format_args!("error: line {number} failed and could not be queued: {e:#}"));
+        }
         total += 1;
         failed += usize::from(report.result.is_err());
-        writeln!(ctx.stdout, "{}", serde_json::to_string(&report.to_json(Some(At::Line(number))))?)?;
-        ctx.stdout.flush()?;
-    }
+        writeln!(stdout, "{}", serde_json::to_string(&report.to_json(Some(At::Line(number))))?)?;
+        stdout.flush()?;
+        Ok(())
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        let mut pool = Pool::start(scope, connections, options);
+        let mut buffer = Vec::new();
+        for number in 1.. {
+            let Some(line) =
+                next_line(&mut *lines, &mut buffer, number).with_context(|| format!("reading line {number}"))?
+            else {
+                break;
+            };
+            let parsed = match line {
+                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) => Operation::parse(text, number),
+                Err(unreadable) => Err(unreadable),
+            };
+            pool.submit(number, parsed.map_err(|e| Report::unreadable(e, dry_run)));
+            while let Some((number, op, report)) = pool.next_in_order(false) {
+                finish(number, op.as_ref(), report)?;
+            }
+        }
+        while let Some((number, op, report)) = pool.next_in_order(true) {
+            finish(number, op.as_ref(), report)?;
+        }
+        Ok(())
+    })?;
     queue.say_queued(&ctx.log);
     if unqueued > 0 {
         return Err(anyhow!(
@@ -88,6 +106,90 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, dry_run: bool) -> Result<()> {
         ));
     }
     summary(&ctx.log, dry_run, failed, total)
+}
+
+/// A line's work: an operation to carry out, or a report already made (a line that could not
+/// be read).
+type Work = Result<Operation, Report>;
+
+/// A finished line: its number, its operation (if it had one) and its report.
+type Finished = (usize, Option<Operation>, Report);
+
+/// The instances `apply` carries operations out on, each on its own thread, and the results
+/// put back in input order.
+struct Pool {
+    senders: Vec<mpsc::Sender<(usize, Operation)>>,
+    results: mpsc::Receiver<Finished>,
+    /// Finished lines not yet handed on, by line number.
+    waiting: BTreeMap<usize, Finished>,
+    /// Line numbers submitted and not yet handed on, in order.
+    order: VecDeque<usize>,
+}
+
+impl Pool {
+    /// Lines kept in flight or waiting per instance: bounds memory, keeps every instance busy.
+    const WINDOW_PER_INSTANCE: usize = 4;
+
+    fn start<'s>(scope: &'s std::thread::Scope<'s, '_>, connections: Vec<Connection>, options: WriteOptions) -> Pool {
+        let (done, results) = mpsc::channel();
+        let senders = connections
+            .into_iter()
+            .map(|mut conn| {
+                let (send, work) = mpsc::channel::<(usize, Operation)>();
+                let done = done.clone();
+                scope.spawn(move || {
+                    for (number, op) in work {
+                        let report = execute(&mut conn, &op, options);
+                        if done.send((number, Some(op), report)).is_err() {
+                            return;
+                        }
+                    }
+                });
+                send
+            })
+            .collect();
+        Pool { senders, results, waiting: BTreeMap::new(), order: VecDeque::new() }
+    }
+
+    /// Hands line `number`'s work to the instance its account belongs to.
+    fn submit(&mut self, number: usize, work: Work) {
+        self.order.push_back(number);
+        match work {
+            Err(report) => {
+                self.waiting.insert(number, (number, None, report));
+            }
+            Ok(op) => {
+                let instance = instance_for(op.account(), self.senders.len());
+                if let Err(mpsc::SendError((number, op))) = self.senders[instance].send((number, op)) {
+                    let report = Report::unreadable("the instance carrying out operations stopped".into(), false);
+                    self.waiting.insert(number, (number, Some(op), report));
+                }
+            }
+        }
+    }
+
+    /// The next line in input order once it is finished. Waits for it when `all` (the input
+    /// has ended) or when the window is full; otherwise only hands on what is already there.
+    fn next_in_order(&mut self, all: bool) -> Option<Finished> {
+        let &next = self.order.front()?;
+        let full = self.order.len() >= self.senders.len() * Self::WINDOW_PER_INSTANCE;
+        while !self.waiting.contains_key(&next) {
+            let received = if all || full { self.results.recv().ok() } else { self.results.try_recv().ok() };
+            let finished = received?;
+            self.waiting.insert(finished.0, finished);
+        }
+        self.order.pop_front();
+        self.waiting.remove(&next)
+    }
+}
+
+/// The instance for operations naming `account`: the same one for the same account, so that
+/// they keep their file order; an account named by key and by email may go to two.
+fn instance_for(account: Option<&str>, instances: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    account.map(str::to_lowercase).hash(&mut hasher);
+    (hasher.finish() % instances as u64) as usize
 }
 
 /// Runs the operations of the retry queue in the order queued. What succeeds or fails for good
@@ -406,12 +508,7 @@ impl Report {
 }
 
 fn execute(conn: &mut Connection, op: &Operation, options: WriteOptions) -> Report {
-    let account = match op {
-        Operation::Create(c) => c.fields.email.clone(),
-        Operation::Update(u) => Some(u.account.clone()),
-        Operation::Delete(d) => Some(d.account.clone()),
-        Operation::Grant(a) | Operation::Revoke(a) => Some(a.account.clone()),
-    };
+    let account = op.account().map(str::to_owned);
     let result = carry_out(conn, op, options).map(|(status, outcome)| {
         let status = match status {
             Status::Exists => Status::Exists,
