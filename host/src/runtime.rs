@@ -30,7 +30,7 @@ mod bindings {
 
 pub use bindings::exports::iga::gotomeeting::connector::{
     AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode,
-    DeprovisionOptions, EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions,
+    DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, NewAccount, PlannedCall, SeatImpact, WriteOptions,
     WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
@@ -224,6 +224,11 @@ impl Connection {
 
     pub fn test_connection(&mut self) -> Result<ConnectionInfo, CallError> {
         self.call(|i, s| i.iga_gotomeeting_connector().call_test_connection(s))
+    }
+
+    /// The read-only tenant probe behind `doctor`.
+    pub fn probe(&mut self) -> Result<Vec<Finding>, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_probe(s))
     }
 
     pub fn check_account_query(&mut self, query: &AccountQuery) -> Result<(), CallError> {
