@@ -103,8 +103,8 @@ fn find<'c, T>(
     key: &str,
     session: &Session,
 ) -> Result<&'c T, ConnectorError> {
+    let account = session.account_key()?;
     items.iter().find(|item| matches(item)).ok_or_else(|| {
-        let account = session.account_key().unwrap_or("?");
         invalid_input("entitlement.key", format!("{what} {key} does not exist in GoTo account {account}"))
     })
 }

@@ -3,7 +3,7 @@
 //! refresh; a check GoTo refuses becomes a finding, so a hostile or partial API is reported,
 //! not failed on.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::error::transport;
 use crate::filter;
 use crate::goto::model::{ListPage, Me};
+use crate::keys;
 use crate::session::{Replay, Session};
 use crate::settings::{EmptyLists, FilterEscaping, GroupMove, LicenseAssignment, MAX_PAGE_SIZE};
 use crate::transport::Method;
@@ -27,11 +28,11 @@ const RATE_HEADER_MARKS: [&str; 3] = ["ratelimit", "rate-limit", "retry-after"];
 struct Probe<'s, 'a> {
     session: &'s Session<'a>,
     headers: RefCell<BTreeMap<String, String>>,
-    answers: RefCell<u32>,
+    answers: Cell<u32>,
 }
 
 pub fn run(session: &Session) -> Result<Vec<Finding>, ConnectorError> {
-    let probe = Probe { session, headers: RefCell::default(), answers: RefCell::new(0) };
+    let probe = Probe { session, headers: RefCell::default(), answers: Cell::new(0) };
     let lifetime = session.refresh_token_lifetime()?;
     let me_body: Value = probe.get("/me", &[])?;
     let me: Me = serde_json::from_value(me_body.clone())
@@ -70,7 +71,7 @@ impl Probe<'_, '_> {
     /// A GET whose answer's rate-limit headers are noted.
     fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Result<T, ConnectorError> {
         let response = self.session.call(Method::Get, path, query, None, Replay::IfIdempotent)?;
-        *self.answers.borrow_mut() += 1;
+        self.answers.set(self.answers.get() + 1);
         let mut headers = self.headers.borrow_mut();
         for (name, value) in &response.headers {
             let lower = name.to_ascii_lowercase();
@@ -177,6 +178,14 @@ impl Probe<'_, '_> {
         let Some(key) = key else {
             return finding(&name, format!("not checked: the {collection} listing is empty"), None);
         };
+        // The key goes into the path: only a real GoTo key may.
+        if keys::validate("key", &key).is_err() {
+            return finding(
+                &name,
+                format!("not checked: the {collection} listing's first key is not a GoTo key"),
+                None,
+            );
+        }
         let observed = match self.get::<Value>(&format!("{path}/{key}"), &[]) {
             Ok(_) => format!("GET …/{collection}/{{key}} exists"),
             Err(ConnectorError::NotFound(_)) => format!("GET …/{collection}/{{key}} answers 404 (absent)"),
@@ -187,7 +196,7 @@ impl Probe<'_, '_> {
     }
 
     fn rate_headers(&self) -> Finding {
-        let answers = *self.answers.borrow();
+        let answers = self.answers.get();
         let headers = self.headers.borrow();
         let observed = if headers.is_empty() {
             format!("none on {answers} answers")
@@ -242,4 +251,39 @@ fn unprobed(session: &Session) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{FakeTransport, json, signed_in_host};
+
+    /// Every probe is a GET (besides the refresh); a listed key that is not a GoTo key never
+    /// goes into a path; rate-limit headers are reported whatever their spelling.
+    #[test]
+    fn the_probe_only_reads_and_puts_no_listed_key_it_cannot_trust_into_a_path() {
+        let host = signed_in_host();
+        let user = r#"{"key":"1","email":"a.b@x.com"}"#;
+        let page = format!(r#"{{"results":[{user}],"total":1}}"#);
+        let http = FakeTransport::sequence(vec![
+            json(200, r#"{"access_token":"fresh","expires_in":7200}"#),
+            json(200, r#"{"accountKey":"9","email":"a.b@x.com"}"#).with_header("X-RateLimit-Remaining", "99"),
+            json(200, &page),
+            json(200, &page),
+            json(200, &page),
+            json(200, &page),
+            json(200, r#"{"results":[{"key":"../../users/1"}],"total":1}"#),
+            json(200, r#"{"results":[],"total":0}"#),
+        ]);
+        let session = Session::new(&host, &http).unwrap();
+        let findings = run(&session).unwrap();
+        let observed = |name: &str| findings.iter().find(|f| f.name == name).unwrap().observed.clone();
+        assert!(observed("token-lifetime").contains("7200 s"));
+        assert!(observed("single-license-read").contains("not a GoTo key"), "{findings:?}");
+        assert!(observed("single-group-read").contains("listing is empty"), "{findings:?}");
+        assert_eq!(observed("rate-limit-headers"), "x-ratelimit-remaining: 99");
+        let sent = http.requests();
+        assert_eq!(sent.len(), 8);
+        assert!(sent[1..].iter().all(|r| r.method == Method::Get), "{sent:?}");
+    }
 }
