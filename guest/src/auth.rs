@@ -59,6 +59,12 @@ impl<'a> Tokens<'a> {
 
     /// Exchanges the refresh token for a new access token, whatever the cache says.
     pub fn refresh(&self) -> Result<String, ConnectorError> {
+        self.refresh_timed().map(|(token, _)| token)
+    }
+
+    /// [`Tokens::refresh`], also returning the token's lifetime in seconds as the connector
+    /// takes it (`expires_in`, defaulted and clamped).
+    pub fn refresh_timed(&self) -> Result<(String, u64), ConnectorError> {
         let client_id = required_secret(self.host, SECRET_CLIENT_ID, "the OAuth client id")?;
         let client_secret = required_secret(self.host, SECRET_CLIENT_SECRET, "the OAuth client secret")?;
         let refresh_token =
@@ -117,7 +123,7 @@ impl<'a> Tokens<'a> {
         self.host.log(LogLevel::Info, &format!("access token refreshed; valid for {lifetime} s"));
         let token = cached.token.clone();
         *self.current.borrow_mut() = Some(cached);
-        Ok(token)
+        Ok((token, lifetime))
     }
 }
 

@@ -4,8 +4,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::bindings::exports::iga::gotomeeting::connector::{
-    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, Guest,
-    NewAccount, WriteOptions, WriteOutcome,
+    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, Finding,
+    Guest, NewAccount, WriteOptions, WriteOutcome,
 };
 use crate::bindings::iga::gotomeeting::host::{self as wit_host, HostError};
 use crate::connector::Connector;
@@ -29,6 +29,9 @@ impl Guest for Component {
     }
     fn check_account_query(query: AccountQuery) -> Result<(), ConnectorError> {
         with_connector(|c| c.check_account_query(&query))
+    }
+    fn probe() -> Result<Vec<Finding>, ConnectorError> {
+        with_connector(|c| c.probe())
     }
     fn list_accounts(query: AccountQuery) -> Result<AccountPage, ConnectorError> {
         with_connector(|c| c.list_accounts(&query))

@@ -4,14 +4,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::de::DeserializeOwned;
 
+use crate::catalogue;
 use crate::cursor::Cursor;
 use crate::error::{config, invalid_input, transport};
 use crate::filter;
-use crate::goto::model::{Group, License, ListPage, User, UserRoles};
+use crate::goto::model::{Group, License, User, UserRoles};
 use crate::goto::roles;
 use crate::host::Host;
 use crate::keys::{self, Key};
 use crate::mapping::Mapping;
+use crate::probe;
 use crate::provision::{AccessChange, Provisioner};
 use crate::session::Session;
 use crate::settings::MAX_PAGE_SIZE;
@@ -20,7 +22,7 @@ use crate::types::{
     Account, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, RoleDetails,
 };
 use crate::wit::{
-    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery,
+    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, Finding,
     NewAccount, WriteOptions, WriteOutcome,
 };
 
@@ -28,8 +30,8 @@ pub struct Connector<'a> {
     session: Session<'a>,
 }
 
-/// One page read from a GoTo list endpoint.
-struct Page<U> {
+/// One page of a listing as the connector hands it on.
+struct Listed<U> {
     items: Vec<U>,
     next_cursor: Option<String>,
     total: u64,
@@ -63,13 +65,17 @@ impl<'a> Connector<'a> {
     }
 
     pub fn check_account_query(&self, query: &AccountQuery) -> Result<(), ConnectorError> {
-        query.filter.as_ref().map(filter::account_filter).transpose()?;
+        self.account_filter(query)?;
         self.page_size(query.page_size)?;
         Cursor::start(query.cursor.as_deref()).map(drop)
     }
 
+    pub fn probe(&self) -> Result<Vec<Finding>, ConnectorError> {
+        probe::run(&self.session)
+    }
+
     pub fn list_accounts(&self, query: &AccountQuery) -> Result<AccountPage, ConnectorError> {
-        let filter = query.filter.as_ref().map(filter::account_filter).transpose()?;
+        let filter = self.account_filter(query)?;
         let extra: Vec<(&str, &str)> = filter.iter().map(|f| ("filter", f.as_str())).collect();
         let page = self.page::<User, Account>("users", &extra, query.page_size, query.cursor.as_deref())?;
         Ok(AccountPage { accounts: page.items, next_cursor: page.next_cursor, total: page.total, ahead: page.ahead })
@@ -158,22 +164,25 @@ impl<'a> Connector<'a> {
         extra: &[(&str, &str)],
         page_size: Option<u32>,
         cursor: Option<&str>,
-    ) -> Result<Page<U>, ConnectorError>
+    ) -> Result<Listed<U>, ConnectorError>
     where
         T: DeserializeOwned + Into<U>,
     {
         let size = self.page_size(page_size)?;
         let offset = Cursor::start(cursor)?;
-        let account = self.session.account_key()?;
-        let (offset_text, size_text) = (offset.to_string(), size.to_string());
-        let mut params = vec![("offset", offset_text.as_str()), ("pageSize", size_text.as_str())];
-        params.extend_from_slice(extra);
-        let list: ListPage<T> = self.session.get(&format!("/accounts/{account}/{collection}"), &params)?;
-        let next_cursor = Cursor::after(offset, list.results.len(), list.total).map_err(|problem| {
-            transport(format!("GoTo's {collection} listing page at offset {offset} is not well formed: {problem}"))
-        })?;
-        let ahead = if cursor.is_none() { Cursor::ahead(list.results.len(), list.total) } else { Vec::new() };
-        Ok(Page { items: list.results.into_iter().map(Into::into).collect(), next_cursor, total: list.total, ahead })
+        let page = catalogue::page::<T>(&self.session, collection, extra, offset, size)?;
+        let ahead = if cursor.is_none() { Cursor::ahead(page.items.len(), page.total) } else { Vec::new() };
+        Ok(Listed {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+            total: page.total,
+            ahead,
+        })
+    }
+
+    fn account_filter(&self, query: &AccountQuery) -> Result<Option<String>, ConnectorError> {
+        let escaping = self.session.settings.filter_escaping;
+        query.filter.as_ref().map(|f| filter::account_filter(f, escaping)).transpose()
     }
 
     fn page_size(&self, requested: Option<u32>) -> Result<u32, ConnectorError> {
@@ -189,7 +198,7 @@ impl<'a> Connector<'a> {
     /// whole catalogue, so the user listing behind it must be provably whole: one total
     /// throughout, every page adding users, as many distinct users as that total, and no more
     /// than the `max-items` setting allows.
-    fn admin_roles(&self, query: &EntitlementQuery) -> Result<Page<Entitlement>, ConnectorError> {
+    fn admin_roles(&self, query: &EntitlementQuery) -> Result<Listed<Entitlement>, ConnectorError> {
         if query.cursor.is_some() {
             return Err(invalid_input("cursor", "admin roles come in a single page; call again without a cursor"));
         }
@@ -249,7 +258,7 @@ impl<'a> Connector<'a> {
             })
             .collect();
         let total = items.len() as u64;
-        Ok(Page { items, next_cursor: None, total, ahead: Vec::new() })
+        Ok(Listed { items, next_cursor: None, total, ahead: Vec::new() })
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::error::invalid_input;
 use crate::keys;
+use crate::settings::FilterEscaping;
 use crate::types::ConnectorError;
 use crate::wit::AccountFilter;
 
@@ -12,9 +13,9 @@ use crate::wit::AccountFilter;
 /// gateways refuse long URLs with errors that do not name the filter.
 const MAX_FILTER_BYTES: usize = 4096;
 
-/// The GoTo `filter` query value for an account filter.
-pub fn account_filter(filter: &AccountFilter) -> Result<String, ConnectorError> {
-    let (field, expression) = expression(filter)?;
+/// The GoTo `filter` query value for an account filter, its values escaped or not.
+pub fn account_filter(filter: &AccountFilter, escaping: FilterEscaping) -> Result<String, ConnectorError> {
+    let (field, expression) = expression(filter, escaping)?;
     if expression.len() > MAX_FILTER_BYTES {
         return Err(invalid_input(
             field,
@@ -28,10 +29,10 @@ pub fn account_filter(filter: &AccountFilter) -> Result<String, ConnectorError> 
 }
 
 /// The filter's expression and the field that names it in errors.
-fn expression(filter: &AccountFilter) -> Result<(&'static str, String), ConnectorError> {
+fn expression(filter: &AccountFilter, escaping: FilterEscaping) -> Result<(&'static str, String), ConnectorError> {
     match filter {
         AccountFilter::Email(email) => {
-            let email = literal("filter.email", email)?;
+            let email = literal("filter.email", email, escaping)?;
             Ok(("filter.email", format!("(email=\"(?i){email}\")")))
         }
         AccountFilter::Key(key) => {
@@ -39,7 +40,7 @@ fn expression(filter: &AccountFilter) -> Result<(&'static str, String), Connecto
             Ok(("filter.key", format!("(key=\"{key}\")")))
         }
         AccountFilter::Name(name) => {
-            let name = literal("filter.name", name)?;
+            let name = literal("filter.name", name, escaping)?;
             Ok(("filter.name", format!("(firstName=\"(?i){name}\") | (lastName=\"(?i){name}\")")))
         }
         AccountFilter::Goto(raw) => {
@@ -52,14 +53,17 @@ fn expression(filter: &AccountFilter) -> Result<(&'static str, String), Connecto
     }
 }
 
-/// Escapes a caller's value so GoTo's regex matching treats it literally.
-fn literal(field: &str, value: &str) -> Result<String, ConnectorError> {
+/// Escapes a caller's value so GoTo's regex matching treats it literally (unless `plain`).
+fn literal(field: &str, value: &str, escaping: FilterEscaping) -> Result<String, ConnectorError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(invalid_input(field, format!("{field} must not be empty")));
     }
     if let Some(c) = value.chars().find(|c| *c == '"' || c.is_control()) {
         return Err(invalid_input(field, format!("{field} must not contain {c:?}")));
+    }
+    if escaping == FilterEscaping::Plain {
+        return Ok(value.to_owned());
     }
     let mut escaped = String::with_capacity(value.len() + 8);
     for c in value.chars() {
@@ -77,13 +81,19 @@ mod tests {
 
     #[test]
     fn email_metacharacters_are_escaped() {
-        let f = account_filter(&AccountFilter::Email("a.b+sales@x.com".into())).unwrap();
+        let f = account_filter(&AccountFilter::Email("a.b+sales@x.com".into()), FilterEscaping::Escaped).unwrap();
         assert_eq!(f, r#"(email="(?i)a\.b\+sales@x\.com")"#);
     }
 
     #[test]
+    fn plain_values_are_sent_as_written() {
+        let f = account_filter(&AccountFilter::Email("a.b+sales@x.com".into()), FilterEscaping::Plain).unwrap();
+        assert_eq!(f, r#"(email="(?i)a.b+sales@x.com")"#);
+    }
+
+    #[test]
     fn name_matches_first_or_last_name() {
-        let f = account_filter(&AccountFilter::Name("Lee".into())).unwrap();
+        let f = account_filter(&AccountFilter::Name("Lee".into()), FilterEscaping::Escaped).unwrap();
         assert_eq!(f, r#"(firstName="(?i)Lee") | (lastName="(?i)Lee")"#);
     }
 
@@ -94,7 +104,7 @@ mod tests {
         for (filter, field) in
             [(AccountFilter::Email(email), "filter.email"), (AccountFilter::Goto("x".repeat(100 << 10)), "filter.goto")]
         {
-            match account_filter(&filter) {
+            match account_filter(&filter, FilterEscaping::Escaped) {
                 Err(ConnectorError::InvalidInput(c)) => {
                     assert_eq!(c.field.as_deref(), Some(field));
                     assert!(c.message.contains("at most 4096 are accepted"), "{}", c.message);
@@ -102,7 +112,7 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert!(account_filter(&AccountFilter::Goto("x".repeat(MAX_FILTER_BYTES))).is_ok());
+        assert!(account_filter(&AccountFilter::Goto("x".repeat(MAX_FILTER_BYTES)), FilterEscaping::Escaped).is_ok());
     }
 
     #[test]
@@ -113,7 +123,7 @@ mod tests {
             (AccountFilter::Key("12x".into()), "filter.key"),
             (AccountFilter::Goto("  ".into()), "filter.goto"),
         ] {
-            match account_filter(&filter) {
+            match account_filter(&filter, FilterEscaping::Escaped) {
                 Err(ConnectorError::InvalidInput(c)) => assert_eq!(c.field.as_deref(), Some(field)),
                 other => panic!("{other:?}"),
             }

@@ -14,6 +14,7 @@ mod bindings {
 }
 
 mod auth;
+mod catalogue;
 mod connector;
 mod cursor;
 mod error;
@@ -23,6 +24,7 @@ mod host;
 mod keys;
 mod mapping;
 mod plan;
+mod probe;
 mod provision;
 mod retry;
 mod session;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use crate::catalogue::Catalogue;
 use crate::error::{conflict, invalid_input, not_found, transport};
 use crate::filter;
 use crate::goto::model::{Group, License, ListPage, User};
@@ -20,7 +21,7 @@ use crate::mapping::Mapping;
 use crate::plan::{Plan, Write};
 use crate::retry;
 use crate::session::Session;
-use crate::settings::LicenseAssignment;
+use crate::settings::{EmptyLists, GroupMove, LicenseAssignment};
 use crate::transport::Method;
 use crate::types::{ConnectorError, EntitlementKind, EntitlementRef};
 use crate::validate::{self, Attribute, Completeness};
@@ -43,11 +44,12 @@ pub enum AccessChange {
 pub struct Provisioner<'s, 'a> {
     session: &'s Session<'a>,
     account: String,
+    catalogue: Catalogue,
 }
 
 impl<'s, 'a> Provisioner<'s, 'a> {
     pub fn new(session: &'s Session<'a>) -> Result<Self, ConnectorError> {
-        Ok(Provisioner { session, account: session.account_key()?.to_owned() })
+        Ok(Provisioner { session, account: session.account_key()?.to_owned(), catalogue: Catalogue::default() })
     }
 
     pub fn create(
@@ -70,19 +72,20 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         for license in &access.licenses {
             plan.seat(self.seat_for_new_holder(license)?);
         }
-        let group_name = access.group.as_deref().map(|g| self.group(g)).transpose()?.map(|g| g.name);
+        let group_name = access.group.as_deref().map(|g| self.group(g)).transpose()?.map(|g| g.name.clone());
         let mut user = Map::new();
         for attribute in Attribute::ALL {
             if let Some(value) = attribute.of(&fields) {
                 user.insert(attribute.goto_name().to_owned(), json!(value));
             }
         }
-        let mut body = json!({
-            "users": [user],
-            "licenseKeys": access.licenses,
-            "adminRoles": access.roles,
-            "suppressEmail": self.session.settings.suppress_email,
-        });
+        let mut body = json!({ "users": [user], "suppressEmail": self.session.settings.suppress_email });
+        let send_empty = self.session.settings.empty_lists == EmptyLists::Send;
+        for (field, list) in [("licenseKeys", &access.licenses), ("adminRoles", &access.roles)] {
+            if send_empty || !list.is_empty() {
+                body[field] = json!(list);
+            }
+        }
         if let Some(group) = &access.group {
             body["groupKey"] = json!(group);
         }
@@ -284,6 +287,9 @@ impl<'s, 'a> Provisioner<'s, 'a> {
                     plan.replaces(EntitlementRef { kind: EntitlementKind::Group, key: old.0.clone() });
                 }
                 let summary = format!("move {} into group {}{leaving}", user.email, group.name);
+                if user.group_key.is_some() && self.session.settings.group_move == GroupMove::LeaveThenJoin {
+                    plan.write(self.leave_group(user));
+                }
                 let path = format!("/accounts/{}/groups/{key}/users/{}", self.account, user.key.0);
                 plan.write(Write::new(Method::Put, path, None, summary));
             }
@@ -347,14 +353,12 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         Ok(user)
     }
 
-    fn license(&self, key: &str) -> Result<License, ConnectorError> {
-        let path = format!("/accounts/{}/licenses/{key}", self.account);
-        self.read(&path, "license", key, |message| invalid_input("entitlement.key", message))
+    fn license(&self, key: &str) -> Result<&License, ConnectorError> {
+        self.catalogue.license(self.session, key)
     }
 
-    fn group(&self, key: &str) -> Result<Group, ConnectorError> {
-        let path = format!("/accounts/{}/groups/{key}", self.account);
-        self.read(&path, "group", key, |message| invalid_input("entitlement.key", message))
+    fn group(&self, key: &str) -> Result<&Group, ConnectorError> {
+        self.catalogue.group(self.session, key)
     }
 
     /// Reads the `what` with this key; a 404 becomes the error `absent` makes of a message
@@ -377,7 +381,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
     /// The seat change of giving one more user a license, failing when none is free.
     fn seat_for_new_holder(&self, key: &str) -> Result<SeatImpact, ConnectorError> {
         let license = self.license(key)?;
-        let used = used_seats(&license);
+        let used = used_seats(license);
         if let Some(seats) = license.seats
             && used >= seats
         {
@@ -396,7 +400,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
     fn seat_for_leaving_holder(&self, key: &str) -> Option<SeatImpact> {
         match self.license(key) {
             Ok(license) => {
-                let used = used_seats(&license);
+                let used = used_seats(license);
                 Some(SeatImpact {
                     license_key: key.to_owned(),
                     used_before: used,
@@ -440,7 +444,8 @@ impl<'s, 'a> Provisioner<'s, 'a> {
 
     /// The key of the account with this email, if any.
     fn find_by_email(&self, email: &str) -> Result<Option<String>, ConnectorError> {
-        let filter = filter::account_filter(&AccountFilter::Email(email.to_owned()))?;
+        let escaping = self.session.settings.filter_escaping;
+        let filter = filter::account_filter(&AccountFilter::Email(email.to_owned()), escaping)?;
         let page: ListPage<User> = self.session.get(&self.users(), &[("filter", filter.as_str())])?;
         Ok(page.results.into_iter().find(|u| u.email.eq_ignore_ascii_case(email)).map(|u| u.key.0))
     }
@@ -553,14 +558,43 @@ mod tests {
     fn a_dry_run_create_reads_but_never_writes() {
         let http = FakeTransport::sequence(vec![
             json(200, NOBODY),
-            json(200, r#"{"key":"5","seats":3,"userCount":1,"userKeys":["1"]}"#),
+            json(200, r#"{"results":[{"key":"5","seats":3,"userCount":1,"userKeys":["1"]}],"total":1}"#),
         ]);
         let license = EntitlementRef { kind: EntitlementKind::License, key: "5".into() };
         let outcome = create(&http, &new_account(vec![license]), true).unwrap();
         assert!(outcome.changed);
         assert_eq!(outcome.calls[0].path, "/admin/rest/v1/accounts/9/users?allOrNothing=false");
         assert_eq!((outcome.seat_impact[0].used_before, outcome.seat_impact[0].used_after), (1, 2));
-        assert!(http.requests().iter().all(|r| r.method == Method::Get));
+        let sent = http.requests();
+        assert!(sent.iter().all(|r| r.method == Method::Get));
+        assert!(sent[1].url.contains("/accounts/9/licenses?offset=0&pageSize=1000"), "{}", sent[1].url);
+    }
+
+    /// The license and group checks read the catalogue listings, once per call, never the
+    /// single-object reads no public source documents.
+    #[test]
+    fn licenses_and_groups_are_looked_up_in_their_listings_once() {
+        let licenses = r#"{"results":[{"key":"5","seats":9,"userCount":1},{"key":"6","seats":9}],"total":2}"#;
+        let http = FakeTransport::sequence(vec![
+            json(200, NOBODY),
+            json(200, licenses),
+            json(200, r#"{"results":[{"key":"30","name":"Sales"}],"total":1}"#),
+        ]);
+        let license = |k: &str| EntitlementRef { kind: EntitlementKind::License, key: k.into() };
+        let group = EntitlementRef { kind: EntitlementKind::Group, key: "30".into() };
+        let outcome = create(&http, &new_account(vec![license("5"), license("6"), group]), true).unwrap();
+        assert_eq!(outcome.seat_impact.len(), 2);
+        assert!(outcome.calls[0].summary.contains("in group Sales"), "{}", outcome.calls[0].summary);
+        assert_eq!(http.requests().len(), 3);
+
+        let http = FakeTransport::sequence(vec![json(200, NOBODY), json(200, licenses)]);
+        match create(&http, &new_account(vec![license("404")]), true) {
+            Err(ConnectorError::InvalidInput(e)) => {
+                assert_eq!(e.field.as_deref(), Some("entitlement.key"));
+                assert!(e.message.contains("license 404 does not exist"), "{}", e.message);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

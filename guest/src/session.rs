@@ -55,6 +55,11 @@ impl<'a> Session<'a> {
         self.host.log(level, message);
     }
 
+    /// Refreshes the access token now and returns its lifetime in seconds.
+    pub fn refresh_token_lifetime(&self) -> Result<u64, ConnectorError> {
+        self.tokens.refresh_timed().map(|(_, lifetime)| lifetime)
+    }
+
     /// The caller's identity and accounts.
     pub fn me(&self) -> Result<Me, ConnectorError> {
         self.get("/me", &[])

@@ -25,6 +25,9 @@ pub struct Settings {
     /// Whether new accounts get GoTo's invitation email (`suppress-email`, default false).
     pub suppress_email: bool,
     pub license_assignment: LicenseAssignment,
+    pub group_move: GroupMove,
+    pub empty_lists: EmptyLists,
+    pub filter_escaping: FilterEscaping,
     /// The most items a listing the guest reads whole (the admin-role count) may hold.
     pub max_items: u64,
 }
@@ -37,6 +40,47 @@ pub enum LicenseAssignment {
     UserUpdate,
     /// `POST` / `DELETE /licenses/{l}/users` with `{"userKeys": [u]}`.
     LicenseUsers,
+}
+
+/// How a user who already has a group is moved into another (`group-move`). One
+/// `PUT /groups/{g}/users/{u}` is confirmed only for a user in no group; the one client seen
+/// changing groups first leaves them (reference §11), so that is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupMove {
+    /// `DELETE /users/{u}/groups`, then `PUT /groups/{g}/users/{u}`.
+    LeaveThenJoin,
+    /// `PUT /groups/{g}/users/{u}` alone, GoTo moving the user out of the old group.
+    Put,
+}
+
+/// Whether Add Users carries `licenseKeys` and `adminRoles` when they are empty
+/// (`empty-lists`). GoTo's Add Users example sends `"adminRoles": []` (reference §6.4), so
+/// sending is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyLists {
+    Send,
+    Omit,
+}
+
+/// Whether caller values in filters are regex-escaped (`filter-escaping`). GoTo matches filter
+/// values as regexes (its docs show `(?i).*…`), so escaping is what makes them exact, and the
+/// default; no public source shows an escaped value (reference §11), hence the switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterEscaping {
+    Escaped,
+    Plain,
+}
+
+/// The value of setting `key` among `choices`, the first being the default; anything else is a
+/// config error naming the key and the accepted values.
+fn choice<T: Copy>(host: &dyn Host, key: &str, choices: &[(&str, T)]) -> Result<T, ConnectorError> {
+    let Some(raw) = host.setting(key) else {
+        return Ok(choices[0].1);
+    };
+    choices.iter().find(|(name, _)| *name == raw.trim()).map(|(_, value)| *value).ok_or_else(|| {
+        let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+        config(key, format!("setting {key} must be {}, got {raw:?}", names.join(" or ")))
+    })
 }
 
 impl Settings {
@@ -55,33 +99,35 @@ impl Settings {
                 config("page-size", format!("setting page-size must be 1..={MAX_PAGE_SIZE}, got {raw:?}"))
             })?,
         };
-        let suppress_email = match host.setting("suppress-email").as_deref().map(str::trim) {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(config(
-                    "suppress-email",
-                    format!("setting suppress-email must be true or false, got {other:?}"),
-                ));
-            }
-        };
-        let license_assignment = match host.setting("license-assignment").as_deref().map(str::trim) {
-            None | Some("user-update") => LicenseAssignment::UserUpdate,
-            Some("license-users") => LicenseAssignment::LicenseUsers,
-            Some(other) => {
-                return Err(config(
-                    "license-assignment",
-                    format!("setting license-assignment must be user-update or license-users, got {other:?}"),
-                ));
-            }
-        };
+        let suppress_email = choice(host, "suppress-email", &[("false", false), ("true", true)])?;
+        let license_assignment = choice(
+            host,
+            "license-assignment",
+            &[("user-update", LicenseAssignment::UserUpdate), ("license-users", LicenseAssignment::LicenseUsers)],
+        )?;
+        let group_move =
+            choice(host, "group-move", &[("leave-then-join", GroupMove::LeaveThenJoin), ("put", GroupMove::Put)])?;
+        let empty_lists = choice(host, "empty-lists", &[("send", EmptyLists::Send), ("omit", EmptyLists::Omit)])?;
+        let filter_escaping =
+            choice(host, "filter-escaping", &[("escaped", FilterEscaping::Escaped), ("plain", FilterEscaping::Plain)])?;
         let max_items = match host.setting("max-items") {
             None => DEFAULT_MAX_ITEMS,
             Some(raw) => raw.trim().parse::<u64>().ok().filter(|n| (1..=MAX_TOTAL).contains(n)).ok_or_else(|| {
                 config("max-items", format!("setting max-items must be 1..={MAX_TOTAL}, got {raw:?}"))
             })?,
         };
-        Ok(Settings { api_base, token_base, account_key, page_size, suppress_email, license_assignment, max_items })
+        Ok(Settings {
+            api_base,
+            token_base,
+            account_key,
+            page_size,
+            suppress_email,
+            license_assignment,
+            group_move,
+            empty_lists,
+            filter_escaping,
+            max_items,
+        })
     }
 }
 
@@ -123,6 +169,9 @@ mod tests {
             ("account-key", "abc"),
             ("suppress-email", "yes"),
             ("license-assignment", "magic"),
+            ("group-move", "teleport"),
+            ("empty-lists", "maybe"),
+            ("filter-escaping", "regex"),
             ("max-items", "0"),
             ("max-items", "1e6"),
         ] {

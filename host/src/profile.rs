@@ -97,6 +97,12 @@ pub struct ProfileFile {
     pub suppress_email: Option<bool>,
     /// `user-update` (default) or `license-users`: how licenses are granted and revoked.
     pub license_assignment: Option<String>,
+    /// `leave-then-join` (default) or `put`: how a user with a group is moved into another.
+    pub group_move: Option<String>,
+    /// `send` (default) or `omit`: empty `licenseKeys` / `adminRoles` in Add Users.
+    pub empty_lists: Option<String>,
+    /// `escaped` (default) or `plain`: whether filter values are regex-escaped.
+    pub filter_escaping: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -255,8 +261,16 @@ impl Profile {
         if let Some(suppress) = file.suppress_email {
             provisioning.insert("suppress-email".to_owned(), suppress.to_string());
         }
-        if let Some(assignment) = file.license_assignment {
-            provisioning.insert("license-assignment".to_owned(), assignment);
+        // Checked by the guest, which knows the values, before any call is sent (exit 2).
+        for (key, value) in [
+            ("license-assignment", file.license_assignment),
+            ("group-move", file.group_move),
+            ("empty-lists", file.empty_lists),
+            ("filter-escaping", file.filter_escaping),
+        ] {
+            if let Some(value) = value {
+                provisioning.insert(key.to_owned(), value);
+            }
         }
         if let Some(mapping) = file.mapping {
             provisioning.insert("mapping".to_owned(), serde_json::to_string(&mapping)?);

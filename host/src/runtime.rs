@@ -31,7 +31,7 @@ mod bindings {
 
 pub use bindings::exports::iga::gotomeeting::connector::{
     AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode,
-    DeprovisionOptions, EntitlementPage, EntitlementQuery, NewAccount, PlannedCall, SeatImpact, WriteOptions,
+    DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, NewAccount, PlannedCall, SeatImpact, WriteOptions,
     WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
@@ -309,6 +309,11 @@ impl Connection {
         self.call(|i, s| i.iga_gotomeeting_connector().call_test_connection(s))
     }
 
+    /// The read-only tenant probe behind `doctor`.
+    pub fn probe(&mut self) -> Result<Vec<Finding>, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_probe(s))
+    }
+
     pub fn check_account_query(&mut self, query: &AccountQuery) -> Result<(), CallError> {
         self.call(|i, s| i.iga_gotomeeting_connector().call_check_account_query(s, query))
     }
@@ -530,7 +535,13 @@ mod tests {
         let mut secrets = SecretStore::open(dir.join("s.json"), &Environment::new()).unwrap();
         secrets.set("client-secret", "cs").unwrap();
         secrets.set("signing-key", "sk").unwrap();
-        HostState { settings: BTreeMap::new(), secrets: Arc::new(Mutex::new(secrets)), log: Logger::silent() }
+        HostState {
+            settings: BTreeMap::new(),
+            secrets: Arc::new(Mutex::new(secrets)),
+            refresh_turn: Arc::default(),
+            instance: 0,
+            log: Logger::silent(),
+        }
     }
 
     #[test]

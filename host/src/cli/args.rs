@@ -48,6 +48,11 @@ pub struct Cli {
 pub enum Command {
     /// Check the credentials and show the GoTo account they reach
     Test,
+    /// Probe the tenant, read-only, for each assumption about GoTo's API and the setting to choose
+    Doctor {
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
     /// Import accounts or entitlements, streamed page by page
     #[command(subcommand)]
     Import(Import),

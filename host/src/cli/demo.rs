@@ -148,7 +148,7 @@ fn lifecycle(
         bail!("the simulated account is too small for the demo");
     };
     let moved = conn.change_access(AccessChange::Grant, &mover, &second_group.id, WriteOptions { dry_run: false })?;
-    writeln!(ctx.stdout, "  mover: {}", moved.calls.first().map_or("already there", |c| c.summary.as_str()))?;
+    writeln!(ctx.stdout, "  mover: {}", moved.calls.last().map_or("already there", |c| c.summary.as_str()))?;
     let everything = DeleteMode::Deprovision(DeprovisionOptions { keep_roles: false, keep_group: false });
     let left = conn.delete_account(&leaver, everything, WriteOptions { dry_run: false })?;
     let removed: Vec<&str> = left.calls.iter().map(|c| c.summary.as_str()).collect();

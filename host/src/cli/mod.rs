@@ -3,6 +3,7 @@
 
 mod args;
 mod demo;
+mod doctor;
 mod identities;
 mod import;
 mod operations;
@@ -128,6 +129,7 @@ fn profile_name(cli: &Cli, env: &Environment) -> Result<String> {
 fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
     match &ctx.cli.command {
         Command::Test => import::test(ctx),
+        Command::Doctor { format } => doctor::run(ctx, *format),
         Command::Import(what) => import::run(ctx, what),
         Command::Get(what) => import::get(ctx, what),
         Command::Create { op, write } => provision::single(ctx, &Operation::Create(op.clone()), write.dry_run),

@@ -51,6 +51,14 @@ fn style(s: &Shared) -> Style {
     Style::of(&s.knobs())
 }
 
+/// A single-object read, refused as an unknown path when the `single_object_reads` knob is off.
+fn single_object_read(s: &Shared, collection: &str, key: &str) -> Result<(), ApiError> {
+    if s.knobs().single_object_reads {
+        return Ok(());
+    }
+    Err(ApiError::not_found(invented::RESOURCE_NOT_FOUND, format!("/{collection}/{key}")))
+}
+
 fn no_content() -> Reply {
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -279,6 +287,7 @@ async fn list_groups(State(s): State<Arc<Shared>>, params: Params) -> Reply {
 }
 
 async fn get_group(State(s): State<Arc<Shared>>, keys: PathKeys) -> Reply {
+    single_object_read(&s, "groups", keys.get("g"))?;
     let style = style(&s);
     let world = s.world();
     Ok(Json(Value::Object(render::group(world.group_or_404(keys.get("g"))?, style))).into_response())
@@ -341,6 +350,7 @@ async fn list_licenses(State(s): State<Arc<Shared>>, params: Params) -> Reply {
 }
 
 async fn get_license(State(s): State<Arc<Shared>>, keys: PathKeys) -> Reply {
+    single_object_read(&s, "licenses", keys.get("l"))?;
     let style = style(&s);
     let world = s.world();
     Ok(Json(Value::Object(render::license(world.license_or_404(keys.get("l"))?, style))).into_response())

@@ -71,6 +71,9 @@ pub struct Knobs {
     pub conflict_returns_existing_key: bool,
     /// Users created through the API stay out of filtered lists for this long (quirk 19).
     pub filter_visibility_delay_ms: u64,
+    /// Serve `GET /licenses/{l}` and `GET /groups/{g}`. No public source shows them (reference
+    /// §11); `false` answers them 404 like an unknown path, as an API without them would.
+    pub single_object_reads: bool,
 }
 
 impl Default for Knobs {
@@ -92,6 +95,7 @@ impl Default for Knobs {
             legacy_token_fields: false,
             conflict_returns_existing_key: false,
             filter_visibility_delay_ms: 0,
+            single_object_reads: true,
         }
     }
 }

@@ -150,3 +150,51 @@ fn a_line_that_is_not_utf8_too_long_or_not_json_fails_alone_and_the_rest_apply()
         assert!(h.sim.with_world(|w| w.user_by_email(email)).is_some(), "{email} was applied");
     }
 }
+
+/// `--concurrency`: operations on different accounts run at once (the second create reaches
+/// GoTo while the first is held), results stay in input order, and operations naming the same
+/// account keep their file order.
+#[test]
+fn apply_with_concurrency_runs_accounts_in_parallel_and_keeps_input_and_account_order() {
+    use std::time::Duration;
+
+    use gotosim::{Fault, FaultRule, Gate, Matcher};
+    use gtm_e2e::OpenOnDrop;
+
+    let h = Harness::new(unthrottled(335, 5));
+    let lines = [
+        r#"{"op":"create","email":"par1@example.com","first-name":"Par","last-name":"One","roles":["RUN_REPORTS"]}"#,
+        r#"{"op":"create","email":"par2@example.com","first-name":"Par","last-name":"Two","roles":["RUN_REPORTS"]}"#,
+        r#"{"op":"grant","account":"par1@example.com","role":"MANAGE_USERS"}"#,
+        r#"{"op":"revoke","account":"par1@example.com","role":"MANAGE_USERS"}"#,
+        r#"{"op":"update","account":"par2@example.com","last-name":"Deux"}"#,
+        "not json",
+    ];
+    let file = h.home.path().join("ops.jsonl");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let creates =
+        Matcher { method: Some(http::Method::POST), path_contains: Some("/users".into()), ..Default::default() };
+    let (first, second) = (Gate::default(), Gate::default());
+    for gate in [&first, &second] {
+        h.sim.add_fault(FaultRule { matcher: creates.clone(), skip: 0, times: 1, fault: Fault::Hold(gate.clone()) });
+    }
+    let _open = OpenOnDrop(vec![first.clone(), second.clone()]);
+    let run = {
+        let (env, file) = (h.env(), file.to_str().unwrap().to_owned());
+        std::thread::spawn(move || gtm_e2e::run_cli(&["apply", "--concurrency", "4", &file], "", env))
+    };
+    assert!(first.wait_for_arrival(Duration::from_secs(60)), "no create reached GoTo");
+    assert!(second.wait_for_arrival(Duration::from_secs(60)), "the second create waited for the first");
+    second.open();
+    first.open();
+    let out = run.join().unwrap().failure(1, &["1 of 6 operations failed"]);
+    let results = out.jsonl();
+    let numbers: Vec<u64> = results.iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6], "results in input order");
+    let statuses: Vec<&str> = results.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["created", "created", "changed", "changed", "changed", "failed"]);
+    let par1 = h.sim.with_world(|w| w.user_by_email("par1@example.com")).unwrap();
+    assert_eq!(par1.admin_roles, ["RUN_REPORTS"], "the grant then the revoke, in file order");
+    let par2 = h.sim.with_world(|w| w.user_by_email("par2@example.com")).unwrap();
+    assert_eq!(par2.last_name, "Deux");
+}

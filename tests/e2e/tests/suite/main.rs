@@ -3,6 +3,8 @@
 mod apply;
 mod auth;
 mod cli;
+mod compatibility;
+mod doctor;
 mod entitlements;
 mod faults;
 mod hostile;

@@ -282,10 +282,10 @@ fn keep_options_narrow_a_deprovision_and_the_result_names_what_was_kept() {
 #[test]
 fn a_leaver_whose_license_goto_fails_to_show_still_loses_every_access() {
     let h = Harness::new(unthrottled(316, 30));
-    let (key, license, _) = create_privileged_jane(&h);
-    // Reading the license for the seat report fails past every retry; the seat count is a
-    // report, so the leaver's access goes all the same.
-    let matcher = Matcher { path_contains: Some(format!("/licenses/{}", license.key)), ..Default::default() };
+    let (key, _, _) = create_privileged_jane(&h);
+    // Reading the license catalogue for the seat report fails past every retry; the seat count
+    // is a report, so the leaver's access goes all the same.
+    let matcher = Matcher { path_contains: Some("/licenses".to_owned()), ..Default::default() };
     h.sim.add_fault(FaultRule { matcher, skip: 0, times: u32::MAX, fault: Fault::Status(503) });
 
     let result = h.run(&["delete", &key]).success().json();
@@ -334,6 +334,35 @@ fn granting_a_group_moves_the_user_and_names_the_group_left() {
     assert_eq!(h.sim.with_world(|w| w.user(&key)).unwrap().group_key.as_deref(), Some(groups[1].as_str()));
     assert_eq!(h.run(&["revoke", &key, "--group", &groups[1]]).success().json()["status"], "changed");
     assert_eq!(h.sim.with_world(|w| w.user(&key)).unwrap().group_key, None);
+}
+
+/// No public source shows `GET …/licenses/{key}` or `GET …/groups/{key}` (reference §11): with
+/// them answering 404, creates and grants still check licenses and groups, against the
+/// listings, each read once per call; an unknown key is still refused by name.
+#[test]
+fn licenses_and_groups_are_checked_against_their_listings_without_single_object_reads() {
+    let h = Harness::new(unthrottled(330, 30));
+    h.sim.set_knobs(|k| k.single_object_reads = false);
+    let license = license_with_room(&h, 2);
+    let groups = group_keys(&h);
+    let key = create_jane(&h, &["--license", &license.key, "--group", &groups[0]]);
+    let other = h.run(&["create", "--email", "o@example.com", "--first-name", "O", "--last-name", "P"]).success();
+    let other = other.json()["account-key"].as_str().unwrap().to_owned();
+    let granted = h.run(&["grant", &other, "--license", &license.key]).success().json();
+    assert_eq!(granted["seat-impact"][0]["license-key"], license.key.as_str(), "{granted}");
+    h.sim.reset_stats();
+    assert_eq!(h.run(&["grant", &key, "--group", &groups[1]]).success().json()["status"], "changed");
+    let stats = h.sim.stats();
+    assert_eq!(stats.by_route.get("GET /accounts/{}/groups").copied(), Some(1), "{:?}", stats.by_route);
+    assert_eq!(stats.by_route.get("GET /accounts/{}/groups/{}"), None, "{:?}", stats.by_route);
+    let user = h.sim.with_world(|w| w.user(&key)).unwrap();
+    assert_eq!((user.license_keys, user.group_key), (vec![license.key.clone()], Some(groups[1].clone())));
+    assert_eq!(h.sim.with_world(|w| w.user(&other)).unwrap().license_keys, vec![license.key.clone()]);
+
+    let writes = h.writes();
+    h.run(&["grant", &key, "--license", "99999"]).failure(2, &["entitlement.key", "license 99999 does not exist"]);
+    h.run(&["grant", &key, "--group", "99999"]).failure(2, &["entitlement.key", "group 99999 does not exist"]);
+    assert_eq!(h.writes(), writes, "an unknown key is refused before anything is written");
 }
 
 #[test]
