@@ -5,6 +5,7 @@
 //! no client can close: GoTo rotated, and the answer never arrived.
 
 use gotosim::{Fault, Gate, Matcher, Rotation};
+use gtm_host::profile::LimitsFile;
 
 use crate::support::{Home, kill, path, unthrottled, users_page};
 
@@ -15,7 +16,10 @@ fn rotating(seed: u64) -> Home {
     let mut config = unthrottled(seed, USERS);
     config.knobs.rotation = Rotation::Always;
     config.knobs.access_token_max_uses = Some(3);
-    Home::new(config)
+    let home = Home::new(config);
+    // One page at a time, so that the requests come in the order the kill points name.
+    home.save_profile(LimitsFile { pipeline_depth: Some(1), ..Default::default() });
+    home
 }
 
 /// Starts an import that must refresh first, holds it at `hold`'s gate, kills it there, then

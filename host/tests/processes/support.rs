@@ -56,22 +56,27 @@ impl Home {
         let sim = Simulator::start(config).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths { home: dir.path().to_path_buf(), cache: dir.path().join("cache") };
-        // Paced as fast as the governor goes: these tests wait on gates, not on pacing.
-        let limits = LimitsFile { requests_per_second: Some(MAX_REQUESTS_PER_SECOND), ..Default::default() };
-        let profile = ProfileFile {
-            api_base: Some(sim.base_url()),
-            token_base: Some(sim.base_url()),
-            limits: Some(limits),
-            ..Default::default()
-        };
-        profile.save(&paths.profile_file(PROFILE)).unwrap();
         let home = Home { sim, dir, paths, stopped: AtomicU32::new(0) };
+        home.save_profile(LimitsFile::default());
         let credentials = home.sim.credentials();
         let mut secrets = home.secrets();
         secrets.set("client-id", &credentials.client_id).unwrap();
         secrets.set("client-secret", &credentials.client_secret).unwrap();
         secrets.set("refresh-token", &credentials.refresh_token).unwrap();
         home
+    }
+
+    /// Writes the profile with these limits, paced as fast as the governor goes unless they
+    /// say otherwise: these tests wait on gates, not on pacing.
+    pub fn save_profile(&self, mut limits: LimitsFile) {
+        limits.requests_per_second.get_or_insert(MAX_REQUESTS_PER_SECOND);
+        let profile = ProfileFile {
+            api_base: Some(self.sim.base_url()),
+            token_base: Some(self.sim.base_url()),
+            limits: Some(limits),
+            ..Default::default()
+        };
+        profile.save(&self.paths.profile_file(PROFILE)).unwrap();
     }
 
     pub fn path(&self) -> &Path {
