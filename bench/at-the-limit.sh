@@ -17,26 +17,8 @@ cd "$(dirname "$0")/.."
 users="${1:-10000}"
 page="${2:-100}"
 grants="${3:-100}"
-if [ -z "${BIN:-}" ]; then
-    rustup target add wasm32-wasip2 >/dev/null 2>&1
-    cargo build --release --locked -p gtm-connector >&2
-    BIN="${CARGO_TARGET_DIR:-target}/release/gtm-connector"
-fi
-work="$(mktemp -d)"
-sim_pid=""
-cleanup() {
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-export GTM_HOME="$work/home" GTM_CACHE_DIR="$work/cache"
-
-# The simulator announces itself line by line; wait for its last line, not for a timer.
-exec 3< <(exec "$BIN" sim --port 0 --users "$users" --slow-ms 150 --rate-limit 10 --write-profile bench)
-sim_pid=$!
-while read -r line <&3; do
-    case "$line" in "press Ctrl-C"*) break ;; esac
-done
+source bench/common.sh
+start_sim --users "$users" --slow-ms 150 --rate-limit 10 --write-profile bench
 profile="$GTM_HOME/profiles/bench.toml"
 "$BIN" --profile bench test >/dev/null
 

@@ -12,32 +12,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-rustup target add wasm32-wasip2 >/dev/null 2>&1
-cargo build --release --locked -p gtm-connector >&2
-bin="${CARGO_TARGET_DIR:-target}/release/gtm-connector"
-work="$(mktemp -d)"
-sim_pid=""
-cleanup() {
-    [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-export GTM_HOME="$work/home" GTM_CACHE_DIR="$work/cache"
+source bench/common.sh
 
 echo "| users | import | accounts written | wall time (s) | peak RSS (MiB) | accounts/s |"
 echo "|---:|---|---:|---:|---:|---:|"
 for users in "${@:-10000 50000 100000}"; do
-    # The simulator announces itself line by line; wait for its last line, not for a timer.
-    exec 3< <(exec "$bin" sim --port 0 --users "$users" --rate-limit 0 --write-profile bench)
-    sim_pid=$!
-    while read -r line <&3; do
-        case "$line" in "press Ctrl-C"*) break ;; esac
-    done
-    "$bin" --profile bench test >/dev/null
+    start_sim --users "$users" --rate-limit 0 --write-profile bench
+    "$BIN" --profile bench test >/dev/null
     rm -f "$GTM_HOME"/state/bench.sqlite*
     for import in first second; do
         /usr/bin/time -f "%e %M" -o "$work/time" \
-            "$bin" --profile bench import accounts --page-size 1000 >"$work/accounts.jsonl" 2>"$work/summary"
+            "$BIN" --profile bench import accounts --page-size 1000 >"$work/accounts.jsonl" 2>"$work/summary"
         read -r secs kib <"$work/time"
         written=$(wc -l <"$work/accounts.jsonl")
         awk -v u="$users" -v i="$import" -v w="$written" -v s="$secs" -v k="$kib" \

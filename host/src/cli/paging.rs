@@ -24,35 +24,28 @@ pub trait Paged: Send {
     fn ahead(&self) -> &[String];
 }
 
-impl Paged for AccountPage {
-    fn records(&self) -> Vec<Record> {
-        self.accounts.iter().map(account_record).collect()
-    }
-    fn total(&self) -> u64 {
-        self.total
-    }
-    fn next_cursor(&self) -> Option<String> {
-        self.next_cursor.clone()
-    }
-    fn ahead(&self) -> &[String] {
-        &self.ahead
-    }
+/// `Paged` for a WIT page record whose items are in `$items` and become records with `$record`.
+macro_rules! paged {
+    ($page:ty, $items:ident, $record:path) => {
+        impl Paged for $page {
+            fn records(&self) -> Vec<Record> {
+                self.$items.iter().map($record).collect()
+            }
+            fn total(&self) -> u64 {
+                self.total
+            }
+            fn next_cursor(&self) -> Option<String> {
+                self.next_cursor.clone()
+            }
+            fn ahead(&self) -> &[String] {
+                &self.ahead
+            }
+        }
+    };
 }
 
-impl Paged for EntitlementPage {
-    fn records(&self) -> Vec<Record> {
-        self.entitlements.iter().map(entitlement_record).collect()
-    }
-    fn total(&self) -> u64 {
-        self.total
-    }
-    fn next_cursor(&self) -> Option<String> {
-        self.next_cursor.clone()
-    }
-    fn ahead(&self) -> &[String] {
-        &self.ahead
-    }
-}
+paged!(AccountPage, accounts, account_record);
+paged!(EntitlementPage, entitlements, entitlement_record);
 
 /// What a paged read reports as it goes.
 pub enum Event<'a, P> {
