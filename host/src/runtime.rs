@@ -220,8 +220,7 @@ impl Recipe {
             .instantiate(&mut store)
             .map_err(anyhow::Error::from)
             .context("instantiating the connector component")?;
-        let limits = profile.limits.clone();
-        Ok(Connection { store, instance, limits, recipe: self })
+        Ok(Connection { store, instance, recipe: self })
     }
 }
 
@@ -277,11 +276,14 @@ pub enum AccessChange {
 pub struct Connection {
     store: Store<State>,
     instance: ConnectorComponent,
-    limits: Limits,
     recipe: Arc<Recipe>,
 }
 
 impl Connection {
+    fn limits(&self) -> &Limits {
+        &self.recipe.profile.limits
+    }
+
     /// How many instances may read the pages of one listing at once (`[limits] pipeline-depth`).
     pub fn pipeline_depth(&self) -> usize {
         self.recipe.profile.pipeline_depth
@@ -377,7 +379,7 @@ impl Connection {
         &mut self,
         f: impl FnOnce(&ConnectorComponent, &mut Store<State>) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
-        self.store.set_epoch_deadline(self.limits.deadline_ticks());
+        self.store.set_epoch_deadline(self.limits().deadline_ticks());
         self.store.data_mut().limiter.memory_exhausted = false;
         let outcome = f(&self.instance, &mut self.store);
         // A refresh that failed never stored an access token; its lock ends with the call.
@@ -394,7 +396,7 @@ impl Connection {
     fn memory_exhausted(&self) -> anyhow::Error {
         anyhow::anyhow!(
             "the connector exceeded its memory limit of {} MiB; raise [limits] memory-mib in the profile",
-            self.limits.memory_bytes >> 20
+            self.limits().memory_bytes >> 20
         )
     }
 
@@ -409,7 +411,7 @@ impl Connection {
         let message = if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             format!(
                 "the call exceeded its time limit of {} s; raise [limits] call-timeout-secs in the profile",
-                self.limits.call_timeout.as_secs()
+                self.limits().call_timeout.as_secs()
             )
         } else {
             format!(

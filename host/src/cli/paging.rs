@@ -155,7 +155,7 @@ fn prefetched<P: Paged>(
                 receive
             })
             .collect();
-        for (i, _) in cursors.iter().enumerate() {
+        for i in 0..cursors.len() {
             // A sibling sends every page it is given, or an error, before it stops.
             let page = pages[i % workers].recv().map_err(|_| anyhow::anyhow!("a page reader stopped early"))??;
             match pass.take(&page, on_event)? {

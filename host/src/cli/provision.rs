@@ -15,13 +15,13 @@ use serde_json::{Value, json};
 use super::import::check;
 use super::operations::{Access, Operation};
 use super::output::kind_name;
+use super::reconcile::open_state;
 use super::{Context, bad_input, shown};
 use crate::log::Logger;
 use crate::runtime::{
     AccessChange, AccountChanges, AccountFilter, AccountQuery, CallError, Connection, ConnectorError, EntitlementRef,
     NewAccount, WriteOptions, WriteOutcome,
 };
-use crate::secrets::private_dir;
 
 /// Runs one operation given on the command line and prints its result.
 pub fn single(ctx: &mut Context<'_>, op: &Operation, dry_run: bool) -> Result<()> {
@@ -89,12 +89,12 @@ pub fn apply(ctx: &mut Context<'_>, file: &Path, concurrency: usize, dry_run: bo
                 Ok(text) => Operation::parse(text, number),
                 Err(unreadable) => Err(unreadable),
             };
-            pool.submit(number, parsed.map_err(|e| Report::unreadable(e, dry_run)));
-            while let Some((number, op, report)) = pool.next_in_order(false) {
+            pool.submit(number, parsed.map_err(|e| Report::unreadable(e, dry_run)))?;
+            while let Some((number, op, report)) = pool.next_in_order(false)? {
                 finish(number, op.as_ref(), report)?;
             }
         }
-        while let Some((number, op, report)) = pool.next_in_order(true) {
+        while let Some((number, op, report)) = pool.next_in_order(true)? {
             finish(number, op.as_ref(), report)?;
         }
         Ok(())
@@ -152,7 +152,7 @@ impl Pool {
     }
 
     /// Hands line `number`'s work to the instance its account belongs to.
-    fn submit(&mut self, number: usize, work: Work) {
+    fn submit(&mut self, number: usize, work: Work) -> Result<()> {
         self.order.push_back(number);
         match work {
             Err(report) => {
@@ -160,26 +160,36 @@ impl Pool {
             }
             Ok(op) => {
                 let instance = instance_for(op.account(), self.senders.len());
-                if let Err(mpsc::SendError((number, op))) = self.senders[instance].send((number, op)) {
-                    let report = Report::unreadable("the instance carrying out operations stopped".into(), false);
-                    self.waiting.insert(number, (number, Some(op), report));
-                }
+                // An instance stops early only if its thread panicked.
+                self.senders[instance].send((number, op)).map_err(|_| Pool::stopped(number))?;
             }
         }
+        Ok(())
     }
 
     /// The next line in input order once it is finished. Waits for it when `all` (the input
     /// has ended) or when the window is full; otherwise only hands on what is already there.
-    fn next_in_order(&mut self, all: bool) -> Option<Finished> {
-        let &next = self.order.front()?;
+    fn next_in_order(&mut self, all: bool) -> Result<Option<Finished>> {
+        let Some(&next) = self.order.front() else { return Ok(None) };
         let full = self.order.len() >= self.senders.len() * Self::WINDOW_PER_INSTANCE;
         while !self.waiting.contains_key(&next) {
-            let received = if all || full { self.results.recv().ok() } else { self.results.try_recv().ok() };
-            let finished = received?;
+            let finished = if all || full {
+                self.results.recv().map_err(|_| Pool::stopped(next))?
+            } else {
+                match self.results.try_recv() {
+                    Ok(finished) => finished,
+                    Err(mpsc::TryRecvError::Empty) => return Ok(None),
+                    Err(mpsc::TryRecvError::Disconnected) => return Err(Pool::stopped(next)),
+                }
+            };
             self.waiting.insert(finished.0, finished);
         }
         self.order.pop_front();
-        self.waiting.remove(&next)
+        Ok(self.waiting.remove(&next))
+    }
+
+    fn stopped(line: usize) -> anyhow::Error {
+        anyhow!("the instances carrying out operations stopped before line {line} was done")
     }
 }
 
@@ -271,10 +281,7 @@ impl RetryQueue {
         };
         let store = match &mut self.store {
             Some(store) => store,
-            None => {
-                private_dir(self.path.parent().context("the state file has no directory")?)?;
-                self.store.insert(Store::open(&self.path)?)
-            }
+            None => self.store.insert(open_state(&self.path)?),
         };
         // The line `apply` would read, as the queue keeps it.
         let line = serde_json::to_value(op).context("writing an operation as JSON")?;

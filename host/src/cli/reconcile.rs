@@ -29,8 +29,7 @@ impl Recorder {
     /// Opens the state (creating it) and starts a run of `scope`; `filter` is the filter as the
     /// user wrote it, for a limited import.
     pub fn begin(path: &Path, scope: Scope, filter: Option<&str>) -> Result<Recorder> {
-        private_dir(path.parent().context("the state file has no directory")?)?;
-        let mut store = Store::open(path)?;
+        let mut store = open_state(path)?;
         let run = store.begin(scope, filter)?;
         Ok(Recorder { store, run })
     }
@@ -72,6 +71,13 @@ impl Recorder {
             }
         }
     }
+}
+
+/// Opens the profile's state at `path`, creating it (in a directory only its owner can read:
+/// it holds people's emails and access) if it does not exist yet.
+pub fn open_state(path: &Path) -> Result<Store> {
+    private_dir(path.parent().context("the state file has no directory")?)?;
+    Ok(Store::open(path)?)
 }
 
 /// The state's view of a record: its key, its email (accounts), and the rest as attributes.

@@ -14,6 +14,14 @@ use crate::error::{Doing, StateError};
 use crate::model::{RunId, Status, normalize_email};
 use crate::sql::Json;
 
+/// An item as it was before the run changed it.
+struct Earlier {
+    item: i64,
+    status: Status,
+    attributes: Map<String, Value>,
+    email: Option<String>,
+}
+
 /// Puts back every item `run` touched and forgets what it added and logged. The caller owns the
 /// transaction and still holds the run's seen set.
 pub(crate) fn undo(conn: &Connection, run: RunId) -> Result<(), StateError> {
@@ -26,14 +34,19 @@ pub(crate) fn undo(conn: &Connection, run: RunId) -> Result<(), StateError> {
     .and_then(|mut stmt| stmt.execute([run]))
     .doing(UNDOING)?;
 
-    let earlier: Vec<(i64, Status, Map<String, Value>, Option<String>)> = conn
+    let earlier: Vec<Earlier> = conn
         .prepare_cached(
             "SELECT item_id, before_status, before_attributes, before_email FROM run_seen
              WHERE run_id = ?1 AND before_status IS NOT NULL",
         )
         .and_then(|mut stmt| {
             stmt.query_map([run], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get::<_, Json<Map<String, Value>>>(2)?.0, row.get(3)?))
+                Ok(Earlier {
+                    item: row.get(0)?,
+                    status: row.get(1)?,
+                    attributes: row.get::<_, Json<Map<String, Value>>>(2)?.0,
+                    email: row.get(3)?,
+                })
             })?
             .collect()
         })
@@ -41,7 +54,7 @@ pub(crate) fn undo(conn: &Connection, run: RunId) -> Result<(), StateError> {
     let mut restore = conn
         .prepare_cached("UPDATE items SET status = ?2, attributes = ?3, email = ?4, email_norm = ?5 WHERE id = ?1")
         .doing(UNDOING)?;
-    for (item, status, attributes, email) in earlier {
+    for Earlier { item, status, attributes, email } in earlier {
         let email_norm = email.as_deref().and_then(normalize_email);
         restore.execute(params![item, status, Json(&attributes), email, email_norm]).doing(UNDOING)?;
     }

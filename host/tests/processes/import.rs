@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use gotosim::Fault;
+use serde_json::Value;
 
 use crate::support::{Home, kill, unthrottled, users_page};
 
@@ -26,6 +27,17 @@ fn every_account_present(home: &Home) {
     assert!(items.iter().all(|i| i["status"] == "present"), "no account marked missing");
 }
 
+/// The import history, newest first, once its latest run ended `state` and marked nothing
+/// missing, with every account still present.
+#[track_caller]
+fn ended_marking_nothing(home: &Home, state: &str) -> Value {
+    let history = home.json(&["state", "history", "--format", "json"]);
+    assert_eq!(history[0]["state"], state, "{history}");
+    assert_eq!(history[0]["missing"], 0);
+    every_account_present(home);
+    history
+}
+
 #[test]
 fn a_process_killed_mid_import_leaves_the_state_consistent_and_the_next_run_correct() {
     let home = imported(501);
@@ -37,11 +49,8 @@ fn a_process_killed_mid_import_leaves_the_state_consistent_and_the_next_run_corr
     home.assert_state_intact();
 
     // The killed run is recorded as abandoned, and nothing was concluded from it.
-    let history = home.json(&["state", "history", "--format", "json"]);
-    assert_eq!(history[0]["state"], "abandoned", "{history}");
-    assert_eq!(history[0]["missing"], 0);
+    let history = ended_marking_nothing(&home, "abandoned");
     assert_eq!(history[1]["state"], "complete");
-    every_account_present(&home);
 
     // The next run completes normally and agrees with the simulator.
     let removed = home.sim.with_world(|w| {
@@ -94,9 +103,6 @@ fn an_import_piped_into_a_reader_that_stops_early_is_cancelled_cleanly() {
     assert!(stderr.contains("the import was cancelled, so nothing was marked missing"), "{stderr}");
     home.assert_state_intact();
 
-    let history = home.json(&["state", "history", "--format", "json"]);
-    assert_eq!(history[0]["state"], "cancelled", "{history}");
-    assert_eq!(history[0]["missing"], 0);
+    let history = ended_marking_nothing(&home, "cancelled");
     assert_eq!(history[0]["reason"], "the output was closed before the import finished");
-    every_account_present(&home);
 }
