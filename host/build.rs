@@ -1,9 +1,13 @@
 //! Builds the guest component for wasm32-wasip2 with a nested cargo (the pattern of wasmtime's
-//! test-programs and waki) and tells the host crate where the `.wasm` is, so it can embed it.
+//! test-programs and waki) and tells the host crate where the `.wasm` is, so it can embed it,
+//! and what `--version` reports beside the binary's own: the component's SHA-256, the WIT
+//! package it implements and the wasmtime it runs on.
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use sha2::{Digest, Sha256};
 
 const TARGET: &str = "wasm32-wasip2";
 
@@ -47,6 +51,31 @@ fn main() {
     let wasm = target_dir.join(TARGET).join("guest").join("gtm_guest.wasm");
     assert!(wasm.exists(), "the guest build produced no {}", wasm.display());
     println!("cargo:rustc-env=GTM_GUEST_WASM={}", wasm.display());
+
+    let bytes = std::fs::read(&wasm).expect("reading the guest component");
+    println!("cargo:rustc-env=GTM_GUEST_SHA256={:x}", Sha256::digest(&bytes));
+    println!("cargo:rustc-env=GTM_WIT_PACKAGE={}", wit_package(&workspace.join("wit").join("world.wit")));
+    println!("cargo:rustc-env=GTM_WASMTIME_VERSION={}", locked_version(&workspace.join("Cargo.lock"), "wasmtime"));
+}
+
+/// The `package` a WIT file declares, such as `iga:gotomeeting@0.1.0`.
+fn wit_package(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()));
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("package ")?.strip_suffix(';').map(str::trim).map(str::to_owned))
+        .unwrap_or_else(|| panic!("{} declares no package", file.display()))
+}
+
+/// The version of `name` that Cargo.lock pins.
+fn locked_version(lock: &Path, name: &str) -> String {
+    let text = std::fs::read_to_string(lock).unwrap_or_else(|e| panic!("reading {}: {e}", lock.display()));
+    let lock: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", lock.display()));
+    let packages = lock.get("package").and_then(toml::Value::as_array).into_iter().flatten();
+    packages
+        .filter_map(toml::Value::as_table)
+        .find(|p| p.get("name").and_then(toml::Value::as_str) == Some(name))
+        .and_then(|p| p.get("version")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("Cargo.lock pins no {name}"))
 }
 
 /// Fails with the fix when the wasm32-wasip2 standard library is not installed.

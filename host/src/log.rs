@@ -36,6 +36,8 @@ impl fmt::Display for Level {
 #[derive(Clone)]
 pub struct Logger {
     max: Level,
+    /// `--quiet`: [`Logger::note`] lines are dropped.
+    quiet: bool,
     sink: Arc<Mutex<dyn Write + Send>>,
     /// A progress bar drawn on the same terminal, hidden while a line is written.
     progress: Arc<Mutex<Option<ProgressBar>>>,
@@ -43,7 +45,12 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(max: Level, sink: impl Write + Send + 'static) -> Self {
-        Logger { max, sink: Arc::new(Mutex::new(sink)), progress: Arc::default() }
+        Logger { max, quiet: false, sink: Arc::new(Mutex::new(sink)), progress: Arc::default() }
+    }
+
+    /// This logger, dropping [`Logger::note`] lines if `quiet`.
+    pub fn quiet(self, quiet: bool) -> Self {
+        Logger { quiet, ..self }
     }
 
     /// Lines are written around `bar` until [`Logger::clear_progress`].
@@ -80,6 +87,22 @@ impl Logger {
     /// Writes a plain line (a CLI message) whatever the level.
     pub fn say(&self, message: impl fmt::Display) {
         self.write_line(format_args!("{message}"));
+    }
+
+    /// Writes a plain line that only reports what went well (a summary, a confirmation), which
+    /// `--quiet` drops.
+    pub fn note(&self, message: impl fmt::Display) {
+        if !self.quiet {
+            self.say(message);
+        }
+    }
+
+    /// Writes `question` without ending the line, for an answer typed after it.
+    pub fn ask(&self, question: impl fmt::Display) {
+        let text = question.to_string();
+        let mut sink = lock(&self.sink);
+        let _ = write!(sink, "{}", printable(&text));
+        let _ = sink.flush();
     }
 
     /// Writes `message` under `source` (e.g. `guest`, `http`) if `level` is enabled.
@@ -131,5 +154,16 @@ mod tests {
             written,
             "orphan: 1 <a\\u{1b}]0;pwned\\u{7}@x.example>\\r\n  next\tline \\u{9b}2J\n[warn] guest: \\u{1b}[2K\n"
         );
+    }
+
+    #[test]
+    fn quiet_drops_notes_and_keeps_what_must_be_said() {
+        let buffer = Buffer::default();
+        let log = Logger::new(Level::Warn, buffer.clone()).quiet(true);
+        log.note("imported 3 accounts");
+        log.say("error: it failed");
+        log.log(Level::Warn, "host", "careful");
+        let written = String::from_utf8(lock(&buffer.0).clone()).unwrap();
+        assert_eq!(written, "error: it failed\n[warn] host: careful\n");
     }
 }

@@ -52,8 +52,9 @@ impl Limits {
     }
 }
 
-/// Secrets the guest may read, and the subset it may write (tokens it refreshes).
-const READABLE_SECRETS: &[&str] = &["client-id", "client-secret", "refresh-token", "access-token"];
+/// Secrets the guest may read, the only ones worth storing, and the subset it may write
+/// (tokens it refreshes).
+pub const SECRETS: &[&str] = &["client-id", "client-secret", "refresh-token", "access-token"];
 const WRITABLE_SECRETS: &[&str] = &[REFRESH_TOKEN, "access-token"];
 const REFRESH_TOKEN: &str = "refresh-token";
 
@@ -491,7 +492,7 @@ impl wit_host::Host for HostState {
     }
 
     fn get_secret(&mut self, name: String) -> Result<Option<String>, HostError> {
-        if !READABLE_SECRETS.contains(&name.as_str()) {
+        if !SECRETS.contains(&name.as_str()) {
             return Err(HostError::Denied(format!("the connector may not read secret {name:?}")));
         }
         let unavailable = |e: anyhow::Error| HostError::Unavailable(format!("{e:#}"));

@@ -69,3 +69,32 @@ fn sim_serves_and_the_binary_imports_from_it_with_documented_exit_codes() {
     assert_eq!(missing.status.code(), Some(2), "{}", String::from_utf8_lossy(&missing.stderr));
     drop(sim);
 }
+
+#[test]
+fn the_binary_says_what_it_runs_and_its_bash_completion_loads_in_bash() {
+    let home = tempfile::tempdir().unwrap();
+    let version = command(home.path()).arg("--version").output().unwrap();
+    assert!(version.status.success());
+    let version = String::from_utf8(version.stdout).unwrap();
+    for needle in ["gtm-connector ", "\ncomponent sha256:", "\nWIT package iga:gotomeeting@", "\nwasmtime "] {
+        assert!(version.contains(needle), "--version lacks {needle:?}:\n{version}");
+    }
+
+    let script = command(home.path()).args(["completions", "bash"]).output().unwrap();
+    assert!(script.status.success());
+    let file = home.path().join("gtm-connector.bash");
+    std::fs::write(&file, &script.stdout).unwrap();
+    // Sourced by bash, the script registers a completion function for the command.
+    let loaded = Command::new("bash")
+        .arg("-c")
+        .arg("source \"$1\" && complete -p gtm-connector")
+        .arg("bash")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let registered = String::from_utf8_lossy(&loaded.stdout);
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+    assert!(registered.contains("-F _gtm-connector") && registered.trim_end().ends_with("gtm-connector"), "{registered}");
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0, "--version and completions write no file");
+}

@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use gtm_state::{RunId, Scope};
 
 use super::operations::{Access, Create, Delete, Update};
-use crate::runtime::{AccountFilter, EntitlementKind};
+use crate::runtime::{AccountFilter, EntitlementKind, SECRETS};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +41,9 @@ pub struct Cli {
     /// Log connector activity and the HTTP traffic (credentials redacted) to stderr
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// No progress bars or summaries on stderr (data on stdout, warnings and errors still come)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -47,9 +51,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the credentials and show the GoTo account they reach
-    Test,
+    Test {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
     /// Probe the tenant, read-only, for each assumption about GoTo's API and the setting to choose
     Doctor {
+        /// Output format
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },
@@ -80,6 +89,8 @@ pub enum Command {
         op: Delete,
         #[command(flatten)]
         write: WriteArgs,
+        #[command(flatten)]
+        confirm: Confirm,
     },
     /// Grant a license, a group (moving the user) or an admin role
     Grant {
@@ -106,6 +117,8 @@ pub enum Command {
         concurrency: u16,
         #[command(flatten)]
         write: WriteArgs,
+        #[command(flatten)]
+        confirm: Confirm,
     },
     /// Run again, in the order queued, the writes that failed for a transient cause
     Retry {
@@ -123,6 +136,18 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve the GoTo Admin API simulator on loopback
     Sim(SimArgs),
+    /// Print a shell completion script on stdout
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout
+    Man {
+        /// The page of this command instead of the whole program's, e.g. `import accounts`
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +169,7 @@ pub enum Import {
     },
     /// Import the catalogue of one kind of entitlement
     Entitlements {
+        /// Which catalogue to import
         #[arg(long, value_enum)]
         kind: Kind,
         #[command(flatten)]
@@ -180,6 +206,14 @@ pub struct WriteArgs {
     pub dry_run: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct Confirm {
+    /// Carry out hard deletes without asking: GoTo erases those accounts and their meeting
+    /// history for good (needed when there is no terminal to ask on)
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// One JSON object per line
@@ -192,8 +226,11 @@ pub enum Format {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Kind {
+    /// Groups, with their hierarchy and member counts
     Groups,
+    /// Licenses, with seats and seats used
     Licenses,
+    /// Admin roles, with holder counts
     Roles,
 }
 
@@ -210,7 +247,10 @@ impl From<Kind> for EntitlementKind {
 #[derive(Debug, Subcommand)]
 pub enum Get {
     /// One account by key, as JSON
-    Account { key: String },
+    Account {
+        /// The account's GoTo key
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,30 +260,37 @@ pub enum StateAction {
         /// Only this scope: accounts, groups, licenses or admin-roles
         #[arg(long, value_parser = parse_scope)]
         scope: Option<Scope>,
+        /// Output format
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },
     /// Import runs, newest first, with counts and why a run was incomplete
     History {
-        #[arg(long, default_value_t = 20)]
+        /// Show at most this many runs
+        #[arg(long, value_name = "N", default_value_t = 20)]
         limit: usize,
+        /// Output format
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },
     /// Changes between two runs (FROM TO), made by one run (RUN), or by the latest run
     Diff {
+        /// Run ids (as `state history` lists them): FROM TO, or one RUN; none for the latest run
         #[arg(value_name = "RUN", num_args = 0..=2, value_parser = parse_run)]
         runs: Vec<RunId>,
+        /// Output format
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },
     /// Deletions held back by the threshold, applied by `import ... --confirm-deletions`
     Pending {
+        /// Output format
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },
     /// Writes that failed for a transient cause, kept for `retry`, in the order queued
     Queue {
+        /// Output format
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },
@@ -251,6 +298,7 @@ pub enum StateAction {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StateFormat {
+    /// Lines for people to read
     Text,
     /// Machine-readable, for other systems to consume
     Json,
@@ -272,11 +320,22 @@ fn parse_run(text: &str) -> Result<RunId, String> {
 #[derive(Debug, Subcommand)]
 pub enum Secrets {
     /// Store a secret; the value is read from stdin (without echo on a terminal)
-    Set { name: String },
+    Set {
+        /// The secret to store; only those the connector reads are accepted
+        #[arg(value_parser = PossibleValuesParser::new(SECRETS))]
+        name: String,
+    },
     /// List stored secret names and where they come from
-    List,
+    List {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = StateFormat::Text)]
+        format: StateFormat,
+    },
     /// Delete a secret from the profile's secret file
-    Delete { name: String },
+    Delete {
+        /// The secret's name, as `secrets list` shows it
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -300,10 +359,13 @@ pub struct SimArgs {
     /// Seed for the simulated account's data
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Simulated users
     #[arg(long, default_value_t = 500)]
     pub users: usize,
+    /// Simulated groups
     #[arg(long, default_value_t = 12)]
     pub groups: usize,
+    /// Simulated licenses
     #[arg(long, default_value_t = 4)]
     pub licenses: usize,
     /// Requests per second before 429 (0 turns rate limiting off)

@@ -173,7 +173,7 @@ fn import_accounts(
     output_dir: Option<&Path>,
 ) -> Result<BTreeMap<String, u64>> {
     let mut by_status = BTreeMap::new();
-    let progress = Progress::new(ctx.stderr_is_terminal, "accounts", &ctx.log);
+    let progress = Progress::new(ctx.show_progress, "accounts", &ctx.log);
     let mut file = export_file(output_dir, "accounts")?;
     let mut read = 0;
     each_account_page(conn, None, Some(500), |event| {

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::Context;
 use super::args::StateFormat;
+use super::report::write_json;
 use crate::log::printable;
 use crate::runtime::Finding;
 
@@ -19,8 +20,7 @@ pub fn run(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
                 .iter()
                 .map(|f| json!({"name": f.name, "observed": f.observed, "recommended": f.recommended}))
                 .collect();
-            serde_json::to_writer_pretty(&mut *ctx.stdout, &items)?;
-            writeln!(ctx.stdout)?;
+            write_json(ctx.stdout, &items)?;
         }
         StateFormat::Text => write_table(ctx.stdout, &findings)?,
     }

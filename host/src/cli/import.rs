@@ -5,20 +5,31 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use gtm_state::{DeletionPolicy, Recorded, Scope, Summary};
+use serde_json::json;
 
-use super::args::{Format, Get, Import, Kind};
+use super::args::{Format, Get, Import, Kind, StateFormat};
 use super::output::{Export, Record, account_record, plural, to_object};
 use super::paging::{Event, Paged, each_account_page, each_entitlement_page};
 use super::progress::Progress;
 use super::reconcile::{self, Recorder};
+use super::report::write_json;
 use super::{Context, bad_input, identities};
 use crate::log::Logger;
 use crate::profile::DEFAULT_MAX_ITEMS;
 use crate::runtime::{AccountFilter, AccountQuery, Connection, ConnectionInfo};
 
-pub fn test(ctx: &mut Context<'_>) -> Result<()> {
+pub fn test(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
     let mut conn = ctx.connect()?;
     let info = check(&mut conn)?;
+    if format == StateFormat::Json {
+        let info = json!({
+            "account-key": info.account_key,
+            "account-name": info.account_name,
+            "principal": info.principal,
+            "admin-roles": info.admin_roles,
+        });
+        return write_json(ctx.stdout, &info);
+    }
     let name = info.account_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
     let principal = info.principal.as_deref().unwrap_or("an unnamed user");
     let roles = if info.admin_roles.is_empty() { "no admin roles".to_owned() } else { info.admin_roles.join(", ") };
@@ -67,7 +78,7 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
             Some(file) => file,
             None => Export::to_stdout(export.format, &mut stdout)?,
         };
-        let progress = Progress::new(ctx.stderr_is_terminal, label, &ctx.log);
+        let progress = Progress::new(ctx.show_progress, label, &ctx.log);
         match what {
             Import::Accounts { filter, .. } => stream(out, &progress, &mut recorder, &ctx.log, bounds, |listing| {
                 each_account_page(&mut conn, filter.clone(), export.page_size, |event| listing.on(event))
@@ -80,11 +91,11 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
     // Whoever reads stdout stopped reading (`import … | head`): a clean stop, not a failure.
     if stdout.closed && read.is_err() {
         let summary = recorder.cancel("the output was closed before the import finished")?;
-        ctx.log.say(reconcile::describe(&summary));
+        ctx.log.note(reconcile::describe(&summary));
         return Ok(());
     }
     let (summary, mut store) = recorder.end(read, profile.deletion_policy(reconcile.confirm_deletions), &ctx.log)?;
-    ctx.log.say(reconcile::describe(&summary));
+    ctx.log.note(reconcile::describe(&summary));
     if let Some(identities) = identities {
         reconcile::correlate(&mut store, summary.run, &identities, &ctx.log)?;
     }
@@ -177,7 +188,7 @@ impl Listing<'_, '_> {
         match event {
             Event::Page(page) => self.page(page.records(), page.total()),
             Event::Restart { from, to } => {
-                self.log.say(format_args!(
+                self.log.note(format_args!(
                     "GoTo's total moved from {from} to {to} during the import (data changed between pages); \
                      reading again from the start"
                 ));

@@ -2,8 +2,10 @@
 //! environment, stdin, stdout, stderr) as an [`Invocation`], so tests drive it in-process.
 
 mod args;
+mod confirm;
 mod demo;
 mod doctor;
+mod help;
 mod identities;
 mod import;
 mod operations;
@@ -12,6 +14,7 @@ mod paging;
 mod progress;
 mod provision;
 mod reconcile;
+mod report;
 mod secret_commands;
 mod sim;
 mod state_commands;
@@ -21,7 +24,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
-use clap::Parser;
+use clap::FromArgMatches as _;
 use gtm_state::StateError;
 
 use crate::engine::{CacheOutcome, EMBEDDED_COMPONENT};
@@ -72,7 +75,8 @@ pub fn bad_input(error: anyhow::Error) -> anyhow::Error {
 /// Runs the CLI and returns the process exit status.
 pub fn run(invocation: Invocation<'_>) -> i32 {
     let Invocation { args, env, stdin, stdin_is_terminal, stdout, mut stderr, stderr_is_terminal } = invocation;
-    let cli = match Cli::try_parse_from(&args) {
+    let parsed = help::command().try_get_matches_from(&args).and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
             let _ = write!(stderr, "{e}");
@@ -84,7 +88,7 @@ pub fn run(invocation: Invocation<'_>) -> i32 {
         }
     };
     let level = if cli.verbose > 0 { Level::Debug } else { Level::Warn };
-    let log = Logger::new(level, stderr);
+    let log = Logger::new(level, stderr).quiet(cli.quiet);
     // The profile name becomes file names, so it is checked before any file is touched.
     let profile = match profile_name(&cli, &env) {
         Ok(profile) => profile,
@@ -101,7 +105,7 @@ pub fn run(invocation: Invocation<'_>) -> i32 {
         stdout,
         stdin,
         stdin_is_terminal,
-        stderr_is_terminal,
+        show_progress: show_progress(stderr_is_terminal, cli.quiet),
     };
     match dispatch(&mut ctx) {
         Ok(()) => Exit::Success as i32,
@@ -126,25 +130,38 @@ fn profile_name(cli: &Cli, env: &Environment) -> Result<String> {
     Ok(name.clone())
 }
 
+/// Progress bars are for a person watching: on a terminal, unless `--quiet`.
+fn show_progress(stderr_is_terminal: bool, quiet: bool) -> bool {
+    stderr_is_terminal && !quiet
+}
+
 fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
     match &ctx.cli.command {
-        Command::Test => import::test(ctx),
+        Command::Test { format } => import::test(ctx, *format),
         Command::Doctor { format } => doctor::run(ctx, *format),
         Command::Import(what) => import::run(ctx, what),
         Command::Get(what) => import::get(ctx, what),
         Command::Create { op, write } => provision::single(ctx, &Operation::Create(op.clone()), write.dry_run),
         Command::Update { op, write } => provision::single(ctx, &Operation::Update(op.clone()), write.dry_run),
-        Command::Delete { op, write } => provision::single(ctx, &Operation::Delete(op.clone()), write.dry_run),
+        Command::Delete { op, write, confirm } => {
+            // A dry run writes nothing, so it has nothing to confirm.
+            if !write.dry_run {
+                confirm::hard_delete(ctx, op, confirm.yes)?;
+            }
+            provision::single(ctx, &Operation::Delete(op.clone()), write.dry_run)
+        }
         Command::Grant { op, write } => provision::single(ctx, &Operation::Grant(op.clone()), write.dry_run),
         Command::Revoke { op, write } => provision::single(ctx, &Operation::Revoke(op.clone()), write.dry_run),
-        Command::Apply { file, concurrency, write } => {
-            provision::apply(ctx, file, usize::from(*concurrency), write.dry_run)
+        Command::Apply { file, concurrency, write, confirm } => {
+            provision::apply(ctx, file, usize::from(*concurrency), write.dry_run, confirm.yes)
         }
         Command::Retry { write } => provision::retry(ctx, write.dry_run),
         Command::State(action) => state_commands::run(ctx, action),
         Command::Secrets(action) => secret_commands::run(ctx, action),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Sim(args) => sim::run(ctx, args),
+        Command::Completions { shell } => help::completions(ctx.stdout, *shell),
+        Command::Man { command } => help::man(ctx.stdout, command).map_err(bad_input),
     }
 }
 
@@ -158,7 +175,8 @@ pub struct Context<'a> {
     stdout: &'a mut dyn Write,
     stdin: &'a mut dyn Read,
     stdin_is_terminal: bool,
-    stderr_is_terminal: bool,
+    /// Whether to draw progress bars (see [`show_progress`]).
+    show_progress: bool,
 }
 
 impl Context<'_> {
@@ -294,4 +312,16 @@ fn hint(error: &anyhow::Error, profile_flag: &str) -> Option<String> {
 /// Absolute path for messages, without failing when the file does not exist yet.
 fn shown(path: &std::path::Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_drawn_on_a_terminal_unless_quiet() {
+        assert!(show_progress(true, false));
+        assert!(!show_progress(true, true));
+        assert!(!show_progress(false, false));
+    }
 }

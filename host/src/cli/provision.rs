@@ -12,6 +12,7 @@ use anyhow::{Context as _, Result, anyhow};
 use gtm_state::{Failure, QueueId, Store};
 use serde_json::{Value, json};
 
+use super::confirm;
 use super::import::check;
 use super::operations::{Access, Operation};
 use super::output::kind_name;
@@ -40,13 +41,16 @@ pub fn single(ctx: &mut Context<'_>, op: &Operation, dry_run: bool) -> Result<()
 /// Runs every operation of a JSON Lines file (or stdin for `-`), one result line each, in input
 /// order; a failed operation does not stop the ones after it. With `concurrency` above one, that
 /// many instances carry operations out at once; operations naming the same account go to the
-/// same instance, so they keep their file order.
-pub fn apply(ctx: &mut Context<'_>, file: &Path, concurrency: usize, dry_run: bool) -> Result<()> {
+/// same instance, so they keep their file order. Hard deletes need `yes` unless `dry_run`.
+pub fn apply(ctx: &mut Context<'_>, file: &Path, concurrency: usize, dry_run: bool, yes: bool) -> Result<()> {
     // The file is opened before connecting, so a wrong path costs nothing.
-    let input: Option<BufReader<File>> = match file.to_str() {
+    let input: Option<File> = match file.to_str() {
         Some("-") => None,
-        _ => Some(BufReader::new(open_operations(file).map_err(bad_input)?)),
+        _ => Some(open_operations(file).map_err(bad_input)?),
     };
+    // A dry run writes nothing, so it has nothing to confirm.
+    let input = if dry_run || yes { input } else { Some(confirm::apply_input(input, &mut *ctx.stdin)?) };
+    let input = input.map(BufReader::new);
     let mut conn = ctx.connect()?;
     check(&mut conn)?;
     let options = WriteOptions { dry_run };
@@ -210,7 +214,7 @@ pub fn retry(ctx: &mut Context<'_>, dry_run: bool) -> Result<()> {
     let mut store = if path.exists() { Some(Store::open(&path)?) } else { None };
     let queued = store.as_ref().map(Store::queue).transpose()?.unwrap_or_default();
     let Some(store) = store.as_mut().filter(|_| !queued.is_empty()) else {
-        ctx.log.say("the retry queue is empty; nothing to retry");
+        ctx.log.note("the retry queue is empty; nothing to retry");
         return Ok(());
     };
     let mut conn = ctx.connect()?;
@@ -250,7 +254,7 @@ fn summary(log: &Logger, dry_run: bool, failed: usize, total: usize) -> Result<(
     match failed {
         0 => {
             let verb = if dry_run { "planned" } else { "applied" };
-            log.say(format_args!("{verb} {total} operations"));
+            log.note(format_args!("{verb} {total} operations"));
             Ok(())
         }
         _ => Err(anyhow!("{failed} of {total} operations failed; their result lines say why")),
@@ -317,7 +321,7 @@ const MAX_LINE_BYTES: usize = 1 << 20;
 /// Reads line `number` into `buffer`, without its newline: none at the end of the input, an
 /// error message for a line that is too long or not UTF-8 (the input then stands at the next
 /// line, so the file carries on).
-fn next_line<'b>(
+pub(super) fn next_line<'b>(
     input: &mut dyn BufRead,
     buffer: &'b mut Vec<u8>,
     number: usize,

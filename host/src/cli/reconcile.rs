@@ -209,6 +209,6 @@ pub fn correlate(store: &mut Store, run: RunId, identities: &[Identity], log: &L
         "ambiguous emails",
         report.ambiguous.iter().map(|a| format!("{} ({} kept, {} ignored)", a.email, a.kept, a.ignored)),
     );
-    log.say(text);
+    log.note(text);
     Ok(report)
 }

@@ -1,31 +1,38 @@
-//! `secrets set | list | delete`: values go in through stdin and never come out.
+//! `secrets set | list | delete`: values go in through stdin and never come out. What is
+//! done is said on stderr; only `list`, which is data, writes to stdout.
 
 use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
 
 use super::args::Secrets;
+use super::report::emit;
 use super::{Context, bad_input, shown};
-use crate::secrets::{SecretSource, env_var, validate_name};
+use crate::secrets::{SecretSource, env_var};
 
 pub fn run(ctx: &mut Context<'_>, action: &Secrets) -> Result<()> {
     let paths = ctx.paths()?;
     let mut store = ctx.secret_store(&paths)?;
     match action {
+        // The grammar accepts only the names the connector reads.
         Secrets::Set { name } => {
-            validate_name(name).map_err(bad_input)?;
             let value = read_value(ctx, name)?;
             store.set(name, &value)?;
-            writeln!(ctx.stdout, "stored secret {name} in {}", shown(store.path()).display())?;
+            ctx.log.note(format_args!("stored secret {name} in {}", shown(store.path()).display()));
             if store.source(name) == Some(SecretSource::Environment) {
-                writeln!(ctx.stdout, "note: {} is set and overrides the stored value", env_var(name))?;
+                ctx.log.say(format_args!("note: {} is set and overrides the stored value", env_var(name)));
             }
         }
-        Secrets::List => {
-            for (name, source) in store.names() {
-                match source {
-                    SecretSource::File => writeln!(ctx.stdout, "{name}\tfile {}", shown(store.path()).display())?,
-                    SecretSource::Environment => writeln!(ctx.stdout, "{name}\tenv {}", env_var(&name))?,
-                }
-            }
+        Secrets::List { format } => {
+            let file = shown(store.path()).display().to_string();
+            let listed: Vec<Listed> = store
+                .names()
+                .into_iter()
+                .map(|(name, source)| match source {
+                    SecretSource::File => Listed { from: file.clone(), name, source: "file" },
+                    SecretSource::Environment => Listed { from: env_var(&name), name, source: "env" },
+                })
+                .collect();
+            emit(ctx.stdout, *format, &listed, |s| format!("{}\t{} {}", s.name, s.source, s.from))?;
         }
         Secrets::Delete { name } => {
             if !store.delete(name).map_err(bad_input)? {
@@ -34,10 +41,18 @@ pub fn run(ctx: &mut Context<'_>, action: &Secrets) -> Result<()> {
                     shown(store.path()).display()
                 )));
             }
-            writeln!(ctx.stdout, "deleted secret {name}")?;
+            ctx.log.note(format_args!("deleted secret {name}"));
         }
     }
     Ok(())
+}
+
+/// A stored secret's name and where its value comes from: the secret file, or a variable.
+#[derive(Serialize)]
+struct Listed {
+    name: String,
+    source: &'static str,
+    from: String,
 }
 
 /// The value from a no-echo prompt on a terminal, else all of stdin less one trailing newline.

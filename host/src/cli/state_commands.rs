@@ -4,11 +4,11 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::Result;
 use gtm_state::{AttributeChange, Queued, Store};
-use serde::Serialize;
 use serde_json::Value;
 
 use super::Context;
 use super::args::{StateAction, StateFormat};
+use super::report::{emit, write_json};
 use crate::log::printable;
 
 pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
@@ -29,7 +29,7 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
     match action {
         StateAction::Show { scope, format } => {
             let items = store.show(*scope)?;
-            emit(ctx, *format, &items, |item| {
+            emit(ctx.stdout, *format, &items, |item| {
                 let label = item.email.clone().or_else(|| text(item.attributes.get("name"))).unwrap_or_default();
                 let owner = item.identity.as_deref().map(|i| format!(" owner={i}")).unwrap_or_default();
                 format!(
@@ -40,7 +40,7 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
         }
         StateAction::History { limit, format } => {
             let runs = store.history(*limit)?;
-            emit(ctx, *format, &runs, |run| {
+            emit(ctx.stdout, *format, &runs, |run| {
                 let c = &run.counts;
                 let filter = run.filter.as_deref().map(|f| format!(" filter {f}")).unwrap_or_default();
                 let reason = run.reason.as_deref().map(|r| format!("\n      {r}")).unwrap_or_default();
@@ -68,7 +68,7 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
             };
             let diff = store.diff(from, to)?;
             if *format == StateFormat::Json {
-                return write_json(ctx, &diff);
+                return write_json(ctx.stdout, &diff);
             }
             let since = diff.from.map(|f| format!("run {f}")).unwrap_or_else(|| "the first run".to_owned());
             writeln!(ctx.stdout, "{} changes from {since} to run {}: {}", diff.scope, diff.to, diff.changes.len())?;
@@ -82,7 +82,7 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
         }
         StateAction::Pending { format } => {
             let pending = store.pending()?;
-            emit(ctx, *format, &pending, |p| {
+            emit(ctx.stdout, *format, &pending, |p| {
                 format!(
                     "{:<11} {:<22} {} (held by run {}: {})",
                     p.scope,
@@ -97,32 +97,13 @@ pub fn run(ctx: &mut Context<'_>, action: &StateAction) -> Result<()> {
     }
 }
 
-/// Prints `items` as one JSON array, or one text line each.
-fn emit<T: Serialize>(
-    ctx: &mut Context<'_>,
-    format: StateFormat,
-    items: &[T],
-    line: impl Fn(&T) -> String,
-) -> Result<()> {
-    match format {
-        StateFormat::Json => write_json(ctx, items),
-        StateFormat::Text => {
-            // Text is for a terminal: what GoTo sent must not drive it.
-            for item in items {
-                writeln!(ctx.stdout, "{}", printable(&line(item)))?;
-            }
-            Ok(())
-        }
-    }
-}
-
 /// `state queue`: the retry queue.
 fn queue(ctx: &mut Context<'_>, format: StateFormat, queued: &[Queued]) -> Result<()> {
     if queued.is_empty() && format == StateFormat::Text {
-        ctx.log.say("the retry queue is empty");
+        ctx.log.note("the retry queue is empty");
         return Ok(());
     }
-    emit(ctx, format, queued, |q| {
+    emit(ctx.stdout, format, queued, |q| {
         format!(
             "{:<4} queued {}, {} attempt(s), last {}: {}\n     last error ({}): {}",
             q.id,
@@ -134,12 +115,6 @@ fn queue(ctx: &mut Context<'_>, format: StateFormat, queued: &[Queued]) -> Resul
             q.last_error.message
         )
     })
-}
-
-fn write_json<T: Serialize + ?Sized>(ctx: &mut Context<'_>, value: &T) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *ctx.stdout, value)?;
-    writeln!(ctx.stdout)?;
-    Ok(())
 }
 
 fn describe_change(change: &AttributeChange) -> String {

@@ -210,7 +210,16 @@ impl Harness {
     }
 
     pub fn run_with(&self, args: &[&str], stdin: &str, env: Environment) -> Outcome {
-        let outcome = run_cli(args, stdin, env);
+        self.swept(args, run_cli(args, stdin, env))
+    }
+
+    /// Runs as if stdin were a terminal on which the user types `typed` (answers to prompts).
+    pub fn run_on_terminal(&self, args: &[&str], typed: &str) -> Outcome {
+        self.swept(args, captured(args, typed.as_bytes(), true, self.env()))
+    }
+
+    /// `outcome`, once checked for the secrets the servers issued.
+    fn swept(&self, args: &[&str], outcome: Outcome) -> Outcome {
         outcome.assert_no_secret(args, &Secrets::new(self.issued_secrets()));
         outcome
     }
@@ -265,14 +274,30 @@ pub fn run_cli(args: &[&str], stdin: &str, env: Environment) -> Outcome {
 
 /// [`run_cli`] with stdin as bytes.
 pub fn run_cli_bytes(args: &[&str], stdin: &[u8], env: Environment) -> Outcome {
+    captured(args, stdin, false, env)
+}
+
+/// [`run_cli_bytes`], with stdin taken for a terminal if `on_terminal`.
+fn captured(args: &[&str], stdin: &[u8], on_terminal: bool, env: Environment) -> Outcome {
     let mut stdout = Vec::new();
-    let (status, stderr) = run_cli_into(args, stdin, env, &mut stdout);
+    let (status, stderr) = run_cli_as(args, stdin, on_terminal, env, &mut stdout);
     Outcome { status, stdout: String::from_utf8(stdout).unwrap(), stderr }
 }
 
 /// [`run_cli_bytes`] with stdout written to `stdout` (which may refuse it, as a closed pipe
 /// does); returns the exit status and stderr. What reached `stdout` is checked for secrets too.
-pub fn run_cli_into(args: &[&str], mut stdin: &[u8], env: Environment, stdout: &mut dyn Write) -> (i32, String) {
+pub fn run_cli_into(args: &[&str], stdin: &[u8], env: Environment, stdout: &mut dyn Write) -> (i32, String) {
+    run_cli_as(args, stdin, false, env, stdout)
+}
+
+/// [`run_cli_into`], with stdin taken for a terminal if `on_terminal`.
+fn run_cli_as(
+    args: &[&str],
+    mut stdin: &[u8],
+    on_terminal: bool,
+    env: Environment,
+    stdout: &mut dyn Write,
+) -> (i32, String) {
     let secrets_of = |env: &Environment| env.get("GTM_HOME").map(|h| secrets_in(Path::new(h), env)).unwrap_or_default();
     let mut secrets = secrets_of(&env);
     let mut argv = vec!["gtm-connector".to_owned(), "-vvv".to_owned()];
@@ -283,7 +308,7 @@ pub fn run_cli_into(args: &[&str], mut stdin: &[u8], env: Environment, stdout: &
         args: argv,
         env: env.clone(),
         stdin: &mut stdin,
-        stdin_is_terminal: false,
+        stdin_is_terminal: on_terminal,
         stdout: &mut tee,
         stderr: Box::new(stderr.clone()),
         stderr_is_terminal: false,

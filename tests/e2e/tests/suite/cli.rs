@@ -42,13 +42,13 @@ fn an_account_key_the_credentials_do_not_administer_is_refused() {
 fn secrets_are_set_from_stdin_listed_by_name_and_deleted() {
     let h = Harness::new(unthrottled(65, 5));
     let out = h.run_with_stdin(&["secrets", "set", "client-id"], "abc\r\n").success();
-    assert!(out.stdout.contains("stored secret client-id") && !out.stdout.contains("abc"));
+    assert!(out.stderr.contains("stored secret client-id") && !out.stderr.contains("abc"));
     assert_eq!(h.stored_secret("client-id").as_deref(), Some("abc"));
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(h.secrets_file()).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
 
     h.run_with_stdin(&["secrets", "set", "client-id"], "\n").failure(2, &["no value for client-id on stdin"]);
-    h.run_with_stdin(&["secrets", "set", "Client Id"], "x").failure(2, &["not a valid secret name"]);
+    h.run_with_stdin(&["secrets", "set", "Client Id"], "x").failure(2, &["invalid value 'Client Id'"]);
     h.run(&["secrets", "delete", "client-id"]).success();
     h.run(&["secrets", "delete", "client-id"]).failure(2, &["no secret client-id is stored"]);
     let listed = h.run(&["secrets", "list"]).success().stdout;

@@ -4,6 +4,7 @@ mod apply;
 mod auth;
 mod cli;
 mod compatibility;
+mod conventions;
 mod doctor;
 mod entitlements;
 mod faults;

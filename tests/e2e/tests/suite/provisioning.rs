@@ -182,11 +182,11 @@ fn delete_removes_licenses_by_default_and_hard_deletes_on_request_and_twice_is_f
     assert_eq!(user.status.as_str(), "SUSPENDED");
     assert_eq!(h.run(&["delete", &key]).success().json()["status"], "unchanged");
 
-    assert_eq!(h.run(&["delete", &key, "--mode", "hard-delete"]).success().json()["status"], "changed");
+    assert_eq!(h.run(&["delete", &key, "--mode", "hard-delete", "--yes"]).success().json()["status"], "changed");
     assert!(h.sim.with_world(|w| w.user(&key)).is_none());
     let writes = h.writes();
     for mode in ["hard-delete", "deprovision"] {
-        assert_eq!(h.run(&["delete", &key, "--mode", mode]).success().json()["status"], "unchanged");
+        assert_eq!(h.run(&["delete", &key, "--mode", mode, "--yes"]).success().json()["status"], "unchanged");
     }
     assert_eq!(h.run(&["delete", "jane.doe@example.com"]).success().json()["status"], "unchanged");
     assert_eq!(h.writes(), writes);

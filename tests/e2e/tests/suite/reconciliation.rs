@@ -221,7 +221,7 @@ fn an_account_that_reappears_is_restored() {
         h.run(&["create", "--email", "back@example.com", "--first-name", "Be", "--last-name", "Back"]).success();
     let key = created.json()["account-key"].as_str().unwrap().to_owned();
     h.run(&["import", "accounts"]).success();
-    h.run(&["delete", &key, "--mode", "hard-delete"]).success();
+    h.run(&["delete", &key, "--mode", "hard-delete", "--yes"]).success();
     h.run(&["import", "accounts"]).success();
     assert_eq!(status_of(&h, &key), "suspended-from-import");
 
