@@ -53,7 +53,9 @@ fn main() {
     println!("cargo:rustc-env=GTM_GUEST_WASM={}", wasm.display());
 
     let bytes = std::fs::read(&wasm).expect("reading the guest component");
-    println!("cargo:rustc-env=GTM_GUEST_SHA256={:x}", Sha256::digest(&bytes));
+    // The first 16 hex digits, as short commit ids are shown: enough to tell builds apart.
+    let digest = format!("{:x}", Sha256::digest(&bytes));
+    println!("cargo:rustc-env=GTM_GUEST_SHA256_PREFIX={}", &digest[..16]);
     println!("cargo:rustc-env=GTM_WIT_PACKAGE={}", wit_package(&workspace.join("wit").join("world.wit")));
     println!("cargo:rustc-env=GTM_WASMTIME_VERSION={}", locked_version(&workspace.join("Cargo.lock"), "wasmtime"));
 }

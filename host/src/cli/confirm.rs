@@ -30,10 +30,11 @@ pub fn hard_delete(ctx: &mut Context<'_>, delete: &Delete, yes: bool) -> Result<
     ctx.log.ask(format_args!("Delete {account} for good? GoTo erases the account and its meeting history. [y/N] "));
     let mut answer = String::new();
     BufReader::new(&mut *ctx.stdin).read_line(&mut answer).context("reading the answer from the terminal")?;
-    match answer.trim() {
-        "y" | "Y" | "yes" | "YES" | "Yes" => Ok(()),
-        _ => Err(bad_input(anyhow!("not confirmed: {account} was not deleted; nothing was sent"))),
+    let answer = answer.trim();
+    if answer.eq_ignore_ascii_case("y") || answer.eq_ignore_ascii_case("yes") {
+        return Ok(());
     }
+    Err(bad_input(anyhow!("not confirmed: {account} was not deleted; nothing was sent")))
 }
 
 /// Hard deletes named in an error before the rest are summed up.

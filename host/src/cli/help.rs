@@ -4,11 +4,12 @@
 
 use std::io::Write;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow};
 use clap::{Command, CommandFactory};
 use clap_complete::Shell;
 
 use super::args::Cli;
+use super::bad_input;
 
 const BIN: &str = "gtm-connector";
 
@@ -17,7 +18,7 @@ const BIN: &str = "gtm-connector";
 const LONG_VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     "\ncomponent sha256:",
-    env!("GTM_GUEST_SHA256"),
+    env!("GTM_GUEST_SHA256_PREFIX"),
     "\nWIT package ",
     env!("GTM_WIT_PACKAGE"),
     "\nwasmtime ",
@@ -156,7 +157,7 @@ pub fn man(out: &mut dyn Write, path: &[String]) -> Result<()> {
         let Some(sub) = command.find_subcommand(word).filter(|s| s.get_name() != "help") else {
             let known: Vec<&str> =
                 command.get_subcommands().map(Command::get_name).filter(|n| *n != "help").collect();
-            bail!("`{name}` has no command {word:?}; its commands: {}", known.join(", "));
+            return Err(bad_input(anyhow!("`{name}` has no command {word:?}; its commands: {}", known.join(", "))));
         };
         name = format!("{name}-{word}");
         command = sub.clone().name(name.clone());

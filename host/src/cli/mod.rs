@@ -161,7 +161,7 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
         Command::Demo(args) => demo::run(ctx, args),
         Command::Sim(args) => sim::run(ctx, args),
         Command::Completions { shell } => help::completions(ctx.stdout, *shell),
-        Command::Man { command } => help::man(ctx.stdout, command).map_err(bad_input),
+        Command::Man { command } => help::man(ctx.stdout, command),
     }
 }
 
