@@ -149,20 +149,21 @@ pub fn completions(out: &mut dyn Write, shell: Shell) -> Result<()> {
 }
 
 /// `man [COMMAND...]`: the manual page of the program, or of one of its commands, as roff.
+/// A built command's display name (`gtm-connector-import-accounts`) names its page.
 pub fn man(out: &mut dyn Write, path: &[String]) -> Result<()> {
     let mut command = command();
     command.build();
-    let mut name = BIN.to_owned();
     for word in path {
         let Some(sub) = command.find_subcommand(word).filter(|s| s.get_name() != "help") else {
+            let name = command.get_display_name().unwrap_or(BIN);
             let known: Vec<&str> =
                 command.get_subcommands().map(Command::get_name).filter(|n| *n != "help").collect();
             return Err(bad_input(anyhow!("`{name}` has no command {word:?}; its commands: {}", known.join(", "))));
         };
-        name = format!("{name}-{word}");
-        command = sub.clone().name(name.clone());
+        command = sub.clone();
     }
-    clap_mangen::Man::new(command).render(out)?;
+    let source = concat!("gtm-connector ", env!("CARGO_PKG_VERSION"));
+    clap_mangen::Man::new(command).source(source).render(out)?;
     Ok(())
 }
 
