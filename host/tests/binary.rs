@@ -94,7 +94,10 @@ fn the_binary_says_what_it_runs_and_its_bash_completion_loads_in_bash() {
         .unwrap();
     let registered = String::from_utf8_lossy(&loaded.stdout);
     assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
-    assert!(registered.contains("-F _gtm-connector") && registered.trim_end().ends_with("gtm-connector"), "{registered}");
+    assert!(
+        registered.contains("-F _gtm__connector") && registered.trim_end().ends_with("gtm-connector"),
+        "{registered}"
+    );
     std::fs::remove_file(&file).unwrap();
     assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0, "--version and completions write no file");
 }

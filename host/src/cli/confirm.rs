@@ -9,9 +9,9 @@ use std::io::{BufRead, BufReader, Read, Seek};
 use anyhow::{Context as _, Result, anyhow};
 
 use super::operations::{Delete, DeleteHow, Operation};
-use crate::runtime::DeleteMode;
 use super::provision::next_line;
 use super::{Context, bad_input};
+use crate::runtime::DeleteMode;
 
 /// Asks on the terminal before a hard delete of `delete.account`; refuses without a terminal
 /// unless `yes`.

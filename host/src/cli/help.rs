@@ -63,10 +63,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             ("Delete it for good, without asking", "delete ann@example.com --mode hard-delete --yes"),
         ],
     ),
-    (
-        "grant",
-        &[("Grant a license", "grant ann@example.com --license 42"), ("Move to a group", "grant 123 --group 7")],
-    ),
+    ("grant", &[("Grant a license", "grant ann@example.com --license 42"), ("Move to a group", "grant 123 --group 7")]),
     ("revoke", &[("Take an admin role away", "revoke ann@example.com --role MANAGE_USERS")]),
     (
         "apply",
@@ -96,7 +93,10 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("sim", &[("A simulator and a profile for it", "sim --port 0 --write-profile local")]),
     (
         "completions",
-        &[("Bash completion, installed for you", "completions bash > ~/.local/share/bash-completion/completions/gtm-connector")],
+        &[(
+            "Bash completion, installed for you",
+            "completions bash > ~/.local/share/bash-completion/completions/gtm-connector",
+        )],
     ),
     (
         "man",
@@ -156,8 +156,7 @@ pub fn man(out: &mut dyn Write, path: &[String]) -> Result<()> {
     for word in path {
         let Some(sub) = command.find_subcommand(word).filter(|s| s.get_name() != "help") else {
             let name = command.get_display_name().unwrap_or(BIN);
-            let known: Vec<&str> =
-                command.get_subcommands().map(Command::get_name).filter(|n| *n != "help").collect();
+            let known: Vec<&str> = command.get_subcommands().map(Command::get_name).filter(|n| *n != "help").collect();
             return Err(bad_input(anyhow!("`{name}` has no command {word:?}; its commands: {}", known.join(", "))));
         };
         command = sub.clone();
@@ -174,7 +173,8 @@ mod tests {
     /// Every command and its path, the generated `help` command left out.
     fn commands(command: &Command, path: String, all: &mut Vec<(String, Command)>) {
         for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
-            let sub_path = if path.is_empty() { sub.get_name().to_owned() } else { format!("{path} {}", sub.get_name()) };
+            let sub_path =
+                if path.is_empty() { sub.get_name().to_owned() } else { format!("{path} {}", sub.get_name()) };
             commands(sub, sub_path, all);
         }
         all.push((path, command.clone()));
@@ -225,7 +225,15 @@ mod tests {
 
     /// An example's words, redirections left out (the examples quote nothing).
     fn shell_words(line: &str) -> Vec<String> {
-        line.split(" > ").next().unwrap_or(line).split(" | ").next().unwrap_or(line).split_whitespace().map(str::to_owned).collect()
+        line.split(" > ")
+            .next()
+            .unwrap_or(line)
+            .split(" | ")
+            .next()
+            .unwrap_or(line)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
     }
 
     #[test]

@@ -227,11 +227,14 @@ fn version_names_the_component_the_wit_package_and_wasmtime() {
     let wit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../wit/world.wit")).unwrap();
     let package = wit.lines().find_map(|l| l.strip_prefix("package ")?.strip_suffix(';')).unwrap();
     let lines: Vec<&str> = version.lines().collect();
-    assert_eq!(lines[..3], [
-        format!("gtm-connector {}", env!("CARGO_PKG_VERSION")).as_str(),
-        &format!("component sha256:{short}"),
-        &format!("WIT package {package}"),
-    ]);
+    assert_eq!(
+        lines[..3],
+        [
+            format!("gtm-connector {}", env!("CARGO_PKG_VERSION")).as_str(),
+            &format!("component sha256:{short}"),
+            &format!("WIT package {package}"),
+        ]
+    );
     let wasmtime = lines[3].strip_prefix("wasmtime ").unwrap_or_else(|| panic!("{version}"));
     assert!(wasmtime.split('.').count() == 3 && wasmtime.split('.').all(|n| n.parse::<u32>().is_ok()), "{version}");
     assert_eq!(h.run(&["-V"]).success().stdout, format!("gtm-connector {}\n", env!("CARGO_PKG_VERSION")));
