@@ -125,9 +125,14 @@ fn with_examples(command: Command, path: &str) -> Command {
         None => command,
     };
     command.mut_subcommands(|sub| {
-        let path = if path.is_empty() { sub.get_name().to_owned() } else { format!("{path} {}", sub.get_name()) };
+        let path = child_path(path, &sub);
         with_examples(sub, &path)
     })
+}
+
+/// The path of `sub`, a subcommand of the command at `path`.
+fn child_path(path: &str, sub: &Command) -> String {
+    if path.is_empty() { sub.get_name().to_owned() } else { format!("{path} {}", sub.get_name()) }
 }
 
 /// The "Examples:" block for the command at `path`.
@@ -173,9 +178,7 @@ mod tests {
     /// Every command and its path, the generated `help` command left out.
     fn commands(command: &Command, path: String, all: &mut Vec<(String, Command)>) {
         for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
-            let sub_path =
-                if path.is_empty() { sub.get_name().to_owned() } else { format!("{path} {}", sub.get_name()) };
-            commands(sub, sub_path, all);
+            commands(sub, child_path(&path, sub), all);
         }
         all.push((path, command.clone()));
     }
