@@ -45,8 +45,22 @@ fn main() {
     assert!(status.success(), "building the guest component (gtm-guest for {TARGET}) failed; see the errors above");
 
     let wasm = target_dir.join(TARGET).join("guest").join("gtm_guest.wasm");
-    assert!(wasm.exists(), "the guest build produced no {}", wasm.display());
-    println!("cargo:rustc-env=GTM_GUEST_WASM={}", wasm.display());
+    let built = std::fs::read(&wasm).unwrap_or_else(|e| panic!("the guest build produced no {}: {e}", wasm.display()));
+    let named = out_dir.join("gtm_guest.wasm");
+    std::fs::write(&named, with_metadata(&built)).unwrap_or_else(|e| panic!("writing {}: {e}", named.display()));
+    println!("cargo:rustc-env=GTM_GUEST_WASM={}", named.display());
+}
+
+/// The component with its name, version and description, so any host or registry that reads
+/// component metadata (`wasm-tools metadata show`) can tell what it is.
+fn with_metadata(component: &[u8]) -> Vec<u8> {
+    use wasm_metadata::{AddMetadata, AddMetadataField, Description, Version};
+    let mut metadata = AddMetadata::default();
+    metadata.name = AddMetadataField::Set("gtm-connector".to_owned());
+    metadata.version = AddMetadataField::Set(Version::new(env::var("CARGO_PKG_VERSION").unwrap()));
+    metadata.description =
+        AddMetadataField::Set(Description::new("GoTo Meeting connector for identity governance (iga:gotomeeting)"));
+    metadata.to_wasm(component).expect("adding name and version metadata to the guest component")
 }
 
 /// Fails with the fix when the wasm32-wasip2 standard library is not installed.
