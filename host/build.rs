@@ -49,15 +49,29 @@ fn main() {
     assert!(status.success(), "building the guest component (gtm-guest for {TARGET}) failed; see the errors above");
 
     let wasm = target_dir.join(TARGET).join("guest").join("gtm_guest.wasm");
-    assert!(wasm.exists(), "the guest build produced no {}", wasm.display());
-    println!("cargo:rustc-env=GTM_GUEST_WASM={}", wasm.display());
+    let built = std::fs::read(&wasm).unwrap_or_else(|e| panic!("the guest build produced no {}: {e}", wasm.display()));
+    let named = with_metadata(&built);
+    let embedded = out_dir.join("gtm_guest.wasm");
+    std::fs::write(&embedded, &named).unwrap_or_else(|e| panic!("writing {}: {e}", embedded.display()));
+    println!("cargo:rustc-env=GTM_GUEST_WASM={}", embedded.display());
 
-    let bytes = std::fs::read(&wasm).expect("reading the guest component");
     // The first 16 hex digits, as short commit ids are shown: enough to tell builds apart.
-    let digest = format!("{:x}", Sha256::digest(&bytes));
+    let digest = format!("{:x}", Sha256::digest(&named));
     println!("cargo:rustc-env=GTM_GUEST_SHA256_PREFIX={}", &digest[..16]);
     println!("cargo:rustc-env=GTM_WIT_PACKAGE={}", wit_package(&workspace.join("wit").join("world.wit")));
     println!("cargo:rustc-env=GTM_WASMTIME_VERSION={}", locked_version(&workspace.join("Cargo.lock"), "wasmtime"));
+}
+
+/// The component with its name, version and description, so any host or registry that reads
+/// component metadata (`wasm-tools metadata show`) can tell what it is.
+fn with_metadata(component: &[u8]) -> Vec<u8> {
+    use wasm_metadata::{AddMetadata, AddMetadataField, Description, Version};
+    let mut metadata = AddMetadata::default();
+    metadata.name = AddMetadataField::Set("gtm-connector".to_owned());
+    metadata.version = AddMetadataField::Set(Version::new(env::var("CARGO_PKG_VERSION").unwrap()));
+    metadata.description =
+        AddMetadataField::Set(Description::new("GoTo Meeting connector for identity governance (iga:gotomeeting)"));
+    metadata.to_wasm(component).expect("adding name and version metadata to the guest component")
 }
 
 /// The `package` a WIT file declares, such as `iga:gotomeeting@0.1.0`.

@@ -7,7 +7,7 @@
 
 mod bindings {
     wit_bindgen::generate!({
-        world: "connector-component",
+        world: "connector-logic",
         path: "../wit",
         additional_derives: [PartialEq, Clone],
     });

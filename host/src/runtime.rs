@@ -25,7 +25,7 @@ use crate::secrets::SecretStore;
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
-        world: "connector-component",
+        world: "connector-logic",
     });
 }
 
@@ -38,7 +38,7 @@ use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{
     Account, AccountStatus, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, ErrorInfo,
 };
-use bindings::{ConnectorComponent, ConnectorComponentPre};
+use bindings::{ConnectorLogic, ConnectorLogicPre};
 
 /// Far above what the connector's function tables need, far below what could hurt the host.
 const MAX_TABLE_ELEMENTS: usize = 100_000;
@@ -106,7 +106,7 @@ pub fn describe(error: &ConnectorError) -> String {
 /// A compiled connector component, ready to instantiate many times.
 pub struct ConnectorRuntime {
     engine: Engine,
-    pre: ConnectorComponentPre<State>,
+    pre: ConnectorLogicPre<State>,
     /// Whether loading reused compiled code from the cache.
     pub cache: CacheOutcome,
 }
@@ -119,13 +119,13 @@ impl ConnectorRuntime {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_sync(&mut linker)?;
-        ConnectorComponent::add_to_linker::<State, HasSelf<HostState>>(&mut linker, |s| &mut s.host)?;
+        ConnectorLogic::add_to_linker::<State, HasSelf<HostState>>(&mut linker, |s| &mut s.host)?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
             .context("the component's imports do not match what this host provides (is it a gtm connector?)")?;
         spawn_epoch_ticker(&engine);
-        Ok(ConnectorRuntime { engine, pre: ConnectorComponentPre::new(pre)?, cache })
+        Ok(ConnectorRuntime { engine, pre: ConnectorLogicPre::new(pre)?, cache })
     }
 
     /// Instantiates the component for `profile`, with `secrets` as its secret store.
@@ -148,7 +148,7 @@ impl ConnectorRuntime {
 /// (so one rate governor paces them all).
 struct Recipe {
     engine: Engine,
-    pre: ConnectorComponentPre<State>,
+    pre: ConnectorLogicPre<State>,
     profile: Profile,
     secrets: Arc<Mutex<SecretStore>>,
     refresh_turn: Arc<RefreshTurn>,
@@ -276,7 +276,7 @@ pub enum AccessChange {
 /// A live, sandboxed connector instance.
 pub struct Connection {
     store: Store<State>,
-    instance: ConnectorComponent,
+    instance: ConnectorLogic,
     recipe: Arc<Recipe>,
 }
 
@@ -378,7 +378,7 @@ impl Connection {
 
     fn call<T>(
         &mut self,
-        f: impl FnOnce(&ConnectorComponent, &mut Store<State>) -> wasmtime::Result<Result<T, ConnectorError>>,
+        f: impl FnOnce(&ConnectorLogic, &mut Store<State>) -> wasmtime::Result<Result<T, ConnectorError>>,
     ) -> Result<T, CallError> {
         self.store.set_epoch_deadline(self.limits().deadline_ticks());
         self.store.data_mut().limiter.memory_exhausted = false;
