@@ -139,7 +139,8 @@ impl Simulator {
 
     /// A single-use code for the `authorization_code` grant.
     pub fn issue_authorization_code(&self) -> String {
-        lock(&self.shared.tokens).issue_code()
+        let knobs = self.shared.knobs();
+        lock(&self.shared.tokens).issue_code(None, None, &knobs, std::time::Instant::now())
     }
 
     /// Blocks until the server stops (it runs until the process ends).

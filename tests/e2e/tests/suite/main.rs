@@ -12,6 +12,7 @@ mod hostile_files;
 mod hostile_tokens;
 mod hostile_writes;
 mod import;
+mod login;
 mod mapping;
 mod pacing;
 mod portability;
