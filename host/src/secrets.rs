@@ -788,7 +788,8 @@ mod tests {
         store.stage();
         store.set("client-id", "flag-id").unwrap();
         store.replace("refresh-token", "rt-new").unwrap();
-        assert_eq!((store.get("client-id"), store.current("refresh-token").unwrap().as_deref()), (Some("flag-id"), Some("rt-new")));
+        assert_eq!(store.current("refresh-token").unwrap().as_deref(), Some("rt-new"));
+        assert_eq!(store.get("client-id"), Some("flag-id"));
         let outside = SecretStore::open(path.clone(), &env).unwrap();
         assert_eq!((outside.get("client-id"), outside.get("refresh-token")), (Some("env-id"), Some("rt-old")));
         // Dropped uncommitted: nothing was written.

@@ -12,7 +12,7 @@ use serde_json::json;
 use super::args::StateFormat;
 use super::import::{check, connected};
 use super::{Context, bad_input, shown};
-use crate::consent::{Consent, ConsentError, Loopback};
+use crate::consent::{Consent, Loopback};
 use crate::profile::{Environment, Profile, ProfileFile};
 use crate::secrets::{SecretSource, SecretStore, env_var};
 
@@ -255,7 +255,8 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
             writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&report)?)?;
         }
         StateFormat::Text => {
-            writeln!(ctx.stdout, "profile\t{}", ctx.profile_name())?;
+            let name = ctx.profile_name().to_owned();
+            writeln!(ctx.stdout, "profile\t{name}")?;
             for c in &credentials {
                 let detail = match (c.source, c.name) {
                     (None, REFRESH_TOKEN) => "not stored: run `gtm-connector auth login`".to_owned(),
