@@ -65,7 +65,9 @@ impl Grant<'_> {
     fn credentials(&self) -> Vec<&str> {
         match self {
             Grant::Refresh(token) => vec![token],
-            Grant::Code(grant) => [Some(grant.code.as_str()), grant.code_verifier.as_deref()].into_iter().flatten().collect(),
+            Grant::Code(grant) => {
+                [Some(grant.code.as_str()), grant.code_verifier.as_deref()].into_iter().flatten().collect()
+            }
         }
     }
 
@@ -143,7 +145,10 @@ impl<'a> Tokens<'a> {
     pub fn consent_url(&self, request: &ConsentRequest) -> Result<String, ConnectorError> {
         let client_id = required_secret(self.host, SECRET_CLIENT_ID, "the OAuth client id")?;
         if request.redirect_uri.trim().is_empty() {
-            return Err(invalid_input("redirect-uri", "the consent needs a redirect URI registered on the OAuth client"));
+            return Err(invalid_input(
+                "redirect-uri",
+                "the consent needs a redirect URI registered on the OAuth client",
+            ));
         }
         if request.state.trim().is_empty() {
             return Err(invalid_input("state", "the consent needs a state value for the redirect to carry back"));
@@ -171,7 +176,11 @@ impl<'a> Tokens<'a> {
 
     /// One token request: Basic client authentication, the grant as a form. Returns the new
     /// access token and its lifetime.
-    fn exchange(&self, (client_id, client_secret): &(String, String), grant: &Grant<'_>) -> Result<(String, u64), ConnectorError> {
+    fn exchange(
+        &self,
+        (client_id, client_secret): &(String, String),
+        grant: &Grant<'_>,
+    ) -> Result<(String, u64), ConnectorError> {
         let basic = STANDARD.encode(format!("{client_id}:{client_secret}"));
         // What a token endpoint's error text must never repeat: every credential just sent.
         let mut sent = grant.credentials();
@@ -511,14 +520,16 @@ mod tests {
         let plain = ConsentRequest { code_challenge: None, ..request.clone() };
         assert!(!tokens.consent_url(&plain).unwrap().contains("code_challenge"));
         let stateless = ConsentRequest { state: " ".into(), ..request };
-        assert!(matches!(tokens.consent_url(&stateless), Err(ConnectorError::InvalidInput(i)) if i.field.as_deref() == Some("state")));
+        let refused = tokens.consent_url(&stateless);
+        assert!(matches!(refused, Err(ConnectorError::InvalidInput(i)) if i.field.as_deref() == Some("state")));
         assert!(http.requests().is_empty(), "building the address sends nothing");
     }
 
     #[test]
     fn a_redeemed_code_stores_the_refresh_token_and_caches_the_access_token() {
         let host = FakeHost::default().with_secret(SECRET_CLIENT_ID, "cid").with_secret(SECRET_CLIENT_SECRET, "cs");
-        let http = FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","refresh_token":"rt","expires_in":3600}"#)]);
+        let http =
+            FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","refresh_token":"rt","expires_in":3600}"#)]);
         let tokens = Tokens::new(&host, &http, "https://auth.example");
         tokens.redeem(&consent_grant(Some("verifier"))).unwrap();
         let sent = &http.requests()[0];
@@ -536,7 +547,11 @@ mod tests {
     #[test]
     fn a_refused_or_tokenless_code_exchange_says_so_and_stores_nothing() {
         for (status, body, needle) in [
-            (400, r#"{"error":"invalid_grant","error_description":"code-1 was used"}"#, "refused the authorization code: invalid_grant."),
+            (
+                400,
+                r#"{"error":"invalid_grant","error_description":"code-1 was used"}"#,
+                "refused the authorization code: invalid_grant.",
+            ),
             (401, r#"{"error":"invalid_client"}"#, "Check the secrets client-id and client-secret"),
             (403, "", "refused the authorization code with HTTP 403"),
             (200, r#"{"access_token":"at"}"#, "without a refresh_token"),
@@ -553,7 +568,8 @@ mod tests {
     #[test]
     fn a_code_exchange_that_failed_on_the_server_is_not_repeated() {
         let host = FakeHost::default().with_secret(SECRET_CLIENT_ID, "cid").with_secret(SECRET_CLIENT_SECRET, "cs");
-        let http = FakeTransport::sequence(vec![json(503, "{}"), json(200, r#"{"access_token":"at","refresh_token":"rt"}"#)]);
+        let http =
+            FakeTransport::sequence(vec![json(503, "{}"), json(200, r#"{"access_token":"at","refresh_token":"rt"}"#)]);
         let error = Tokens::new(&host, &http, "https://a").redeem(&consent_grant(None)).unwrap_err();
         assert!(matches!(error, ConnectorError::Remote(r) if r.status == 503));
         assert_eq!(http.requests().len(), 1, "GoTo may have spent the code");

@@ -166,10 +166,11 @@ pub struct Loopback {
 impl Loopback {
     /// Listens on `port` of 127.0.0.1 (0 lets the system choose one).
     pub fn bind(port: u16) -> Result<Loopback, ConsentError> {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).map_err(|e| match e.kind() {
-            std::io::ErrorKind::AddrInUse => ConsentError::PortInUse { port },
-            _ => ConsentError::Listen { port, source: e },
-        })?;
+        let listener =
+            TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse => ConsentError::PortInUse { port },
+                _ => ConsentError::Listen { port, source: e },
+            })?;
         let port = listener.local_addr().map_err(|e| ConsentError::Listen { port, source: e })?.port();
         Ok(Loopback { listener, port })
     }
@@ -216,18 +217,17 @@ struct Callback {
     sender: mpsc::Sender<Result<ConsentGrant, ConsentError>>,
 }
 
+const PAGE_RECEIVED: &str = "<!doctype html><title>gtm-connector</title><p>GoTo's consent has reached \
+                             gtm-connector. You can close this tab and go back to the terminal.</p>";
+const PAGE_FAILED: &str =
+    "<!doctype html><title>gtm-connector</title><p>The login did not complete. The terminal says why.</p>";
+
 /// The redirect's answer to the browser. What went wrong is said on the terminal, not here.
 async fn answer(State(callback): State<Callback>, RawQuery(query): RawQuery) -> (StatusCode, Html<&'static str>) {
     let outcome = callback.consent.accept(query.as_deref().unwrap_or_default());
     let page = match &outcome {
-        Ok(_) => (
-            StatusCode::OK,
-            Html("<!doctype html><title>gtm-connector</title><p>GoTo's consent has reached gtm-connector. You can close this tab and go back to the terminal.</p>"),
-        ),
-        Err(_) => (
-            StatusCode::BAD_REQUEST,
-            Html("<!doctype html><title>gtm-connector</title><p>The login did not complete. The terminal says why.</p>"),
-        ),
+        Ok(_) => (StatusCode::OK, Html(PAGE_RECEIVED)),
+        Err(_) => (StatusCode::BAD_REQUEST, Html(PAGE_FAILED)),
     };
     // Only the first redirect counts; the login has stopped listening for more.
     let _ = callback.sender.try_send(outcome);
@@ -257,7 +257,10 @@ mod tests {
     fn a_declined_or_refused_consent_says_which_and_shows_only_printable_words() {
         let consent = Consent::new(1, false);
         let declined = consent.accept(&query(&consent, "error=access_denied&error_description=The+user+said+no"));
-        assert_eq!(declined.unwrap_err().to_string().split(':').next(), Some("the consent was declined (access_denied (The user said no))"));
+        assert_eq!(
+            declined.unwrap_err().to_string().split(':').next(),
+            Some("the consent was declined (access_denied (The user said no))")
+        );
         let refused = consent.accept(&query(&consent, "error=invalid_scope&error_description=%1B%5B2J"));
         assert!(matches!(&refused, Err(ConsentError::Refused(said)) if said == "invalid_scope"), "{refused:?}");
         let odd = consent.accept(&query(&consent, "error=%1B%5B2Jx"));

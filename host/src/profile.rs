@@ -180,7 +180,8 @@ impl ProfileFile {
     pub fn save(&self, path: &Path) -> Result<()> {
         let dir = path.parent().context("profile path has no directory")?;
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
+        let mut temp =
+            tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
         std::io::Write::write_all(&mut temp, toml::to_string_pretty(self)?.as_bytes())
             .and_then(|()| temp.as_file().sync_all())
             .with_context(|| format!("writing {}", path.display()))?;

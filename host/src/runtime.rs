@@ -31,8 +31,8 @@ mod bindings {
 
 pub use bindings::exports::iga::gotomeeting::connector::{
     AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, ConsentGrant,
-    ConsentRequest, DeleteMode, DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, NewAccount, PlannedCall,
-    SeatImpact, TokenTiming, WriteOptions, WriteOutcome,
+    ConsentRequest, DeleteMode, DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, NewAccount,
+    PlannedCall, SeatImpact, TokenTiming, WriteOptions, WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{

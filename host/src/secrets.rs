@@ -820,7 +820,10 @@ mod tests {
         let stored = store.stored_at("refresh-token").unwrap();
         assert!((before..=now_unix()).contains(&stored));
         assert_eq!(store.names().len(), 3, "the records are not secrets");
-        assert_eq!(store.remove(&["refresh-token", "access-token", "client-secret"]).unwrap(), ["refresh-token", "access-token"]);
+        assert_eq!(
+            store.remove(&["refresh-token", "access-token", "client-secret"]).unwrap(),
+            ["refresh-token", "access-token"]
+        );
         let reopened = SecretStore::open(path, &Environment::new()).unwrap();
         assert_eq!(reopened.file.keys().collect::<Vec<_>>(), ["client-id", "client-id.stored-at"]);
         assert_eq!(reopened.stored_at("refresh-token"), None);

@@ -118,11 +118,10 @@ fn login(ctx: &mut Context<'_>, args: &LoginArgs) -> Result<()> {
         }
         Some(listener) => {
             let browser = !args.no_browser && has_display(ctx.env);
-            ctx.log.say(if browser {
-                "Opening the browser; if it does not open, open this address, sign in as a GoTo administrator and allow access:"
-            } else {
-                "Open this address in a browser, sign in as a GoTo administrator and allow access:"
-            });
+            let open = if browser { "Opening the browser; if it does not open, open" } else { "Open" };
+            ctx.log.say(format_args!(
+                "{open} this address in a browser, sign in as a GoTo administrator and allow access:"
+            ));
             ctx.log.say(&url);
             if browser && let Err(e) = open::that_detached(&url) {
                 ctx.log.say(format_args!("(the browser did not open: {e})"));
@@ -148,9 +147,15 @@ fn login(ctx: &mut Context<'_>, args: &LoginArgs) -> Result<()> {
 
 /// The OAuth client's id and secret: from the flags, else stored (file or environment), else
 /// asked for on a terminal.
-fn client_credentials(ctx: &mut Context<'_>, args: &LoginArgs, secrets: &SecretStore) -> Result<Vec<(&'static str, String)>> {
+fn client_credentials(
+    ctx: &mut Context<'_>,
+    args: &LoginArgs,
+    secrets: &SecretStore,
+) -> Result<Vec<(&'static str, String)>> {
     let mut client = Vec::new();
-    for (name, flag, given) in [(CLIENT_ID, "--client-id", &args.client_id), (CLIENT_SECRET, "--client-secret", &args.client_secret)] {
+    for (name, flag, given) in
+        [(CLIENT_ID, "--client-id", &args.client_id), (CLIENT_SECRET, "--client-secret", &args.client_secret)]
+    {
         let value = match (given, secrets.get(name)) {
             (Some(value), _) => value.clone(),
             (None, Some(stored)) => stored.to_owned(),
@@ -231,7 +236,7 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
                 .map(|c| {
                     json!({
                         "name": c.name,
-                        "source": c.source.map(|s| match s { SecretSource::File => "file", SecretSource::Environment => "env" }),
+                        "source": c.source.map(source_word),
                         "location": c.source.map(|_| location(c)),
                         "stored_at": c.stored_at,
                     })
@@ -263,11 +268,7 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
                     (None, ACCESS_TOKEN) => "not cached: the next run gets one".to_owned(),
                     (None, _) => "not stored".to_owned(),
                     (Some(source), _) => {
-                        let from = match source {
-                            SecretSource::File => "file",
-                            SecretSource::Environment => "env",
-                        };
-                        let mut detail = format!("{from} {}", location(c));
+                        let mut detail = format!("{} {}", source_word(source), location(c));
                         if c.name == ACCESS_TOKEN
                             && let Some(t) = &cached
                         {
@@ -291,6 +292,13 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn source_word(source: SecretSource) -> &'static str {
+    match source {
+        SecretSource::File => "file",
+        SecretSource::Environment => "env",
+    }
 }
 
 /// What to say about a refresh token stored `age` seconds ago, as GoTo's horizon nears.

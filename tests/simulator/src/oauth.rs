@@ -342,7 +342,9 @@ async fn authorize(State(s): State<Arc<Shared>>, params: Params) -> Response {
         (Some("code"), method, _) if challenge.is_some() && method != Some("S256") => {
             "error=invalid_request&error_description=Only+S256+code+challenges+are+supported".to_owned()
         }
-        (Some("code"), _, _) => format!("code={}", tokens.issue_code(Some(redirect_uri), challenge, &knobs, Instant::now())),
+        (Some("code"), _, _) => {
+            format!("code={}", tokens.issue_code(Some(redirect_uri), challenge, &knobs, Instant::now()))
+        }
         _ => "error=unsupported_response_type".to_owned(),
     };
     let state = match knobs.consent {
@@ -434,7 +436,9 @@ mod tests {
         assert_eq!(redeem(&mut s, "http://l/cb", &good).map(drop), Ok(()));
         assert!(redeem(&mut s, "http://l/other", &good).unwrap_err().contains("redirect_uri"));
         assert!(redeem(&mut s, "http://l/cb", "redirect_uri=http://l/cb").unwrap_err().contains("code_verifier"));
-        assert!(redeem(&mut s, "http://l/cb", "redirect_uri=http://l/cb&code_verifier=x").unwrap_err().contains("match"));
+        assert!(
+            redeem(&mut s, "http://l/cb", "redirect_uri=http://l/cb&code_verifier=x").unwrap_err().contains("match")
+        );
         let instant = Knobs { authorization_code_ttl_secs: 0, ..Knobs::default() };
         let code = s.issue_code(None, None, &instant, now);
         assert!(s.redeem_code(&Params::parse(&format!("code={code}")), &knobs, now).unwrap_err().contains("expired"));

@@ -200,11 +200,8 @@ fn a_port_in_use_is_bad_input_and_nothing_is_contacted() {
 #[test]
 fn without_a_client_id_and_a_terminal_the_login_names_the_ways_to_give_one() {
     let h = Harness::without_secrets(unthrottled(110, 3));
-    h.run(&["auth", "login", "--no-browser"]).failure(2, &[
-        "no OAuth client-id to log in with",
-        "--client-id",
-        "GTM_SECRET_CLIENT_ID",
-    ]);
+    h.run(&["auth", "login", "--no-browser"])
+        .failure(2, &["no OAuth client-id to log in with", "--client-id", "GTM_SECRET_CLIENT_ID"]);
     let client = h.sim.credentials().client_id;
     h.run(&["auth", "login", "--client-id", &client]).failure(2, &["no OAuth client-secret", "--client-secret"]);
     assert!(secrets_file(&h).is_none(), "nothing stored");
