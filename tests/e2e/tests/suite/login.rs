@@ -2,7 +2,7 @@
 //! the test plays the browser, following the printed address to the simulator's consent page
 //! and its redirect back to the login's loopback listener (or pasting it back with `--paste`).
 
-use gotosim::Consent;
+use gotosim::{Consent, Knobs};
 use gtm_e2e::{Harness, Running, unthrottled};
 use serde_json::Value;
 
@@ -121,69 +121,61 @@ fn a_login_takes_the_profiles_pkce_setting_and_a_new_client_secret_replaces_the_
     assert_eq!(h.stored_secret("client-secret"), Some(client.client_secret));
 }
 
-#[test]
-fn a_declined_consent_is_credentials_rejected_and_changes_nothing() {
-    let mut config = unthrottled(104, 3);
-    config.knobs.consent = Consent::Deny;
+/// Runs a login with `flags` against a simulator whose knobs `set` changes, follows its consent
+/// page in a browser (which is shown a page with `page` status), and checks that it fails with
+/// `status`, saying each of `needles`, and that it changed nothing.
+fn failed_login(
+    seed: u64,
+    set: impl FnOnce(&mut Knobs),
+    flags: &[&str],
+    page: u16,
+    status: i32,
+    needles: &[&str],
+) -> Harness {
+    let mut config = unthrottled(seed, 3);
+    set(&mut config.knobs);
     let h = Harness::new(config);
     let before = Before::take(&h);
-    let (run, url) = start_login(&h, &[]);
-    assert_eq!(consent_in_browser(&url), 400, "the browser is sent back to the terminal");
-    h.finish(run).failure(3, &["the consent was declined (access_denied (The user denied access))", "allow access"]);
+    let (run, url) = start_login(&h, flags);
+    assert_eq!(consent_in_browser(&url), page);
+    h.finish(run).failure(status, needles);
     before.unchanged(&h);
+    h
+}
+
+#[test]
+fn a_declined_consent_is_credentials_rejected_and_changes_nothing() {
+    let declined = ["the consent was declined (access_denied (The user denied access))", "allow access"];
+    // The browser is sent back to the terminal.
+    let h = failed_login(104, |k| k.consent = Consent::Deny, &[], 400, 3, &declined);
     assert_eq!(h.sim.stats().token_requests, 0);
 }
 
 #[test]
 fn a_wrong_client_secret_is_refused_at_the_exchange_and_the_stored_secrets_stay() {
-    let h = Harness::new(unthrottled(105, 3));
-    let before = Before::take(&h);
-    let (run, url) = start_login(&h, &["--client-secret", "a-wrong-client-secret"]);
-    consent_in_browser(&url);
-    h.finish(run).failure(3, &["GoTo rejected the OAuth client: invalid_client", "client-secret"]);
-    before.unchanged(&h);
+    let refused = ["GoTo rejected the OAuth client: invalid_client", "client-secret"];
+    failed_login(105, |_| {}, &["--client-secret", "a-wrong-client-secret"], 200, 3, &refused);
 }
 
 #[test]
 fn an_expired_code_says_to_log_in_again_and_stores_nothing() {
-    let mut config = unthrottled(106, 3);
-    config.knobs.authorization_code_ttl_secs = 0;
-    let h = Harness::without_secrets(config);
-    let before = Before::take(&h);
-    let flags = client_flags(&h);
-    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let (run, url) = start_login(&h, &flags);
-    consent_in_browser(&url);
-    h.finish(run).failure(
-        3,
-        &["GoTo refused the authorization code: invalid_grant (Authorization code expired)", "auth login` again"],
-    );
-    before.unchanged(&h);
+    let expired =
+        ["GoTo refused the authorization code: invalid_grant (Authorization code expired)", "auth login` again"];
+    failed_login(106, |k| k.authorization_code_ttl_secs = 0, &[], 200, 3, &expired);
 }
 
 #[test]
 fn a_redirect_with_another_state_is_refused_before_any_exchange() {
-    let mut config = unthrottled(107, 3);
-    config.knobs.consent = Consent::WrongState;
-    let h = Harness::new(config);
-    let before = Before::take(&h);
-    let (run, url) = start_login(&h, &[]);
-    assert_eq!(consent_in_browser(&url), 400);
-    h.finish(run).failure(1, &["carries another state than this login sent", "nothing was exchanged"]);
-    before.unchanged(&h);
+    let forged = ["carries another state than this login sent", "nothing was exchanged"];
+    let h = failed_login(107, |k| k.consent = Consent::WrongState, &[], 400, 1, &forged);
     assert_eq!(h.sim.stats().token_requests, 0, "the code was never offered");
 }
 
 #[test]
 fn no_redirect_before_the_timeout_fails_saying_so() {
-    let mut config = unthrottled(108, 3);
-    config.knobs.consent = Consent::Ignore;
-    let h = Harness::new(config);
-    let before = Before::take(&h);
-    let (run, url) = start_login(&h, &["--timeout", "1"]);
-    assert_eq!(consent_in_browser(&url), 200, "the consent page, left open");
-    h.finish(run).failure(1, &["no consent redirect arrived within 1 s", "--timeout SECS", "--paste"]);
-    before.unchanged(&h);
+    let late = ["no consent redirect arrived within 1 s", "--timeout SECS", "--paste"];
+    // The consent page, left open.
+    failed_login(108, |k| k.consent = Consent::Ignore, &["--timeout", "1"], 200, 1, &late);
 }
 
 #[test]
