@@ -91,11 +91,9 @@ fn login(ctx: &mut Context<'_>, args: &LoginArgs) -> Result<()> {
     let mut secrets = ctx.secret_store(&paths)?;
     let client = client_credentials(ctx, args, &secrets)?;
     // The port first: nothing is asked of anyone when the redirect could not be received.
-    let listener = match args.paste {
-        true => None,
-        false => Some(Loopback::bind(args.port.unwrap_or(profile.login.port))?),
-    };
-    let port = listener.as_ref().map_or(args.port.unwrap_or(profile.login.port), Loopback::port);
+    let port = args.port.unwrap_or(profile.login.port);
+    let listener = if args.paste { None } else { Some(Loopback::bind(port)?) };
+    let port = listener.as_ref().map_or(port, Loopback::port);
     let consent = Consent::new(port, args.pkce || profile.login.pkce);
     secrets.stage();
     for (name, value) in &client {

@@ -81,7 +81,7 @@ pub(crate) struct TokenStore {
     codes: HashMap<String, IssuedCode>,
     /// The newest refresh token, handed out by `Simulator::credentials`.
     latest_refresh: String,
-    /// Every token minted, for tests that check none leaks.
+    /// Every token and authorization code minted, for tests that check none leaks.
     issued: Vec<String>,
 }
 
@@ -166,6 +166,7 @@ impl TokenStore {
         now: Instant,
     ) -> String {
         let code = Alphanumeric.sample_string(&mut self.rng, 48);
+        self.issued.push(code.clone());
         let issued = IssuedCode {
             redirect_uri: redirect_uri.map(str::to_owned),
             challenge: challenge.map(str::to_owned),

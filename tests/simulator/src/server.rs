@@ -90,8 +90,8 @@ impl Simulator {
         lock(&self.shared.tokens).credentials()
     }
 
-    /// Every access and refresh token issued so far, expired or not: what a client must never
-    /// let out of its secret store.
+    /// Every access and refresh token and authorization code issued so far, expired or not:
+    /// what a client must never let out of its secret store.
     pub fn issued_tokens(&self) -> Vec<String> {
         lock(&self.shared.tokens).issued().to_vec()
     }
