@@ -365,6 +365,14 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
+    fn on_linux_a_browser_needs_an_x11_or_wayland_display() {
+        let env = |var: &str, value: &str| Environment::from([(var.to_owned(), value.to_owned())]);
+        assert!(has_display(&env("DISPLAY", ":0")) && has_display(&env("WAYLAND_DISPLAY", "wayland-0")));
+        assert!(!has_display(&Environment::new()) && !has_display(&env("DISPLAY", "")));
+    }
+
+    #[test]
     fn spans_use_the_largest_whole_unit() {
         assert_eq!([span(40), span(720), span(5 * 3600), span(3 * DAY)], ["40 s", "12 min", "5 h", "3 days"]);
     }
