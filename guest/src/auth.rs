@@ -1,4 +1,5 @@
-//! OAuth 2.0 for GoTo: the refresh-token grant with Basic client authentication.
+//! OAuth 2.0 for GoTo: the refresh-token grant and an administrator's consent (the
+//! authorization-code grant), both with Basic client authentication.
 //!
 //! The access token and its timing are cached through `set-secret`, so separate runs reuse it.
 //! A token is refreshed once two thirds of its life have passed (GoTo tokens last an hour),
@@ -11,13 +12,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{config, transport, unauthorized};
+use crate::error::{config, invalid_input, transport, unauthorized};
 use crate::goto::errors::retry_after;
 use crate::goto::model::{TokenError, TokenGrant};
 use crate::host::{Host, LogLevel};
 use crate::retry;
 use crate::transport::{HttpRequest, Method, Transport};
 use crate::types::{ConnectorError, RateLimit, RemoteFailure};
+use crate::wit::{ConsentGrant, ConsentRequest, TokenTiming};
 
 pub const SECRET_CLIENT_ID: &str = "client-id";
 pub const SECRET_CLIENT_SECRET: &str = "client-secret";
@@ -32,29 +34,91 @@ struct CachedToken {
     refresh_after: u64,
 }
 
+/// What the token endpoint is asked to exchange.
+enum Grant<'g> {
+    /// The stored refresh token.
+    Refresh(&'g str),
+    /// The authorization code of an administrator's consent.
+    Code(&'g ConsentGrant),
+}
+
+impl Grant<'_> {
+    fn form(&self) -> String {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        match self {
+            Grant::Refresh(token) => {
+                form.append_pair("grant_type", "refresh_token").append_pair("refresh_token", token);
+            }
+            Grant::Code(grant) => {
+                form.append_pair("grant_type", "authorization_code")
+                    .append_pair("code", &grant.code)
+                    .append_pair("redirect_uri", &grant.redirect_uri);
+                if let Some(verifier) = &grant.code_verifier {
+                    form.append_pair("code_verifier", verifier);
+                }
+            }
+        }
+        form.finish()
+    }
+
+    /// The credentials the grant carries, which no error text may repeat.
+    fn credentials(&self) -> Vec<&str> {
+        match self {
+            Grant::Refresh(token) => vec![token],
+            Grant::Code(grant) => {
+                [Some(grant.code.as_str()), grant.code_verifier.as_deref()].into_iter().flatten().collect()
+            }
+        }
+    }
+
+    /// The grant in words, for errors.
+    fn what(&self) -> &'static str {
+        match self {
+            Grant::Refresh(_) => "the refresh",
+            Grant::Code(_) => "the authorization code",
+        }
+    }
+}
+
 pub struct Tokens<'a> {
     host: &'a dyn Host,
     http: &'a dyn Transport,
     token_url: String,
+    authorize_url: String,
     current: RefCell<Option<CachedToken>>,
 }
 
 impl<'a> Tokens<'a> {
     pub fn new(host: &'a dyn Host, http: &'a dyn Transport, token_base: &str) -> Self {
-        Tokens { host, http, token_url: format!("{token_base}/oauth/token"), current: RefCell::new(None) }
+        Tokens {
+            host,
+            http,
+            token_url: format!("{token_base}/oauth/token"),
+            authorize_url: format!("{token_base}/oauth/authorize"),
+            current: RefCell::new(None),
+        }
     }
 
     /// A usable access token: from memory, else from the secret store, else freshly refreshed.
     pub fn access_token(&self) -> Result<String, ConnectorError> {
         let now = self.host.now_unix();
         if self.current.borrow().is_none() {
-            let stored = self.host.secret(SECRET_ACCESS_TOKEN)?.and_then(|s| serde_json::from_str(&s).ok());
-            *self.current.borrow_mut() = stored;
+            *self.current.borrow_mut() = self.stored()?;
         }
         if let Some(t) = self.current.borrow().as_ref().filter(|t| now < t.refresh_after) {
             return Ok(t.token.clone());
         }
         self.refresh()
+    }
+
+    /// The cached token's timing, without contacting GoTo.
+    pub fn cached(&self) -> Result<Option<TokenTiming>, ConnectorError> {
+        Ok(self.stored()?.map(|t| TokenTiming { expires_at: t.expires_at, refresh_after: t.refresh_after }))
+    }
+
+    /// The access token cached in the secret store; an unreadable entry counts as none.
+    fn stored(&self) -> Result<Option<CachedToken>, ConnectorError> {
+        Ok(self.host.secret(SECRET_ACCESS_TOKEN)?.and_then(|s| serde_json::from_str(&s).ok()))
     }
 
     /// Exchanges the refresh token for a new access token, whatever the cache says.
@@ -65,18 +129,62 @@ impl<'a> Tokens<'a> {
     /// [`Tokens::refresh`], also returning the token's lifetime in seconds as the connector
     /// takes it (`expires_in`, defaulted and clamped).
     pub fn refresh_timed(&self) -> Result<(String, u64), ConnectorError> {
-        let client_id = required_secret(self.host, SECRET_CLIENT_ID, "the OAuth client id")?;
-        let client_secret = required_secret(self.host, SECRET_CLIENT_SECRET, "the OAuth client secret")?;
+        let client = self.client()?;
         let refresh_token =
             required_secret(self.host, SECRET_REFRESH_TOKEN, "a refresh token from one-time admin consent")?;
+        self.exchange(&client, &Grant::Refresh(&refresh_token))
+    }
 
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "refresh_token")
-            .append_pair("refresh_token", &refresh_token)
-            .finish();
+    /// The OAuth client's id and secret, as stored.
+    fn client(&self) -> Result<(String, String), ConnectorError> {
+        let id = required_secret(self.host, SECRET_CLIENT_ID, "the OAuth client id")?;
+        Ok((id, required_secret(self.host, SECRET_CLIENT_SECRET, "the OAuth client secret")?))
+    }
+
+    /// GoTo's consent page for the stored client, with the host's redirect, state and challenge.
+    pub fn consent_url(&self, request: &ConsentRequest) -> Result<String, ConnectorError> {
+        let client_id = required_secret(self.host, SECRET_CLIENT_ID, "the OAuth client id")?;
+        if request.redirect_uri.trim().is_empty() {
+            return Err(invalid_input(
+                "redirect-uri",
+                "the consent needs a redirect URI registered on the OAuth client",
+            ));
+        }
+        if request.state.trim().is_empty() {
+            return Err(invalid_input("state", "the consent needs a state value for the redirect to carry back"));
+        }
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("client_id", &client_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", &request.redirect_uri)
+            .append_pair("state", &request.state);
+        if let Some(challenge) = &request.code_challenge {
+            query.append_pair("code_challenge", challenge).append_pair("code_challenge_method", "S256");
+        }
+        Ok(format!("{}?{}", self.authorize_url, query.finish()))
+    }
+
+    /// Exchanges a consent's authorization code: the refresh token it brings is stored, and
+    /// the access token cached.
+    pub fn redeem(&self, grant: &ConsentGrant) -> Result<(), ConnectorError> {
+        if grant.code.trim().is_empty() {
+            return Err(invalid_input("code", "the consent redirect carried an empty authorization code"));
+        }
+        self.exchange(&self.client()?, &Grant::Code(grant)).map(drop)
+    }
+
+    /// One token request: Basic client authentication, the grant as a form. Returns the new
+    /// access token and its lifetime.
+    fn exchange(
+        &self,
+        (client_id, client_secret): &(String, String),
+        grant: &Grant<'_>,
+    ) -> Result<(String, u64), ConnectorError> {
         let basic = STANDARD.encode(format!("{client_id}:{client_secret}"));
         // What a token endpoint's error text must never repeat: every credential just sent.
-        let sent = [refresh_token.as_str(), client_secret.as_str(), basic.as_str()];
+        let mut sent = grant.credentials();
+        sent.extend([client_secret.as_str(), basic.as_str()]);
         let request = HttpRequest {
             method: Method::Post,
             url: self.token_url.clone(),
@@ -85,22 +193,31 @@ impl<'a> Tokens<'a> {
                 ("Content-Type", "application/x-www-form-urlencoded".to_owned()),
                 ("Accept", "application/json".to_owned()),
             ],
-            body: Some(body.into_bytes()),
+            body: Some(grant.form().into_bytes()),
         };
-        // A failed refresh changes nothing server-side, so it may be retried like a GET.
-        let response = retry::send(self.host, self.http, &request, true)?;
+        // A failed refresh changes nothing server-side, so it may be retried like a GET; a
+        // code is spent by the first exchange GoTo processed, so a failed one is not repeated.
+        let response = retry::send(self.host, self.http, &request, matches!(grant, Grant::Refresh(_)))?;
         if !response.is_success() {
-            return Err(token_failure(&response, &sent));
+            return Err(token_failure(&response, grant, &sent));
         }
         // Nothing in a token answer is ever quoted in an error or a log: it holds credentials.
-        let grant = TokenGrant::read(&response.body);
-        if let Some(rotated) = grant.refresh_token.as_deref().filter(|t| *t != refresh_token) {
+        let answer = TokenGrant::read(&response.body);
+        let previous = match grant {
+            Grant::Refresh(token) => Some(*token),
+            Grant::Code(_) => None,
+        };
+        if let Some(new) = answer.refresh_token.as_deref().filter(|t| Some(*t) != previous) {
             // Persist first, before anything else in the answer can fail: once GoTo has
             // rotated it, the old refresh token is dead.
-            self.host.set_secret(SECRET_REFRESH_TOKEN, rotated)?;
-            self.host.log(LogLevel::Info, "GoTo rotated the refresh token; the new one is stored");
+            self.host.set_secret(SECRET_REFRESH_TOKEN, new)?;
+            let said = match grant {
+                Grant::Refresh(_) => "GoTo rotated the refresh token; the new one is stored",
+                Grant::Code(_) => "the refresh token of the consent is stored",
+            };
+            self.host.log(LogLevel::Info, said);
         }
-        let Some(token) = grant.access_token else {
+        let Some(token) = answer.access_token else {
             // An RFC 6749 error sent with a 2xx status is a refusal all the same.
             return Err(oauth_error(&response.body).map_or_else(
                 || {
@@ -109,18 +226,25 @@ impl<'a> Tokens<'a> {
                          credentials)",
                     )
                 },
-                |error| refusal(&error, &sent),
+                |error| refusal(&error, grant, &sent),
             ));
         };
+        if matches!(grant, Grant::Code(_)) && answer.refresh_token.is_none() {
+            return Err(transport(
+                "the token endpoint redeemed the authorization code without a refresh_token, so the connector could \
+                 not keep working past the hour the access token lasts; check that the OAuth client may use refresh \
+                 tokens",
+            ));
+        }
         let now = self.host.now_unix();
-        let lifetime = grant.lifetime_secs;
+        let lifetime = answer.lifetime_secs;
         let cached = CachedToken { token, expires_at: now + lifetime, refresh_after: now + lifetime * 2 / 3 };
         let serialized = serde_json::to_string(&cached).expect("a cached token always serialises");
         // Unlike a rotated refresh token, a lost cache entry costs only a refresh next run.
         if let Err(e) = self.host.set_secret(SECRET_ACCESS_TOKEN, &serialized) {
             self.host.log(LogLevel::Warn, &format!("could not cache the access token for later runs: {}", e.message()));
         }
-        self.host.log(LogLevel::Info, &format!("access token refreshed; valid for {lifetime} s"));
+        self.host.log(LogLevel::Info, &format!("access token issued; valid for {lifetime} s"));
         let token = cached.token.clone();
         *self.current.borrow_mut() = Some(cached);
         Ok((token, lifetime))
@@ -138,17 +262,24 @@ fn required_secret(host: &dyn Host, name: &str, what: &str) -> Result<String, Co
 /// §5.2 error object's `error` code (a word such as `invalid_grant`) and `error_description`
 /// (short printable text, without the credentials just sent) are shown; nothing else in the
 /// body is ever quoted.
-fn token_failure(response: &crate::transport::HttpResponse, sent: &[&str]) -> ConnectorError {
+fn token_failure(response: &crate::transport::HttpResponse, grant: &Grant<'_>, sent: &[&str]) -> ConnectorError {
     let Some(error) = oauth_error(&response.body) else {
         let status = response.status;
+        let what = grant.what();
         return match status {
-            400 | 401 | 403 => unauthorized(format!(
-                "the token endpoint refused the refresh with HTTP {status} and no OAuth error. Check the secrets \
-                 {SECRET_CLIENT_ID}, {SECRET_CLIENT_SECRET} and {SECRET_REFRESH_TOKEN}"
-            )),
+            400 | 401 | 403 => unauthorized(match grant {
+                Grant::Refresh(_) => format!(
+                    "the token endpoint refused {what} with HTTP {status} and no OAuth error. Check the secrets \
+                     {SECRET_CLIENT_ID}, {SECRET_CLIENT_SECRET} and {SECRET_REFRESH_TOKEN}"
+                ),
+                Grant::Code(_) => format!(
+                    "the token endpoint refused {what} with HTTP {status} and no OAuth error. Check the client id \
+                     and secret, and consent again"
+                ),
+            }),
             429 => ConnectorError::RateLimited(RateLimit {
                 retry_after_secs: retry_after(response),
-                message: "the token endpoint is rate limiting the refresh (HTTP 429)".to_owned(),
+                message: format!("the token endpoint is rate limiting {what} (HTTP 429)"),
             }),
             _ => ConnectorError::Remote(RemoteFailure {
                 status,
@@ -160,7 +291,7 @@ fn token_failure(response: &crate::transport::HttpResponse, sent: &[&str]) -> Co
             }),
         };
     };
-    refusal(&error, sent)
+    refusal(&error, grant, sent)
 }
 
 /// An RFC 6749 §5.2 error object whose `error` is a plain code word, if the body is one.
@@ -176,7 +307,7 @@ fn oauth_error(body: &[u8]) -> Option<TokenError> {
 
 /// The token endpoint's refusal as `unauthorized`, saying what to do; the description is shown
 /// only when it is short, printable and repeats none of the credentials `sent`.
-fn refusal(error: &TokenError, sent: &[&str]) -> ConnectorError {
+fn refusal(error: &TokenError, grant: &Grant<'_>, sent: &[&str]) -> ConnectorError {
     let shown = |text: &&str| {
         text.len() <= 200
             && text.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
@@ -186,16 +317,20 @@ fn refusal(error: &TokenError, sent: &[&str]) -> ConnectorError {
         Some(d) => format!("{} ({d})", error.error),
         None => error.error.clone(),
     };
-    match error.error.as_str() {
-        "invalid_grant" => unauthorized(format!(
+    match (error.error.as_str(), grant) {
+        ("invalid_grant", Grant::Refresh(_)) => unauthorized(format!(
             "GoTo rejected the refresh token: {said}. It has expired, been revoked, or been replaced by a rotated one. \
              Get a new refresh token through GoTo's admin consent flow and store it as the secret {SECRET_REFRESH_TOKEN}"
         )),
-        "invalid_client" | "unauthorized_client" => unauthorized(format!(
+        ("invalid_grant", Grant::Code(_)) => unauthorized(format!(
+            "GoTo refused the authorization code: {said}. A code works once, for a few minutes, and only with the \
+             redirect URI it was issued for: consent again"
+        )),
+        ("invalid_client" | "unauthorized_client", _) => unauthorized(format!(
             "GoTo rejected the OAuth client: {said}. Check the secrets {SECRET_CLIENT_ID} and {SECRET_CLIENT_SECRET} \
              against the client in GoTo's developer center"
         )),
-        _ => unauthorized(format!("the token endpoint refused the refresh: {said}")),
+        _ => unauthorized(format!("the token endpoint refused {}: {said}", grant.what())),
     }
 }
 
@@ -357,5 +492,86 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(http.requests().is_empty());
+    }
+
+    fn consent_grant(verifier: Option<&str>) -> ConsentGrant {
+        ConsentGrant {
+            code: "code-1".into(),
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            code_verifier: verifier.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_consent_url_names_the_client_redirect_state_and_challenge() {
+        let host = FakeHost::default().with_secret(SECRET_CLIENT_ID, "cid 1");
+        let http = FakeTransport::sequence(vec![]);
+        let tokens = Tokens::new(&host, &http, "https://auth.example");
+        let request = ConsentRequest {
+            redirect_uri: "http://127.0.0.1:8765/callback".into(),
+            state: "s&t".into(),
+            code_challenge: Some("ch".into()),
+        };
+        assert_eq!(
+            tokens.consent_url(&request).unwrap(),
+            "https://auth.example/oauth/authorize?client_id=cid+1&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1\
+             %3A8765%2Fcallback&state=s%26t&code_challenge=ch&code_challenge_method=S256"
+        );
+        let plain = ConsentRequest { code_challenge: None, ..request.clone() };
+        assert!(!tokens.consent_url(&plain).unwrap().contains("code_challenge"));
+        let stateless = ConsentRequest { state: " ".into(), ..request };
+        let refused = tokens.consent_url(&stateless);
+        assert!(matches!(refused, Err(ConnectorError::InvalidInput(i)) if i.field.as_deref() == Some("state")));
+        assert!(http.requests().is_empty(), "building the address sends nothing");
+    }
+
+    #[test]
+    fn a_redeemed_code_stores_the_refresh_token_and_caches_the_access_token() {
+        let host = FakeHost::default().with_secret(SECRET_CLIENT_ID, "cid").with_secret(SECRET_CLIENT_SECRET, "cs");
+        let http =
+            FakeTransport::sequence(vec![json(200, r#"{"access_token":"at","refresh_token":"rt","expires_in":3600}"#)]);
+        let tokens = Tokens::new(&host, &http, "https://auth.example");
+        tokens.redeem(&consent_grant(Some("verifier"))).unwrap();
+        let sent = &http.requests()[0];
+        assert!(sent.headers.contains(&("Authorization", format!("Basic {}", STANDARD.encode("cid:cs")))));
+        assert_eq!(
+            String::from_utf8(sent.body.clone().unwrap()).unwrap(),
+            "grant_type=authorization_code&code=code-1&redirect_uri=http%3A%2F%2F127.0.0.1%3A8765%2Fcallback\
+             &code_verifier=verifier"
+        );
+        assert_eq!(host.stored(SECRET_REFRESH_TOKEN).as_deref(), Some("rt"));
+        let timing = tokens.cached().unwrap().unwrap();
+        assert_eq!((timing.expires_at, timing.refresh_after), (host.now_unix() + 3600, host.now_unix() + 2400));
+    }
+
+    #[test]
+    fn a_refused_or_tokenless_code_exchange_says_so_and_stores_nothing() {
+        for (status, body, needle) in [
+            (
+                400,
+                r#"{"error":"invalid_grant","error_description":"code-1 was used"}"#,
+                "refused the authorization code: invalid_grant.",
+            ),
+            (401, r#"{"error":"invalid_client"}"#, "Check the secrets client-id and client-secret"),
+            (403, "", "refused the authorization code with HTTP 403"),
+            (200, r#"{"access_token":"at"}"#, "without a refresh_token"),
+        ] {
+            let host = FakeHost::default().with_secret(SECRET_CLIENT_ID, "cid").with_secret(SECRET_CLIENT_SECRET, "cs");
+            let http = FakeTransport::sequence(vec![json(status, body)]);
+            let error = Tokens::new(&host, &http, "https://a").redeem(&consent_grant(None)).unwrap_err();
+            let message = format!("{error:?}");
+            assert!(message.contains(needle) && !message.contains("code-1"), "{message}");
+            assert_eq!((host.stored(SECRET_REFRESH_TOKEN), host.stored(SECRET_ACCESS_TOKEN)), (None, None), "{body}");
+        }
+    }
+
+    #[test]
+    fn a_code_exchange_that_failed_on_the_server_is_not_repeated() {
+        let host = FakeHost::default().with_secret(SECRET_CLIENT_ID, "cid").with_secret(SECRET_CLIENT_SECRET, "cs");
+        let http =
+            FakeTransport::sequence(vec![json(503, "{}"), json(200, r#"{"access_token":"at","refresh_token":"rt"}"#)]);
+        let error = Tokens::new(&host, &http, "https://a").redeem(&consent_grant(None)).unwrap_err();
+        assert!(matches!(error, ConnectorError::Remote(r) if r.status == 503));
+        assert_eq!(http.requests().len(), 1, "GoTo may have spent the code");
     }
 }

@@ -4,8 +4,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::bindings::exports::iga::gotomeeting::connector::{
-    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, Finding,
-    Guest, NewAccount, WriteOptions, WriteOutcome,
+    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, ConsentGrant, ConsentRequest, DeleteMode,
+    EntitlementPage, EntitlementQuery, Finding, Guest, NewAccount, TokenTiming, WriteOptions, WriteOutcome,
 };
 use crate::bindings::iga::gotomeeting::host::{self as wit_host, HostError};
 use crate::connector::Connector;
@@ -26,6 +26,15 @@ impl Guest for Component {
     }
     fn test_connection() -> Result<ConnectionInfo, ConnectorError> {
         with_connector(|c| c.test_connection())
+    }
+    fn consent_url(request: ConsentRequest) -> Result<String, ConnectorError> {
+        with_connector(|c| c.consent_url(&request))
+    }
+    fn redeem_consent(grant: ConsentGrant) -> Result<(), ConnectorError> {
+        with_connector(|c| c.redeem_consent(&grant))
+    }
+    fn cached_token() -> Result<Option<TokenTiming>, ConnectorError> {
+        with_connector(|c| c.cached_token())
     }
     fn check_account_query(query: AccountQuery) -> Result<(), ConnectorError> {
         with_connector(|c| c.check_account_query(&query))

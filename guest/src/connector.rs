@@ -22,8 +22,8 @@ use crate::types::{
     Account, ConnectorError, Entitlement, EntitlementDetails, EntitlementKind, EntitlementRef, RoleDetails,
 };
 use crate::wit::{
-    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, DeleteMode, EntitlementPage, EntitlementQuery, Finding,
-    NewAccount, WriteOptions, WriteOutcome,
+    AccountChanges, AccountPage, AccountQuery, ConnectionInfo, ConsentGrant, ConsentRequest, DeleteMode,
+    EntitlementPage, EntitlementQuery, Finding, NewAccount, TokenTiming, WriteOptions, WriteOutcome,
 };
 
 pub struct Connector<'a> {
@@ -62,6 +62,18 @@ impl<'a> Connector<'a> {
         let account_key = self.session.account_key_from(&me)?.to_owned();
         let account_name = me.accounts.iter().find(|a| a.key.0 == account_key).and_then(|a| a.name.clone());
         Ok(ConnectionInfo { account_key, account_name, principal: me.email, admin_roles: me.admin_roles })
+    }
+
+    pub fn consent_url(&self, request: &ConsentRequest) -> Result<String, ConnectorError> {
+        self.session.tokens().consent_url(request)
+    }
+
+    pub fn redeem_consent(&self, grant: &ConsentGrant) -> Result<(), ConnectorError> {
+        self.session.tokens().redeem(grant)
+    }
+
+    pub fn cached_token(&self) -> Result<Option<TokenTiming>, ConnectorError> {
+        self.session.tokens().cached()
     }
 
     pub fn check_account_query(&self, query: &AccountQuery) -> Result<(), ConnectorError> {

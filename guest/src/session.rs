@@ -55,6 +55,11 @@ impl<'a> Session<'a> {
         self.host.log(level, message);
     }
 
+    /// The session's tokens, for the consent exchange and the cache's timing.
+    pub fn tokens(&self) -> &Tokens<'a> {
+        &self.tokens
+    }
+
     /// Refreshes the access token now and returns its lifetime in seconds.
     pub fn refresh_token_lifetime(&self) -> Result<u64, ConnectorError> {
         self.tokens.refresh_timed().map(|(_, lifetime)| lifetime)

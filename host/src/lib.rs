@@ -6,9 +6,11 @@
 //!   [`governor`] pacing every request under GoTo's rate limit;
 //! - [`secrets`] and [`profile`]: where credentials and settings come from, [`limits`] what
 //!   a connection may use;
+//! - [`consent`]: an administrator's consent in the browser, received on a loopback port;
 //! - [`cli`]: the `gtm-connector` command line, runnable in-process for tests.
 
 pub mod cli;
+pub mod consent;
 pub mod egress;
 pub mod engine;
 pub mod governor;

@@ -106,6 +106,8 @@ pub struct ProfileFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<LoginFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconciliation: Option<ReconciliationFile>,
     /// `[mapping.<attribute>]` tables: template and validation rules, interpreted by the guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +131,26 @@ pub struct LimitsFile {
     pub pipeline_depth: Option<u64>,
 }
 
+/// Optional `[login]` table: how `auth login` receives GoTo's consent redirect.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LoginFile {
+    /// The loopback port of the redirect URI registered on the OAuth client (default 8765).
+    pub port: Option<u16>,
+    /// Send a PKCE challenge with the consent (GoTo's documentation does not mention PKCE).
+    pub pkce: Option<bool>,
+}
+
+/// Default of `[login] port`.
+pub const DEFAULT_LOGIN_PORT: u16 = 8765;
+
+/// How `auth login` receives the consent redirect, from the profile's `[login]` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginSettings {
+    pub port: u16,
+    pub pkce: bool,
+}
+
 /// The highest `[limits] requests-per-second`: as fast as a loopback simulator without a limit.
 pub const MAX_REQUESTS_PER_SECOND: u64 = 1000;
 
@@ -142,10 +164,29 @@ pub const DEFAULT_MAX_ITEMS: u64 = 1_000_000;
 const MAX_ITEMS_CEILING: u64 = 1_000_000_000;
 
 impl ProfileFile {
+    /// Reads the profile file at `path`; none when it does not exist.
+    pub fn read(path: &Path) -> Result<Option<ProfileFile>> {
+        match fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text)
+                .map(Some)
+                .with_context(|| format!("the profile file {} is not valid", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Writes the file atomically (a temporary file beside it, renamed over it), so a reader
+    /// never sees half a profile.
     pub fn save(&self, path: &Path) -> Result<()> {
         let dir = path.parent().context("profile path has no directory")?;
         fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        fs::write(path, toml::to_string_pretty(self)?).with_context(|| format!("writing {}", path.display()))
+        let mut temp =
+            tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing into {}", dir.display()))?;
+        std::io::Write::write_all(&mut temp, toml::to_string_pretty(self)?.as_bytes())
+            .and_then(|()| temp.as_file().sync_all())
+            .with_context(|| format!("writing {}", path.display()))?;
+        temp.persist(path).with_context(|| format!("replacing {}", path.display()))?;
+        Ok(())
     }
 }
 
@@ -185,23 +226,28 @@ pub struct Profile {
     pub max_items: u64,
     /// How many component instances read the pages of one listing at once.
     pub pipeline_depth: usize,
+    pub login: LoginSettings,
 }
 
 impl Profile {
     pub fn load(paths: &Paths, name: &str, env: &Environment, flags: &Overrides) -> Result<Profile> {
         check_profile_name(name)?;
         let path = paths.profile_file(name);
-        let file = match fs::read_to_string(&path) {
-            Ok(text) => toml::from_str::<ProfileFile>(&text)
-                .with_context(|| format!("the profile file {} is not valid", path.display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && name == DEFAULT_PROFILE => ProfileFile::default(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let file = match ProfileFile::read(&path)? {
+            Some(file) => file,
+            None if name == DEFAULT_PROFILE => ProfileFile::default(),
+            None => {
                 let known = paths.known_profiles();
                 let known = if known.is_empty() { "none".to_owned() } else { known.join(", ") };
                 bail!("unknown profile {name:?}: there is no {} (known profiles: {known})", path.display());
             }
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
+        Self::resolve(name, file, env, flags)
+    }
+
+    /// The profile `name` from its file's contents, the environment and the flags.
+    pub fn resolve(name: &str, file: ProfileFile, env: &Environment, flags: &Overrides) -> Result<Profile> {
+        check_profile_name(name)?;
         let env_var = |var: &str| env.get(var).filter(|v| !v.is_empty()).cloned();
         let api_base = flags
             .api_base
@@ -249,6 +295,11 @@ impl Profile {
         if !(1..=MAX_ITEMS_CEILING).contains(&max_items) {
             bail!("[limits] max-items must be between 1 and {MAX_ITEMS_CEILING}, got {max_items}");
         }
+        let login_file = file.login.unwrap_or_default();
+        let login = LoginSettings {
+            port: login_file.port.unwrap_or(DEFAULT_LOGIN_PORT),
+            pkce: login_file.pkce.unwrap_or(false),
+        };
         let reconciliation = file.reconciliation.unwrap_or_default();
         let mut deletion_limits = DeletionPolicy { max_count: reconciliation.max_missing_count, ..Default::default() };
         if let Some(percent) = reconciliation.max_missing_percent {
@@ -287,6 +338,7 @@ impl Profile {
             deletion_limits,
             max_items,
             pipeline_depth: limits_file.pipeline_depth.map_or(DEFAULT_PIPELINE_DEPTH, |d| d as usize),
+            login,
         })
     }
 

@@ -30,9 +30,9 @@ mod bindings {
 }
 
 pub use bindings::exports::iga::gotomeeting::connector::{
-    AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, DeleteMode,
-    DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, NewAccount, PlannedCall, SeatImpact, WriteOptions,
-    WriteOutcome,
+    AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, ConsentGrant,
+    ConsentRequest, DeleteMode, DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, NewAccount,
+    PlannedCall, SeatImpact, TokenTiming, WriteOptions, WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{
@@ -310,6 +310,26 @@ impl Connection {
 
     pub fn test_connection(&mut self) -> Result<ConnectionInfo, CallError> {
         self.call(|i, s| i.iga_gotomeeting_connector().call_test_connection(s))
+    }
+
+    /// GoTo's consent page for the stored client, to open in a browser; sends nothing.
+    pub fn consent_url(&mut self, request: &ConsentRequest) -> Result<String, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_consent_url(s, request))
+    }
+
+    /// Exchanges a consent's code; the component stores the tokens through the secret store.
+    pub fn redeem_consent(&mut self, grant: &ConsentGrant) -> Result<(), CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_redeem_consent(s, grant))
+    }
+
+    /// The cached access token's timing, if one is cached; sends nothing.
+    pub fn cached_token(&mut self) -> Result<Option<TokenTiming>, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_cached_token(s))
+    }
+
+    /// Runs `f` on the secret store this connection (and its siblings) use.
+    pub fn with_secrets<R>(&self, f: impl FnOnce(&mut SecretStore) -> R) -> R {
+        f(&mut lock(&self.recipe.secrets))
     }
 
     /// The read-only tenant probe behind `doctor`.

@@ -16,13 +16,18 @@
 //! A rotated refresh token cannot go back into a `GTM_SECRET_REFRESH_TOKEN` variable, so the
 //! file records beside it the SHA-256 of the variable's value it replaced; while the variable
 //! still holds that spent value, the file's newer token is used instead.
+//!
+//! Beside each secret the file also records when it was stored (`NAME.stored-at`, Unix
+//! seconds), which tells how old a refresh token is. A store can also be *staged*: its writes
+//! are then held in memory and reach the file together, in one write, on
+//! [`SecretStore::commit_staged`], so a login that fails halfway leaves the file as it was.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, TryLockError};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -48,6 +53,8 @@ pub struct SecretStore {
     stale: Vec<String>,
     /// The profile's lock, while this store holds it for a token refresh.
     refresh_lock: Option<File>,
+    /// Writes held back from the file while the store is staged.
+    staged: Option<Secrets>,
 }
 
 /// How long to wait for another process's refresh before giving up; a refresh is one HTTP
@@ -58,6 +65,19 @@ const LOCK_POLL: Duration = Duration::from_millis(20);
 /// The file entry beside a secret holding the SHA-256 of the variable's value it replaced. The
 /// `.` keeps it apart from secret names, which cannot contain one.
 const SUPERSEDES: &str = ".supersedes-env-sha256";
+
+/// The file entry beside a secret holding when it was stored, in Unix seconds.
+const STORED_AT: &str = ".stored-at";
+
+/// Whether a file entry is metadata beside a secret rather than a secret: only metadata names
+/// hold a `.`.
+fn is_metadata(entry: &str) -> bool {
+    entry.contains('.')
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
 
 /// The environment variable that overrides a secret: `refresh-token` → `GTM_SECRET_REFRESH_TOKEN`.
 pub fn env_var(name: &str) -> String {
@@ -103,7 +123,7 @@ impl SecretStore {
             })
             .collect();
         let stale = overrides.keys().filter(|name| superseded(&file, &overrides, name)).map(|n| env_var(n)).collect();
-        Ok(SecretStore { path, file, overrides, stale, refresh_lock: None })
+        Ok(SecretStore { path, file, overrides, stale, refresh_lock: None, staged: None })
     }
 
     /// The `GTM_SECRET_*` variables that hold a value the file has since replaced (a refresh
@@ -143,11 +163,14 @@ impl SecretStore {
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.overridden(name).or_else(|| self.file.get(name)).map(String::as_str)
+        let staged = self.staged.as_ref().and_then(|staged| staged.get(name));
+        staged.or_else(|| self.overridden(name)).or_else(|| self.file.get(name)).map(String::as_str)
     }
 
     pub fn source(&self, name: &str) -> Option<SecretSource> {
-        if self.overridden(name).is_some() {
+        if self.staged.as_ref().is_some_and(|staged| staged.contains_key(name)) {
+            Some(SecretSource::File)
+        } else if self.overridden(name).is_some() {
             Some(SecretSource::Environment)
         } else {
             self.file.contains_key(name).then_some(SecretSource::File)
@@ -170,21 +193,59 @@ impl SecretStore {
 
     fn store(&mut self, name: &str, value: &str, supersedes: Option<String>) -> Result<()> {
         validate_name(name)?;
+        if let Some(staged) = &mut self.staged {
+            staged.insert(name.to_owned(), value.to_owned());
+            return Ok(());
+        }
+        let now = now_unix();
+        self.update(|file| put(file, name, value, supersedes, now))
+    }
+
+    /// Holds every later write (`set`, `replace`) in memory, where `get` and `current` see it,
+    /// until [`SecretStore::commit_staged`]; a store dropped before that never wrote them.
+    pub fn stage(&mut self) {
+        self.staged.get_or_insert_default();
+    }
+
+    /// Writes the staged secrets to the file in one write, each superseding the variable that
+    /// overrides it (as [`SecretStore::replace`] does), and ends the staging. Returns their names.
+    pub fn commit_staged(&mut self) -> Result<Vec<String>> {
+        let staged = self.staged.take().unwrap_or_default();
+        let fingerprints: BTreeMap<&String, String> =
+            staged.keys().filter_map(|name| Some((name, sha256(self.overrides.get(name)?.as_bytes())))).collect();
+        let now = now_unix();
         self.update(|file| {
-            file.insert(name.to_owned(), value.to_owned());
-            if let Some(fingerprint) = supersedes {
-                file.insert(format!("{name}{SUPERSEDES}"), fingerprint);
+            for (name, value) in &staged {
+                put(file, name, value, fingerprints.get(name).cloned(), now);
             }
-        })
+        })?;
+        Ok(staged.into_keys().collect())
+    }
+
+    /// When the file's value of a secret was stored, in Unix seconds, if the file records it.
+    pub fn stored_at(&self, name: &str) -> Option<u64> {
+        self.file.get(&format!("{name}{STORED_AT}"))?.parse().ok()
     }
 
     /// Removes a secret from the file; false if the file did not hold it.
     pub fn delete(&mut self, name: &str) -> Result<bool> {
-        validate_name(name)?;
-        let mut removed = false;
+        Ok(!self.remove(&[name])?.is_empty())
+    }
+
+    /// Removes these secrets from the file, with their metadata, in one write; returns those
+    /// the file held.
+    pub fn remove(&mut self, names: &[&str]) -> Result<Vec<String>> {
+        names.iter().try_for_each(|name| validate_name(name))?;
+        let mut removed = Vec::new();
         self.update(|file| {
-            removed = file.remove(name).is_some();
-            file.remove(&format!("{name}{SUPERSEDES}"));
+            for name in names {
+                if file.remove(*name).is_some() {
+                    removed.push((*name).to_owned());
+                }
+                for metadata in [SUPERSEDES, STORED_AT] {
+                    file.remove(&format!("{name}{metadata}"));
+                }
+            }
         })?;
         Ok(removed)
     }
@@ -206,13 +267,23 @@ impl SecretStore {
     /// Every secret name with where it comes from; values are never listed.
     pub fn names(&self) -> Vec<(String, SecretSource)> {
         let mut names: Vec<(String, SecretSource)> =
-            self.file.keys().filter(|n| !n.ends_with(SUPERSEDES)).map(|n| (n.clone(), SecretSource::File)).collect();
+            self.file.keys().filter(|n| !is_metadata(n)).map(|n| (n.clone(), SecretSource::File)).collect();
         for name in self.overrides.keys().filter(|n| self.overridden(n).is_some()) {
             names.retain(|(n, _)| n != name);
             names.push((name.clone(), SecretSource::Environment));
         }
         names.sort();
         names
+    }
+}
+
+/// Writes a secret into `file` with its metadata: when it was stored and, when it supersedes a
+/// variable's value, that value's fingerprint.
+fn put(file: &mut Secrets, name: &str, value: &str, supersedes: Option<String>, now: u64) {
+    file.insert(name.to_owned(), value.to_owned());
+    file.insert(format!("{name}{STORED_AT}"), now.to_string());
+    if let Some(fingerprint) = supersedes {
+        file.insert(format!("{name}{SUPERSEDES}"), fingerprint);
     }
 }
 
@@ -559,7 +630,12 @@ mod tests {
             let base = read_file(&path).unwrap().0;
             let outcome = commit(&path, base.as_deref(), &new, &mut stopping_after(stop));
 
-            let seen = SecretStore::open(path.clone(), &Environment::new()).unwrap().file;
+            let seen: Secrets = SecretStore::open(path.clone(), &Environment::new())
+                .unwrap()
+                .file
+                .into_iter()
+                .filter(|(name, _)| !is_metadata(name))
+                .collect();
             assert!(seen == old || seen == new, "stopped after {stop} steps: {seen:?}");
             if stop >= JOURNAL_WRITTEN {
                 assert_eq!(seen, new, "stopped after {stop} steps, once the journal was complete");
@@ -700,5 +776,56 @@ mod tests {
         store.set("access-token", "a").unwrap();
         store.end_refresh();
         assert!(probe().is_ok());
+    }
+
+    #[test]
+    fn staged_writes_are_seen_at_once_and_reach_the_file_only_together_on_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let env = Environment::from([("GTM_SECRET_CLIENT_ID".to_owned(), "env-id".to_owned())]);
+        let mut store = SecretStore::open(path.clone(), &env).unwrap();
+        store.set("refresh-token", "rt-old").unwrap();
+        store.stage();
+        store.set("client-id", "flag-id").unwrap();
+        store.replace("refresh-token", "rt-new").unwrap();
+        assert_eq!(store.current("refresh-token").unwrap().as_deref(), Some("rt-new"));
+        assert_eq!(store.get("client-id"), Some("flag-id"));
+        let outside = SecretStore::open(path.clone(), &env).unwrap();
+        assert_eq!((outside.get("client-id"), outside.get("refresh-token")), (Some("env-id"), Some("rt-old")));
+        // Dropped uncommitted: nothing was written.
+        drop(store);
+        assert_eq!(SecretStore::open(path.clone(), &env).unwrap().get("refresh-token"), Some("rt-old"));
+
+        let mut store = SecretStore::open(path.clone(), &env).unwrap();
+        store.stage();
+        store.set("client-id", "flag-id").unwrap();
+        store.set("refresh-token", "rt-new").unwrap();
+        assert_eq!(store.commit_staged().unwrap(), ["client-id", "refresh-token"]);
+        let reopened = SecretStore::open(path.clone(), &env).unwrap();
+        assert_eq!(reopened.get("client-id"), Some("flag-id"), "the stored value supersedes the variable it replaced");
+        assert_eq!(reopened.get("refresh-token"), Some("rt-new"));
+        store.set("access-token", "at").unwrap();
+        assert_eq!(SecretStore::open(path, &env).unwrap().get("access-token"), Some("at"), "staging ended");
+    }
+
+    #[test]
+    fn each_stored_secret_records_when_and_remove_takes_the_record_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let mut store = SecretStore::open(path.clone(), &Environment::new()).unwrap();
+        let before = now_unix();
+        store.set("refresh-token", "rt").unwrap();
+        store.set("access-token", "at").unwrap();
+        store.set("client-id", "id").unwrap();
+        let stored = store.stored_at("refresh-token").unwrap();
+        assert!((before..=now_unix()).contains(&stored));
+        assert_eq!(store.names().len(), 3, "the records are not secrets");
+        assert_eq!(
+            store.remove(&["refresh-token", "access-token", "client-secret"]).unwrap(),
+            ["refresh-token", "access-token"]
+        );
+        let reopened = SecretStore::open(path, &Environment::new()).unwrap();
+        assert_eq!(reopened.file.keys().collect::<Vec<_>>(), ["client-id", "client-id.stored-at"]);
+        assert_eq!(reopened.stored_at("refresh-token"), None);
     }
 }

@@ -1,5 +1,5 @@
-//! The real `gtm-connector` binary as a process: `sim` serving on loopback, an import against
-//! it, and exit statuses.
+//! The real `gtm-connector` binary as a process: `sim` serving on loopback, an import and a
+//! login against it, and exit statuses.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -24,10 +24,10 @@ fn command(home: &std::path::Path) -> Command {
     command
 }
 
-#[test]
-fn sim_serves_and_the_binary_imports_from_it_with_documented_exit_codes() {
-    let home = tempfile::tempdir().unwrap();
-    let mut sim = command(home.path())
+/// Starts `sim` writing the profile `local` into `home`, and returns it once it serves, with
+/// the lines it printed.
+fn start_sim(home: &std::path::Path) -> (Running, Vec<String>) {
+    let mut sim = command(home)
         .args(["sim", "--port", "0", "--users", "40", "--rate-limit", "0", "--write-profile", "local"])
         .stdout(Stdio::piped())
         .spawn()
@@ -45,6 +45,13 @@ fn sim_serves_and_the_binary_imports_from_it_with_documented_exit_codes() {
         }
     }
     assert!(announced[0].starts_with("GoTo simulator listening on http://127.0.0.1:"), "{announced:?}");
+    (sim, announced)
+}
+
+#[test]
+fn sim_serves_and_the_binary_imports_from_it_with_documented_exit_codes() {
+    let home = tempfile::tempdir().unwrap();
+    let (sim, announced) = start_sim(home.path());
 
     let import = command(home.path()).args(["-vvv", "--profile", "local", "import", "accounts"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&import.stderr);
@@ -100,4 +107,44 @@ fn the_binary_says_what_it_runs_and_its_bash_completion_loads_in_bash() {
     );
     std::fs::remove_file(&file).unwrap();
     assert_eq!(std::fs::read_dir(home.path()).unwrap().count(), 0, "--version and completions write no file");
+}
+
+/// The login as a new administrator runs it on a machine without a display: the address on a
+/// line of its own, a browser following it, the tokens stored, the connection tested.
+#[test]
+fn a_login_without_a_display_prints_the_address_and_receives_the_browsers_redirect() {
+    let home = tempfile::tempdir().unwrap();
+    let (sim, _) = start_sim(home.path());
+    let logout = command(home.path()).args(["--profile", "local", "auth", "logout"]).output().unwrap();
+    assert!(logout.status.success(), "{}", String::from_utf8_lossy(&logout.stderr));
+
+    let mut login = command(home.path())
+        .args(["--profile", "local", "auth", "login", "--port", "0", "--timeout", "60"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    let mut lines = BufReader::new(login.stderr.take().unwrap()).lines();
+    let url = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .inspect(|line| said.push(line.clone()))
+        .find(|line| line.starts_with("http://127.0.0.1:") && line.contains("/oauth/authorize?"))
+        .expect("the consent page's address");
+    let browser = ureq::Agent::new_with_config(ureq::Agent::config_builder().proxy(None).build());
+    assert_eq!(browser.get(&url).call().unwrap().status().as_u16(), 200, "the consent reached the login");
+    said.extend(lines.map(Result::unwrap));
+    let out = login.wait_with_output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{}", said.join("\n"));
+    assert!(stdout.starts_with("connected to GoTo account"), "{stdout}");
+    assert!(said.iter().any(|l| l.starts_with("Open this address in a browser")), "no display, no browser: {said:?}");
+
+    let secrets = Secrets::new(profile_secrets(home.path(), "local", &Default::default()));
+    secrets.assert_not_in("the login's stderr", &said.join("\n"));
+    secrets.assert_not_in("the login's stdout", &stdout);
+    secrets.assert_home_clean(home.path());
+    drop(sim);
 }

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use gtm_state::{RunId, Scope};
 
+use super::auth_commands::Auth;
 use super::operations::{Access, Create, Delete, Update};
 use crate::runtime::{AccountFilter, EntitlementKind, SECRETS};
 
@@ -132,6 +133,9 @@ pub enum Command {
     /// Manage the profile's secrets (values are never printed)
     #[command(subcommand)]
     Secrets(Secrets),
+    /// Sign in to GoTo in the browser, see which credentials are stored, or remove the tokens
+    #[command(subcommand)]
+    Auth(Auth),
     /// Run the whole import against a bundled, seeded GoTo simulator
     Demo(DemoArgs),
     /// Serve the GoTo Admin API simulator on loopback

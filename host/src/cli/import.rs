@@ -30,11 +30,16 @@ pub fn test(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
         });
         return write_json(ctx.stdout, &info);
     }
+    writeln!(ctx.stdout, "{}", connected(&info))?;
+    Ok(())
+}
+
+/// What a connection test found, in one line.
+pub fn connected(info: &ConnectionInfo) -> String {
     let name = info.account_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
     let principal = info.principal.as_deref().unwrap_or("an unnamed user");
     let roles = if info.admin_roles.is_empty() { "no admin roles".to_owned() } else { info.admin_roles.join(", ") };
-    writeln!(ctx.stdout, "connected to GoTo account {}{name} as {principal} [{roles}]", info.account_key)?;
-    Ok(())
+    format!("connected to GoTo account {}{name} as {principal} [{roles}]", info.account_key)
 }
 
 /// Tests the connection and pins the account key for the rest of the run.

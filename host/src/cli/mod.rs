@@ -2,6 +2,7 @@
 //! environment, stdin, stdout, stderr) as an [`Invocation`], so tests drive it in-process.
 
 mod args;
+mod auth_commands;
 mod confirm;
 mod demo;
 mod doctor;
@@ -27,6 +28,7 @@ use anyhow::{Context as _, Result};
 use clap::FromArgMatches as _;
 use gtm_state::StateError;
 
+use crate::consent::ConsentError;
 use crate::engine::{CacheOutcome, EMBEDDED_COMPONENT};
 use crate::log::{Level, Logger};
 use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, Profile, check_profile_name};
@@ -158,6 +160,7 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
         Command::Retry { write } => provision::retry(ctx, write.dry_run),
         Command::State(action) => state_commands::run(ctx, action),
         Command::Secrets(action) => secret_commands::run(ctx, action),
+        Command::Auth(action) => auth_commands::run(ctx, action),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Sim(args) => sim::run(ctx, args),
         Command::Completions { shell } => help::completions(ctx.stdout, *shell),
@@ -211,8 +214,8 @@ impl Context<'_> {
                 Level::Warn,
                 "secrets",
                 format_args!(
-                    "{var} holds a value that has since been replaced (GoTo rotated it); using the newer one stored \
-                     in {}. Update {var} or unset it",
+                    "{var} holds a value that has since been replaced (GoTo rotated it, or `auth login` stored a \
+                     new one); using the newer one stored in {}. Update {var} or unset it",
                     store.path().display()
                 ),
             );
@@ -252,10 +255,15 @@ impl Context<'_> {
         let paths = self.paths()?;
         let profile = Profile::load(&paths, self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
         let secrets = self.secret_store(&paths)?;
-        let mut conn = self.runtime(&paths)?.connect(&profile, secrets, self.log.clone())?;
+        Ok((self.connect_to(&paths, &profile, secrets)?, profile))
+    }
+
+    /// Instantiates the component for `profile` with `secrets`.
+    fn connect_to(&self, paths: &Paths, profile: &Profile, secrets: SecretStore) -> Result<Connection> {
+        let mut conn = self.runtime(paths)?.connect(profile, secrets, self.log.clone())?;
         // A broken mapping template fails here, for every command, before anything is sent.
         conn.check_configuration()?;
-        Ok((conn, profile))
+        Ok(conn)
     }
 }
 
@@ -272,6 +280,15 @@ fn exit_status(error: &anyhow::Error) -> Exit {
                 | StateError::InvalidThreshold(_)
                 | StateError::UnknownScope(_)
                 | StateError::InvalidRunId(_) => Exit::BadInput,
+                _ => Exit::Failure,
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<ConsentError>() {
+            return match e {
+                ConsentError::PortInUse { .. } | ConsentError::NotARedirect(_) | ConsentError::Refused(_) => {
+                    Exit::BadInput
+                }
+                ConsentError::Declined(_) => Exit::Unauthorized,
                 _ => Exit::Failure,
             };
         }
@@ -293,12 +310,16 @@ fn hint(error: &anyhow::Error, profile_flag: &str) -> Option<String> {
         _ => None,
     })?;
     let set = |name: &str| format!("store it with `gtm-connector{profile_flag} secrets set {name}` (value on stdin)");
+    let login = format!("run `gtm-connector{profile_flag} auth login`");
+    let new_token = || format!("{login} for a new one, or {}", set("refresh-token"));
     match connector_error {
         ConnectorError::Config(info) => match info.field.as_deref() {
-            Some(name @ ("client-id" | "client-secret" | "refresh-token")) => Some(set(name)),
+            Some("refresh-token") => Some(new_token()),
+            Some(name @ ("client-id" | "client-secret")) => Some(set(name)),
             _ => None,
         },
-        ConnectorError::Unauthorized(info) if info.message.contains("refresh token") => Some(set("refresh-token")),
+        ConnectorError::Unauthorized(info) if info.message.contains("refresh token") => Some(new_token()),
+        ConnectorError::Unauthorized(info) if info.message.contains("authorization code") => Some(format!("{login} again")),
         ConnectorError::Transport(info) if info.message.contains("egress policy") => {
             Some("only the profile's api-base and token-base origins are reachable; check those settings".into())
         }

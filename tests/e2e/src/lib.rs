@@ -11,9 +11,9 @@
 pub mod hostile;
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
 use gotosim::{Gate, SimConfig, Simulator};
 use gtm_host::cli::{Invocation, run};
@@ -105,10 +105,7 @@ impl Write for Captured {
 impl Harness {
     /// Starts the simulator and writes profile `sim` with its credentials.
     pub fn new(config: SimConfig) -> Harness {
-        let sim = Simulator::start(config).expect("simulator starts");
-        let home = tempfile::tempdir().unwrap();
-        let harness = Harness { sim, cache: shared_cache(), home };
-        harness.point_at(&harness.sim.base_url());
+        let harness = Harness::without_secrets(config);
         let credentials = harness.sim.credentials();
         for (name, value) in [
             ("client-id", credentials.client_id),
@@ -117,6 +114,16 @@ impl Harness {
         ] {
             harness.run_with_stdin(&["secrets", "set", name], &value).success();
         }
+        harness
+    }
+
+    /// Starts the simulator and writes profile `sim` pointing at it, with no secrets: where a
+    /// new administrator starts.
+    pub fn without_secrets(config: SimConfig) -> Harness {
+        let sim = Simulator::start(config).expect("simulator starts");
+        let home = tempfile::tempdir().unwrap();
+        let harness = Harness { sim, cache: shared_cache(), home };
+        harness.point_at(&harness.sim.base_url());
         harness
     }
 
@@ -224,6 +231,32 @@ impl Harness {
         outcome
     }
 
+    /// Starts a run in its own thread, with stdin open for [`Running::type_in`].
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let (mut stdin, writer) = std::io::pipe().expect("a pipe for stdin");
+        let (sender, lines) = mpsc::channel();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let env = self.env();
+        let run = {
+            let args = args.clone();
+            std::thread::spawn(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                run_swept(&args, &mut stdin, false, env, &mut Vec::new(), Some(sender))
+            })
+        };
+        Running { args, lines, seen: Vec::new(), stdin: Some(writer), run }
+    }
+
+    /// Waits for a spawned run to end (closing its stdin), and sweeps its output for every
+    /// token the servers issued meanwhile too.
+    pub fn finish(&self, mut running: Running) -> Outcome {
+        running.stdin = None;
+        let outcome = running.run.join().expect("the run does not panic");
+        let args: Vec<&str> = running.args.iter().map(String::as_str).collect();
+        outcome.assert_no_secret(&args, &Secrets::new(self.issued_secrets()));
+        outcome
+    }
+
     /// Secrets issued by the servers behind this harness: every token the simulator minted,
     /// and the hostile server's access token.
     fn issued_secrets(&self) -> Vec<String> {
@@ -279,25 +312,28 @@ pub fn run_cli_bytes(args: &[&str], stdin: &[u8], env: Environment) -> Outcome {
 
 /// [`run_cli_bytes`], with stdin taken for a terminal if `on_terminal`.
 fn captured(args: &[&str], stdin: &[u8], on_terminal: bool, env: Environment) -> Outcome {
-    let mut stdout = Vec::new();
-    let (status, stderr) = run_cli_as(args, stdin, on_terminal, env, &mut stdout);
-    Outcome { status, stdout: String::from_utf8(stdout).unwrap(), stderr }
+    let mut stdin = stdin;
+    run_swept(args, &mut stdin, on_terminal, env, &mut Vec::new(), None)
 }
 
 /// [`run_cli_bytes`] with stdout written to `stdout` (which may refuse it, as a closed pipe
 /// does); returns the exit status and stderr. What reached `stdout` is checked for secrets too.
-pub fn run_cli_into(args: &[&str], stdin: &[u8], env: Environment, stdout: &mut dyn Write) -> (i32, String) {
-    run_cli_as(args, stdin, false, env, stdout)
+pub fn run_cli_into(args: &[&str], mut stdin: &[u8], env: Environment, stdout: &mut dyn Write) -> (i32, String) {
+    let seen = run_swept(args, &mut stdin, false, env, stdout, None);
+    (seen.status, seen.stderr)
 }
 
-/// [`run_cli_into`], with stdin taken for a terminal if `on_terminal`.
-fn run_cli_as(
+/// Runs the CLI at `-vvv` with stderr captured (and each line also sent to `lines`), stdin taken
+/// for a terminal if `on_terminal`, and checks its output for the profile's secrets; stdout is
+/// what reached `stdout`.
+fn run_swept(
     args: &[&str],
-    mut stdin: &[u8],
+    stdin: &mut dyn Read,
     on_terminal: bool,
     env: Environment,
     stdout: &mut dyn Write,
-) -> (i32, String) {
+    lines: Option<mpsc::Sender<String>>,
+) -> Outcome {
     let secrets_of = |env: &Environment| env.get("GTM_HOME").map(|h| secrets_in(Path::new(h), env)).unwrap_or_default();
     let mut secrets = secrets_of(&env);
     let mut argv = vec!["gtm-connector".to_owned(), "-vvv".to_owned()];
@@ -307,17 +343,76 @@ fn run_cli_as(
     let status = run(Invocation {
         args: argv,
         env: env.clone(),
-        stdin: &mut stdin,
+        stdin,
         stdin_is_terminal: on_terminal,
         stdout: &mut tee,
-        stderr: Box::new(stderr.clone()),
+        stderr: Box::new(Lines { to: stderr.clone(), partial: Vec::new(), lines }),
         stderr_is_terminal: false,
     });
     let stderr = String::from_utf8(stderr.0.lock().unwrap().clone()).unwrap();
     secrets.extend(secrets_of(&env));
     let seen = Outcome { status, stdout: String::from_utf8_lossy(&tee.copy).into_owned(), stderr };
     seen.assert_no_secret(args, &Secrets::new(secrets));
-    (seen.status, seen.stderr)
+    seen
+}
+
+/// Passes writes on to `to`, and each complete line to `lines` too.
+struct Lines {
+    to: Captured,
+    partial: Vec<u8>,
+    lines: Option<mpsc::Sender<String>>,
+}
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.to.write_all(buf)?;
+        if let Some(lines) = &self.lines {
+            self.partial.extend_from_slice(buf);
+            while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.partial.drain(..=end).collect();
+                // A test that stopped reading has what it needed.
+                let _ = lines.send(String::from_utf8_lossy(&line[..end]).into_owned());
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A CLI run going on in its own thread ([`Harness::spawn`]), for a command that waits on the
+/// outside world (`auth login` waits for a browser): the test reads its stderr line by line as
+/// it is written, writes its stdin when it has something to say, and ends it with
+/// [`Harness::finish`].
+pub struct Running {
+    args: Vec<String>,
+    lines: mpsc::Receiver<String>,
+    /// The stderr lines read so far, for a failure to show.
+    seen: Vec<String>,
+    stdin: Option<std::io::PipeWriter>,
+    run: std::thread::JoinHandle<Outcome>,
+}
+
+impl Running {
+    /// Waits for the next stderr line satisfying `wanted` and returns it; panics, showing the
+    /// lines so far, if the run ends first.
+    #[track_caller]
+    pub fn line(&mut self, wanted: impl Fn(&str) -> bool) -> String {
+        while let Ok(line) = self.lines.recv() {
+            self.seen.push(line.clone());
+            if wanted(&line) {
+                return line;
+            }
+        }
+        panic!("the run ended without the line awaited; its stderr:\n{}", self.seen.join("\n"))
+    }
+
+    /// Writes `text` to the run's stdin and closes it.
+    pub fn type_in(&mut self, text: &str) {
+        let mut stdin = self.stdin.take().expect("stdin is written once");
+        stdin.write_all(text.as_bytes()).expect("the run reads its stdin");
+    }
 }
 
 /// Passes writes on to `out` and keeps a copy of what `out` accepted.

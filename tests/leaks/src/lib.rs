@@ -93,8 +93,9 @@ impl Secrets {
 }
 
 /// The secrets of `profile` in `home`: every value in its secrets file (the cached access
-/// token's inner token too), every `GTM_SECRET_*` value of `env`, and the Basic form of each
-/// client id and secret pair. The client id alone is not a secret.
+/// token's inner token too) but the metadata beside them (entries whose name holds a `.`,
+/// such as `refresh-token.stored-at`), every `GTM_SECRET_*` value of `env`, and the Basic form
+/// of each client id and secret pair. The client id alone is not a secret.
 pub fn profile_secrets(home: &Path, profile: &str, env: &BTreeMap<String, String>) -> Vec<String> {
     let mut values: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let file = home.join("secrets").join(format!("{profile}.json"));
@@ -103,7 +104,8 @@ pub fn profile_secrets(home: &Path, profile: &str, env: &BTreeMap<String, String
     let from_env = env
         .iter()
         .filter_map(|(var, v)| Some((var.strip_prefix("GTM_SECRET_")?.to_ascii_lowercase().replace('_', "-"), v)));
-    for (name, value) in stored.iter().map(|(n, v)| (n.clone(), v)).chain(from_env) {
+    let secrets = stored.iter().filter(|(name, _)| !name.contains('.'));
+    for (name, value) in secrets.map(|(n, v)| (n.clone(), v)).chain(from_env) {
         values.entry(name).or_default().push(value.clone());
     }
     let ids = values.remove("client-id").unwrap_or_default();

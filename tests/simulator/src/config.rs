@@ -38,6 +38,20 @@ pub enum Rotation {
     WhenRemainingBelowSecs(u64),
 }
 
+/// How `GET /oauth/authorize` answers, standing in for the administrator at GoTo's consent page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Consent {
+    /// Consents at once: redirects back with a single-use code.
+    Grant,
+    /// Declines: redirects back with `error=access_denied`.
+    Deny,
+    /// Redirects back with a code but another `state` than the one sent, as a forged or stale
+    /// redirect would.
+    WrongState,
+    /// Shows the consent page and never redirects, as when the administrator walks away.
+    Ignore,
+}
+
 /// Runtime behaviour switches. Defaults follow the reference (§8).
 #[derive(Clone, Debug)]
 pub struct Knobs {
@@ -74,6 +88,10 @@ pub struct Knobs {
     /// Serve `GET /licenses/{l}` and `GET /groups/{g}`. No public source shows them (reference
     /// §11); `false` answers them 404 like an unknown path, as an API without them would.
     pub single_object_reads: bool,
+    /// What the consent page does.
+    pub consent: Consent,
+    /// How long an authorization code can be exchanged after it was issued; 0 expires it at once.
+    pub authorization_code_ttl_secs: u64,
 }
 
 impl Default for Knobs {
@@ -96,6 +114,9 @@ impl Default for Knobs {
             conflict_returns_existing_key: false,
             filter_visibility_delay_ms: 0,
             single_object_reads: true,
+            consent: Consent::Grant,
+            // RFC 6749 §4.1.2 recommends at most ten minutes; GoTo documents none.
+            authorization_code_ttl_secs: 600,
         }
     }
 }

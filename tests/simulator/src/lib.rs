@@ -27,7 +27,7 @@ mod state;
 mod stats;
 mod world;
 
-pub use config::{Knobs, Rotation, SimConfig};
+pub use config::{Consent, Knobs, Rotation, SimConfig};
 pub use faults::{Fault, FaultRule, Gate, Matcher, WorldChange};
 pub use oauth::Credentials;
 pub use server::Simulator;

@@ -1,7 +1,9 @@
 //! The OAuth 2.0 endpoints (reference §2, quirk 16): `POST /oauth/token` with Basic client auth,
-//! refresh and single-use authorization-code grants, RFC 6749 errors; `GET /oauth/authorize`.
+//! refresh and single-use authorization-code grants (bound to their redirect URI, expiring, with
+//! PKCE S256 when the consent asked for it), RFC 6749 errors; `GET /oauth/authorize`, whose
+//! stand-in administrator consents, declines, forges the state or walks away (`Knobs::consent`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,8 +22,9 @@ use rand::distr::{Alphanumeric, SampleString};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
 
-use crate::config::{Knobs, Rotation};
+use crate::config::{Consent, Knobs, Rotation};
 use crate::error::uuid_like;
 use crate::extract::Params;
 use crate::keys::key_json;
@@ -55,6 +58,18 @@ struct AccessToken {
     uses: u32,
 }
 
+/// An authorization code not yet exchanged, and what its exchange must repeat.
+struct IssuedCode {
+    /// The consent's `redirect_uri`; the exchange must send the same one.
+    redirect_uri: Option<String>,
+    /// The consent's PKCE S256 challenge; the exchange must send its verifier.
+    challenge: Option<String>,
+    deadline: Deadline,
+}
+
+/// Why a code exchange is refused, as the `error_description` says it.
+const UNKNOWN_CODE: &str = "Invalid authorization code";
+
 /// Issued tokens and codes. Token strings come from a seeded generator, so a run is reproducible.
 pub(crate) struct TokenStore {
     rng: StdRng,
@@ -63,10 +78,10 @@ pub(crate) struct TokenStore {
     subject: String,
     access: HashMap<String, AccessToken>,
     refresh: HashMap<String, Deadline>,
-    codes: HashSet<String>,
+    codes: HashMap<String, IssuedCode>,
     /// The newest refresh token, handed out by `Simulator::credentials`.
     latest_refresh: String,
-    /// Every token minted, for tests that check none leaks.
+    /// Every token and authorization code minted, for tests that check none leaks.
     issued: Vec<String>,
 }
 
@@ -83,7 +98,7 @@ impl TokenStore {
             subject,
             access: HashMap::new(),
             refresh: HashMap::new(),
-            codes: HashSet::new(),
+            codes: HashMap::new(),
             latest_refresh: String::new(),
             issued: Vec::new(),
         };
@@ -141,15 +156,43 @@ impl TokenStore {
         }
     }
 
-    pub fn issue_code(&mut self) -> String {
+    /// A single-use code for a consent to `redirect_uri` (none: any exchange) with an optional
+    /// PKCE S256 `challenge`.
+    pub fn issue_code(
+        &mut self,
+        redirect_uri: Option<&str>,
+        challenge: Option<&str>,
+        knobs: &Knobs,
+        now: Instant,
+    ) -> String {
         let code = Alphanumeric.sample_string(&mut self.rng, 48);
-        self.codes.insert(code.clone());
+        self.issued.push(code.clone());
+        let issued = IssuedCode {
+            redirect_uri: redirect_uri.map(str::to_owned),
+            challenge: challenge.map(str::to_owned),
+            deadline: deadline(now, knobs.authorization_code_ttl_secs),
+        };
+        self.codes.insert(code.clone(), issued);
         code
     }
 
-    /// Exchanges a single-use code for a new refresh token.
-    fn redeem_code(&mut self, code: &str, knobs: &Knobs, now: Instant) -> Option<String> {
-        self.codes.remove(code).then(|| self.new_refresh_token(knobs.refresh_token_ttl_secs, now))
+    /// Exchanges a single-use code for a new refresh token. The code is spent by any attempt,
+    /// as RFC 6749 §4.1.2 asks of a code presented twice.
+    fn redeem_code(&mut self, form: &Params, knobs: &Knobs, now: Instant) -> Result<String, &'static str> {
+        let issued = self.codes.remove(form.get("code").unwrap_or_default()).ok_or(UNKNOWN_CODE)?;
+        if expired(issued.deadline, now) {
+            return Err("Authorization code expired");
+        }
+        if issued.redirect_uri.is_some() && issued.redirect_uri.as_deref() != form.get("redirect_uri") {
+            return Err("redirect_uri does not match the authorization request");
+        }
+        if let Some(challenge) = issued.challenge {
+            let verifier = form.get("code_verifier").ok_or("Missing code_verifier")?;
+            if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != challenge {
+                return Err("code_verifier does not match the code_challenge");
+            }
+        }
+        Ok(self.new_refresh_token(knobs.refresh_token_ttl_secs, now))
     }
 
     /// Validates a refresh token. `Ok(Some(new))` when it was rotated (the old one then stops
@@ -236,11 +279,9 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
                 }
             }
         }
-        Some("authorization_code") => match tokens.redeem_code(form.get("code").unwrap_or_default(), &knobs, now) {
-            Some(refresh) => Some(refresh),
-            None => {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Invalid authorization code");
-            }
+        Some("authorization_code") => match tokens.redeem_code(&form, &knobs, now) {
+            Ok(refresh) => Some(refresh),
+            Err(why) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", why),
         },
         Some(_) => {
             return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Unsupported grant type");
@@ -281,8 +322,10 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
     (no_store, Json(Value::Object(out))).into_response()
 }
 
-/// `GET /oauth/authorize`: consents at once and redirects back with a single-use code.
+/// `GET /oauth/authorize`: the administrator's answer, per `Knobs::consent`; by default a
+/// consent at once, redirecting back with a single-use code.
 async fn authorize(State(s): State<Arc<Shared>>, params: Params) -> Response {
+    let knobs = s.knobs();
     let mut tokens = lock(&s.tokens);
     if params.get("client_id") != Some(tokens.client_id()) {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_client", "Unknown client_id");
@@ -290,11 +333,26 @@ async fn authorize(State(s): State<Arc<Shared>>, params: Params) -> Response {
     let Some(redirect_uri) = params.get("redirect_uri").filter(|u| !u.is_empty()) else {
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing redirect_uri");
     };
-    let mut query = match params.get("response_type") {
-        Some("code") => format!("code={}", tokens.issue_code()),
+    let challenge = params.get("code_challenge");
+    let mut query = match (params.get("response_type"), params.get("code_challenge_method"), knobs.consent) {
+        (_, _, Consent::Ignore) => {
+            let page = "<!doctype html><title>GoTo</title><p>Allow access to your GoTo account?</p>";
+            return (StatusCode::OK, [(http::header::CONTENT_TYPE, "text/html")], page).into_response();
+        }
+        (Some("code"), _, Consent::Deny) => "error=access_denied&error_description=The+user+denied+access".to_owned(),
+        (Some("code"), method, _) if challenge.is_some() && method != Some("S256") => {
+            "error=invalid_request&error_description=Only+S256+code+challenges+are+supported".to_owned()
+        }
+        (Some("code"), _, _) => {
+            format!("code={}", tokens.issue_code(Some(redirect_uri), challenge, &knobs, Instant::now()))
+        }
         _ => "error=unsupported_response_type".to_owned(),
     };
-    if let Some(state) = params.get("state") {
+    let state = match knobs.consent {
+        Consent::WrongState => Some("forged"),
+        _ => params.get("state"),
+    };
+    if let Some(state) = state {
         query.push_str(&format!("&state={}", utf8_percent_encode(state, NON_ALPHANUMERIC)));
     }
     let separator = if redirect_uri.contains('?') { '&' } else { '?' };
@@ -356,8 +414,34 @@ mod tests {
     fn codes_are_single_use() {
         let knobs = Knobs::default();
         let mut s = store(&knobs);
-        let code = s.issue_code();
-        assert!(s.redeem_code(&code, &knobs, Instant::now()).is_some());
-        assert!(s.redeem_code(&code, &knobs, Instant::now()).is_none());
+        let now = Instant::now();
+        let code = s.issue_code(None, None, &knobs, now);
+        let form = Params::parse(&format!("code={code}"));
+        assert!(s.redeem_code(&form, &knobs, now).is_ok());
+        assert_eq!(s.redeem_code(&form, &knobs, now), Err(UNKNOWN_CODE));
+    }
+
+    #[test]
+    fn codes_are_bound_to_their_redirect_and_challenge_and_expire() {
+        let knobs = Knobs::default();
+        let mut s = store(&knobs);
+        let now = Instant::now();
+        // A verifier and its S256 challenge.
+        let verifier = "dBjftJeZ4CVP-mJ92IZcLXlgdjf7xH2bJVwUhaJmt1Q";
+        let challenge = "NtHAWabmnJ3E0LvOdhq_vBnfII7Km1byS2qJpM4xWI4";
+        let redeem = |s: &mut TokenStore, redirect: &str, form: &str| {
+            let code = s.issue_code(Some(redirect), Some(challenge), &knobs, now);
+            s.redeem_code(&Params::parse(&format!("code={code}&{form}")), &knobs, now)
+        };
+        let good = format!("redirect_uri=http://l/cb&code_verifier={verifier}");
+        assert_eq!(redeem(&mut s, "http://l/cb", &good).map(drop), Ok(()));
+        assert!(redeem(&mut s, "http://l/other", &good).unwrap_err().contains("redirect_uri"));
+        assert!(redeem(&mut s, "http://l/cb", "redirect_uri=http://l/cb").unwrap_err().contains("code_verifier"));
+        assert!(
+            redeem(&mut s, "http://l/cb", "redirect_uri=http://l/cb&code_verifier=x").unwrap_err().contains("match")
+        );
+        let instant = Knobs { authorization_code_ttl_secs: 0, ..Knobs::default() };
+        let code = s.issue_code(None, None, &instant, now);
+        assert!(s.redeem_code(&Params::parse(&format!("code={code}")), &knobs, now).unwrap_err().contains("expired"));
     }
 }

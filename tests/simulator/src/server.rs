@@ -90,8 +90,8 @@ impl Simulator {
         lock(&self.shared.tokens).credentials()
     }
 
-    /// Every access and refresh token issued so far, expired or not: what a client must never
-    /// let out of its secret store.
+    /// Every access and refresh token and authorization code issued so far, expired or not:
+    /// what a client must never let out of its secret store.
     pub fn issued_tokens(&self) -> Vec<String> {
         lock(&self.shared.tokens).issued().to_vec()
     }
@@ -139,7 +139,8 @@ impl Simulator {
 
     /// A single-use code for the `authorization_code` grant.
     pub fn issue_authorization_code(&self) -> String {
-        lock(&self.shared.tokens).issue_code()
+        let knobs = self.shared.knobs();
+        lock(&self.shared.tokens).issue_code(None, None, &knobs, std::time::Instant::now())
     }
 
     /// Blocks until the server stops (it runs until the process ends).

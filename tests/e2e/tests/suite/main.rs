@@ -13,6 +13,7 @@ mod hostile_files;
 mod hostile_tokens;
 mod hostile_writes;
 mod import;
+mod login;
 mod mapping;
 mod pacing;
 mod portability;

@@ -1,6 +1,6 @@
 //! The token endpoint, the authorize redirect, and access-token checks on the Admin API.
 
-use gotosim::{Knobs, Rotation, SimConfig};
+use gotosim::{Consent, Knobs, Rotation, SimConfig};
 
 use crate::client::{Api, basic, form_type, send};
 
@@ -103,8 +103,81 @@ fn authorization_codes_are_single_use() {
     let location = redirect.header("location").unwrap();
     assert!(location.starts_with("http://localhost/cb?code=") && location.ends_with("&state=s%201"), "{location}");
     let code = location.split("code=").nth(1).unwrap().split('&').next().unwrap();
-    let exchanged = api.token_request(&format!("grant_type=authorization_code&code={code}"));
+    let exchanged =
+        api.token_request(&format!("grant_type=authorization_code&code={code}&redirect_uri=http://localhost/cb"));
     assert_eq!(exchanged.status, 200);
+}
+
+/// The location the consent page redirects to, for a consent to `http://localhost/cb`.
+fn consent(api: &Api, extra: &str) -> String {
+    let target = format!(
+        "/oauth/authorize?client_id={}&response_type=code&redirect_uri=http://localhost/cb&state=s1{extra}",
+        api.sim.credentials().client_id
+    );
+    let redirect = send(&api.base, "GET", &target, &[], None);
+    assert_eq!(redirect.status, 302, "{}", redirect.text());
+    redirect.header("location").unwrap().to_owned()
+}
+
+fn code_of(location: &str) -> &str {
+    location.split("code=").nth(1).unwrap().split('&').next().unwrap()
+}
+
+#[test]
+fn a_code_is_bound_to_its_redirect_uri_and_pkce_challenge() {
+    let api = Api::start(28);
+    let code = code_of(&consent(&api, "")).to_owned();
+    let elsewhere =
+        api.token_request(&format!("grant_type=authorization_code&code={code}&redirect_uri=http://evil/cb"));
+    assert_eq!((elsewhere.status, elsewhere.json()["error"].as_str()), (400, Some("invalid_grant")));
+    let spent =
+        api.token_request(&format!("grant_type=authorization_code&code={code}&redirect_uri=http://localhost/cb"));
+    assert_eq!(spent.json()["error"], "invalid_grant", "a refused attempt spends the code");
+
+    // A verifier and its S256 challenge.
+    let challenge = "&code_challenge=NtHAWabmnJ3E0LvOdhq_vBnfII7Km1byS2qJpM4xWI4&code_challenge_method=S256";
+    let form = |code: &str, verifier: &str| {
+        format!("grant_type=authorization_code&code={code}&redirect_uri=http://localhost/cb&code_verifier={verifier}")
+    };
+    let code = code_of(&consent(&api, challenge)).to_owned();
+    assert_eq!(
+        api.token_request(&form(&code, "wrong")).json()["error_description"],
+        "code_verifier does not match the code_challenge"
+    );
+    let code = code_of(&consent(&api, challenge)).to_owned();
+    assert_eq!(api.token_request(&form(&code, "dBjftJeZ4CVP-mJ92IZcLXlgdjf7xH2bJVwUhaJmt1Q")).status, 200);
+    let plain = consent(&api, "&code_challenge=abc&code_challenge_method=plain");
+    assert!(plain.contains("error=invalid_request") && !plain.contains("code="), "{plain}");
+}
+
+#[test]
+fn the_consent_page_can_decline_forge_the_state_walk_away_or_let_the_code_expire() {
+    let api = Api::start(29);
+    api.sim.set_knobs(|k| k.consent = Consent::Deny);
+    let denied = consent(&api, "");
+    assert!(
+        denied.starts_with("http://localhost/cb?error=access_denied&") && denied.ends_with("&state=s1"),
+        "{denied}"
+    );
+    api.sim.set_knobs(|k| k.consent = Consent::WrongState);
+    let forged = consent(&api, "");
+    assert!(forged.contains("code=") && forged.ends_with("&state=forged"), "{forged}");
+    api.sim.set_knobs(|k| k.consent = Consent::Ignore);
+    let target = format!(
+        "/oauth/authorize?client_id={}&response_type=code&redirect_uri=http://l/cb",
+        api.sim.credentials().client_id
+    );
+    let page = send(&api.base, "GET", &target, &[], None);
+    assert_eq!((page.status, page.header("location")), (200, None));
+
+    api.sim.set_knobs(|k| {
+        k.consent = Consent::Grant;
+        k.authorization_code_ttl_secs = 0;
+    });
+    let code = code_of(&consent(&api, "")).to_owned();
+    let late =
+        api.token_request(&format!("grant_type=authorization_code&code={code}&redirect_uri=http://localhost/cb"));
+    assert_eq!(late.json()["error_description"], "Authorization code expired");
 }
 
 #[test]
