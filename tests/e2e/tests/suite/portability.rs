@@ -173,6 +173,8 @@ fn run_check(h: &Harness, runtime: &Runtime) -> Value {
         .current_dir(runtime.script.parent().unwrap())
         .env_clear()
         .env("GTM_HOST_DEBUG", "1")
+        // Python would otherwise write __pycache__ into the source tree.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("GTM_SETTING_API_BASE", h.sim.base_url())
         .env("GTM_SETTING_TOKEN_BASE", h.sim.base_url())
         .env("GTM_SECRET_CLIENT_ID", &credentials.client_id)
