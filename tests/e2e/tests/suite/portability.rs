@@ -135,8 +135,9 @@ fn require_node_setup(dir: &Path) {
 /// The venv's python from `GTM_PORTABILITY_PYTHON`, after checking that it has the wasmtime
 /// that requirements.txt pins (a stale venv would test another runtime than CI's).
 fn require_python_setup(dir: &Path) -> OsString {
-    let python = std::env::var_os(PYTHON_VAR)
-        .unwrap_or_else(|| panic!("{PYTHON_VAR} is not set; it names the python of a venv for the check, {PYTHON_SETUP}"));
+    let python = std::env::var_os(PYTHON_VAR).unwrap_or_else(|| {
+        panic!("{PYTHON_VAR} is not set; it names the python of a venv for the check, {PYTHON_SETUP}")
+    });
     let requirements = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
     let pinned = requirements
         .lines()
@@ -148,11 +149,14 @@ fn require_python_setup(dir: &Path) -> OsString {
         Ok(out) => panic!(
             "{PYTHON_VAR}={} has no wasmtime package ({}); {PYTHON_SETUP}",
             python.to_string_lossy(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
         ),
         Err(e) => panic!("cannot run {PYTHON_VAR}={} ({e}); {PYTHON_SETUP}", python.to_string_lossy()),
     };
-    assert_eq!(installed, pinned, "{PYTHON_VAR}'s venv has wasmtime {installed}, requirements.txt pins {pinned}; {PYTHON_SETUP}");
+    assert_eq!(
+        installed, pinned,
+        "{PYTHON_VAR}'s venv has wasmtime {installed}, requirements.txt pins {pinned}; {PYTHON_SETUP}"
+    );
     python
 }
 
