@@ -174,7 +174,7 @@ async function main() {
     accounts: { count: keys.length, pages: accounts.pages, pageSize: ACCOUNT_PAGE_SIZE, keys },
     entitlements,
     getAccount: { key: fetched.key, email: fetched.email, status: fetched.status.tag },
-    dryRun: { accountKey: planned.accountKey, method: planned.calls[0].method, path: planned.calls[0].path },
+    dryRun: { accountKey: planned.accountKey, role, method: planned.calls[0].method, path: planned.calls[0].path },
     errors,
     host: { secretWrites: host.secretWrites, logs: host.logCounts },
     timingsMs: { transpileAndLoad: loadedMs, calls: Math.round(performance.now() - started) - loadedMs },

@@ -88,6 +88,11 @@ pub fn parse_jsonl(text: &str) -> Vec<Value> {
     text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}"))).collect()
 }
 
+/// The `key` of each record, in order.
+pub fn keys(records: &[Value]) -> Vec<String> {
+    records.iter().map(|r| r["key"].as_str().unwrap().to_owned()).collect()
+}
+
 /// A `Write` whose bytes can be read back after the CLI has taken ownership of it.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

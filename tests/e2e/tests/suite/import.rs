@@ -4,12 +4,8 @@ use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use gotosim::NewUser;
-use gtm_e2e::{Harness, files_in, parse_jsonl, run_cli_into, unthrottled};
+use gtm_e2e::{Harness, files_in, keys, parse_jsonl, run_cli_into, unthrottled};
 use serde_json::Value;
-
-fn keys(records: &[Value]) -> Vec<String> {
-    records.iter().map(|r| r["key"].as_str().unwrap().to_owned()).collect()
-}
 
 #[test]
 fn a_multi_page_import_reads_every_account_exactly_once() {

@@ -1,31 +1,63 @@
-//! Portability: the component the Rust host embeds also runs under jco + Node with a small JS
-//! host (tests/portability), against the same simulator, and reads the same data.
+//! Portability: the component the Rust host embeds also runs under other real hosts with a small
+//! host of their own (tests/portability): jco + Node with a JS host, wasmtime-py with a Python
+//! host. Each check runs against the simulator, and its summary is compared with the simulator's
+//! data and with what the Rust host answers to the same questions.
 //!
-//! Needs Node.js 20+ (the pinned npm packages require it) and `npm ci --prefix tests/portability`;
-//! without them the test fails rather than skips.
+//! Needs Node.js 20+ with `npm ci --prefix tests/portability`, and a Python venv with
+//! tests/portability/requirements.txt named by `GTM_PORTABILITY_PYTHON`; without them the tests
+//! fail rather than skip (a skipped check would pass CI without checking anything).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gtm_e2e::{Harness, unthrottled};
+use gtm_e2e::{Harness, keys, unthrottled};
+use gtm_leaks::Secrets;
 use serde_json::Value;
 
-const SETUP: &str = "run `npm ci --prefix tests/portability` from the repository root (needs Node.js 20 or newer)";
-/// Transpiling and running take about a second; this only stops a hung Node from hanging CI.
+const NODE_SETUP: &str = "run `npm ci --prefix tests/portability` from the repository root (needs Node.js 20 or newer)";
+/// The variable naming the venv's python, which .ci/run sets.
+const PYTHON_VAR: &str = "GTM_PORTABILITY_PYTHON";
+const PYTHON_SETUP: &str = "from the repository root: `python3 -m venv /tmp/gtm-venv && \
+     /tmp/gtm-venv/bin/pip install -r tests/portability/requirements.txt && \
+     export GTM_PORTABILITY_PYTHON=/tmp/gtm-venv/bin/python`";
+/// A check takes a second or two; this only stops a hung runtime from hanging CI.
 const TIMEOUT: Duration = Duration::from_secs(120);
+/// The key check.mjs and check.py read back as missing.
+const MISSING_KEY: &str = "9999999999999999999";
 
 #[test]
 fn the_component_runs_under_jco_and_node_with_a_js_host() {
     let dir = portability_dir();
     require_node_setup(&dir);
+    check_against_rust_host(&Runtime { program: "node".into(), script: dir.join("check.mjs"), setup: NODE_SETUP });
+}
+
+#[test]
+fn the_component_runs_under_wasmtime_py_with_a_python_host() {
+    let dir = portability_dir();
+    let python = require_python_setup(&dir);
+    check_against_rust_host(&Runtime { program: python, script: dir.join("check.py"), setup: PYTHON_SETUP });
+}
+
+/// A foreign host: its interpreter, the check script it runs, and how to set it up.
+struct Runtime {
+    program: OsString,
+    script: PathBuf,
+    setup: &'static str,
+}
+
+/// Runs the check and holds its summary against the simulator's data and the Rust host's answers.
+fn check_against_rust_host(runtime: &Runtime) {
     let h = Harness::new(unthrottled(71, 300));
-    let work = tempfile::tempdir().unwrap();
-    let component = work.path().join("connector.wasm");
-    std::fs::write(&component, gtm_host::engine::EMBEDDED_COMPONENT).unwrap();
+    let summary = run_check(&h, runtime);
+    matches_the_simulator(&h, &summary);
+    matches_the_rust_host(&h, &summary);
+    assert_eq!(h.sim.stats().admin_writes, 0, "dry runs send no write, under any host");
+}
 
-    let summary = run_check(&h, &dir, &component, work.path());
-
+fn matches_the_simulator(h: &Harness, summary: &Value) {
     let users = h.sim.with_world(|w| w.users());
     let user_keys: Vec<&str> = users.iter().map(|u| u.key.as_str()).collect();
     assert_eq!(summary["connection"]["accountKey"], h.sim.account_key().as_str());
@@ -45,11 +77,37 @@ fn the_component_runs_under_jco_and_node_with_a_js_host() {
     let fetched = &summary["getAccount"];
     let user = users.iter().find(|u| fetched["key"] == u.key.as_str()).expect("get-account read a simulator user");
     assert_eq!(fetched["email"], user.email.as_str());
-    assert_eq!(summary["errors"]["notFound"]["tag"], "not-found");
-    assert_eq!(summary["errors"]["invalidInput"]["tag"], "invalid-input");
     assert_eq!(summary["dryRun"]["accountKey"], fetched["key"]);
     assert_eq!(summary["dryRun"]["method"], "PUT");
-    assert_eq!(h.sim.stats().admin_writes, 0, "dry runs under jco send no write either");
+    assert!(summary["host"]["secretWrites"].as_array().unwrap().contains(&"access-token".into()));
+}
+
+/// The same reads, plan and errors through the Rust host's CLI give the same answers.
+fn matches_the_rust_host(h: &Harness, summary: &Value) {
+    let test = h.run(&["test"]).success();
+    assert!(test.stdout.contains(summary["connection"]["accountKey"].as_str().unwrap()), "{}", test.stdout);
+    let accounts = h.run(&["import", "accounts"]).success().jsonl();
+    assert_eq!(keys(&accounts), strings(&summary["accounts"]["keys"]));
+    for (kind, plural) in [("group", "groups"), ("license", "licenses"), ("admin-role", "roles")] {
+        let listed = h.run(&["import", "entitlements", "--kind", plural]).success().jsonl();
+        assert_eq!(keys(&listed), strings(&summary["entitlements"][kind]["keys"]), "{kind}s");
+    }
+
+    let fetched = &summary["getAccount"];
+    let key = fetched["key"].as_str().unwrap();
+    let account = h.run(&["get", "account", key]).success().json();
+    assert_eq!(account["email"], fetched["email"]);
+    assert_eq!(account["status"], fetched["status"]);
+    let role = summary["dryRun"]["role"].as_str().unwrap();
+    let plan = h.run(&["grant", key, "--role", role, "--dry-run"]).success().json();
+    let call = &plan["calls"][0];
+    assert_eq!((&call["method"], &call["path"]), (&summary["dryRun"]["method"], &summary["dryRun"]["path"]), "{plan}");
+
+    // The Rust host reports the component's own error messages.
+    let errors = &summary["errors"];
+    h.run(&["get", "account", MISSING_KEY]).failure(1, &[errors["notFound"]["message"].as_str().unwrap()]);
+    let bad_email = ["create", "--email", "not-an-email", "--first-name", "A", "--last-name", "B", "--dry-run"];
+    h.run(&bad_email).failure(2, &[errors["invalidInput"]["message"].as_str().unwrap()]);
 }
 
 /// tests/portability, found from this crate's directory (tests/e2e) as cargo gives it to the
@@ -59,34 +117,68 @@ fn portability_dir() -> PathBuf {
     Path::new(&package).join("../portability").canonicalize().expect("tests/portability exists")
 }
 
-/// Fails (never skips) when Node or the npm packages are missing: a skipped portability check
-/// would pass CI without checking anything.
+/// Fails when Node or the npm packages are missing.
 fn require_node_setup(dir: &Path) {
     let version = match Command::new("node").arg("--version").output() {
         Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
-        Ok(out) => panic!("`node --version` failed ({}); {SETUP}", out.status),
-        Err(e) => panic!("cannot run `node` ({e}); install Node.js, then {SETUP}"),
+        Ok(out) => panic!("`node --version` failed ({}); {NODE_SETUP}", out.status),
+        Err(e) => panic!("cannot run `node` ({e}); install Node.js, then {NODE_SETUP}"),
     };
     let major: u32 = version.trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
-    assert!(major >= 20, "Node.js {version} is too old for the pinned jco; {SETUP}");
+    assert!(major >= 20, "Node.js {version} is too old for the pinned jco; {NODE_SETUP}");
     for package in ["@bytecodealliance/jco", "@bytecodealliance/preview2-shim"] {
         let manifest = dir.join("node_modules").join(package).join("package.json");
-        assert!(manifest.is_file(), "{} is missing; {SETUP}", manifest.display());
+        assert!(manifest.is_file(), "{} is missing; {NODE_SETUP}", manifest.display());
     }
 }
 
-/// Runs check.mjs against the simulator and returns its JSON summary. Node gets a clean
-/// environment: settings and secrets go in as GTM_SETTING_*/GTM_SECRET_* variables (see host.mjs),
-/// so none from the developer's shell (say, a real tenant's GTM_SECRET_*) can leak in.
-fn run_check(h: &Harness, dir: &Path, component: &Path, work: &Path) -> Value {
+/// The venv's python from `GTM_PORTABILITY_PYTHON`, after checking that it has the wasmtime
+/// that requirements.txt pins (a stale venv would test another runtime than CI's).
+fn require_python_setup(dir: &Path) -> OsString {
+    let python = std::env::var_os(PYTHON_VAR).unwrap_or_else(|| {
+        panic!("{PYTHON_VAR} is not set; it names the python of a venv for the check, {PYTHON_SETUP}")
+    });
+    let requirements = std::fs::read_to_string(dir.join("requirements.txt")).unwrap();
+    let pinned = requirements
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("wasmtime=="))
+        .expect("requirements.txt pins wasmtime with ==");
+    let probe = "import importlib.metadata as m; print(m.version('wasmtime'))";
+    let installed = match Command::new(&python).args(["-c", probe]).output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        Ok(out) => panic!(
+            "{PYTHON_VAR}={} has no wasmtime package ({}); {PYTHON_SETUP}",
+            python.to_string_lossy(),
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
+        ),
+        Err(e) => panic!("cannot run {PYTHON_VAR}={} ({e}); {PYTHON_SETUP}", python.to_string_lossy()),
+    };
+    assert_eq!(
+        installed, pinned,
+        "{PYTHON_VAR}'s venv has wasmtime {installed}, requirements.txt pins {pinned}; {PYTHON_SETUP}"
+    );
+    python
+}
+
+/// Runs the check on the embedded component against the simulator and returns its JSON summary.
+/// The runtime gets a clean environment: settings and secrets go in as GTM_SETTING_*/GTM_SECRET_*
+/// variables (see host.mjs, host.py), so none from the developer's shell (say, a real tenant's
+/// GTM_SECRET_*) can leak in. Its output, debug logs included, is swept for secrets.
+fn run_check(h: &Harness, runtime: &Runtime) -> Value {
+    let work = tempfile::tempdir().unwrap();
+    let component = work.path().join("connector.wasm");
+    std::fs::write(&component, gtm_host::engine::EMBEDDED_COMPONENT).unwrap();
     let credentials = h.sim.credentials();
-    let (stdout_path, stderr_path) = (work.join("stdout"), work.join("stderr"));
-    let mut command = Command::new("node");
+    let (stdout_path, stderr_path) = (work.path().join("stdout"), work.path().join("stderr"));
+    let mut command = Command::new(&runtime.program);
     command
-        .arg(dir.join("check.mjs"))
-        .arg(component)
-        .current_dir(dir)
+        .arg(&runtime.script)
+        .arg(&component)
+        .current_dir(runtime.script.parent().unwrap())
         .env_clear()
+        .env("GTM_HOST_DEBUG", "1")
+        // Python would otherwise write __pycache__ into the source tree.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("GTM_SETTING_API_BASE", h.sim.base_url())
         .env("GTM_SETTING_TOKEN_BASE", h.sim.base_url())
         .env("GTM_SECRET_CLIENT_ID", &credentials.client_id)
@@ -101,7 +193,10 @@ fn run_check(h: &Harness, dir: &Path, component: &Path, work: &Path) -> Value {
             command.env(name, value);
         }
     }
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start node ({e}); {SETUP}"));
+    let what = runtime.script.file_name().unwrap().to_string_lossy().into_owned();
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {} ({e}); {}", runtime.program.to_string_lossy(), runtime.setup));
     let deadline = Instant::now() + TIMEOUT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -110,13 +205,18 @@ fn run_check(h: &Harness, dir: &Path, component: &Path, work: &Path) -> Value {
         if Instant::now() > deadline {
             child.kill().unwrap();
             child.wait().unwrap();
-            panic!("check.mjs ran over {TIMEOUT:?}; stderr:\n{}", read(&stderr_path));
+            panic!("{what} ran over {TIMEOUT:?}; stderr:\n{}", read(&stderr_path));
         }
         std::thread::sleep(Duration::from_millis(50));
     };
     let (stdout, stderr) = (read(&stdout_path), read(&stderr_path));
-    assert!(status.success(), "check.mjs failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("check.mjs printed no JSON summary ({e}):\n{stdout}"))
+    let mut secrets = h.sim.issued_tokens();
+    secrets.extend([credentials.client_secret, credentials.refresh_token]);
+    let secrets = Secrets::new(secrets);
+    secrets.assert_not_in(&format!("{what} stdout"), &stdout);
+    secrets.assert_not_in(&format!("{what} stderr"), &stderr);
+    assert!(status.success(), "{what} failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what} printed no JSON summary ({e}):\n{stdout}"))
 }
 
 fn read(path: &Path) -> String {
