@@ -35,6 +35,7 @@ pub enum Auth {
     /// Which credentials the profile has and where they come from, when the access token
     /// expires and how old the refresh token is (values are never shown)
     Status {
+        /// Output format
         #[arg(long, value_enum, default_value_t = StateFormat::Text)]
         format: StateFormat,
     },

@@ -89,6 +89,16 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ),
     ("secrets list", &[("Names and sources", "secrets list"), ("For a program", "secrets list --format json")]),
     ("secrets delete", &[("Forget the cached access token", "secrets delete access-token")]),
+    ("auth", &[("Sign in once as a GoTo administrator", "auth login")]),
+    (
+        "auth login",
+        &[
+            ("Consent in this machine's browser", "auth login --client-id 0a1b2c3d"),
+            ("From a shell on another machine", "auth login --paste"),
+        ],
+    ),
+    ("auth status", &[("What is stored, and token ages", "auth status"), ("For a program", "auth status --format json")]),
+    ("auth logout", &[("Forget the tokens, keep the client", "auth logout")]),
     ("demo", &[("The demo, smaller", "demo --users 500"), ("Keep the records", "demo --output-dir demo-out")]),
     ("sim", &[("A simulator and a profile for it", "sim --port 0 --write-profile local")]),
     (

@@ -19,9 +19,9 @@ use serde_json::Value;
 const NODE_SETUP: &str = "run `npm ci --prefix tests/portability` from the repository root (needs Node.js 20 or newer)";
 /// The variable naming the venv's python, which .ci/run sets.
 const PYTHON_VAR: &str = "GTM_PORTABILITY_PYTHON";
-const PYTHON_SETUP: &str = "from the repository root: `python3 -m venv /tmp/gtm-venv && \
-     /tmp/gtm-venv/bin/pip install -r tests/portability/requirements.txt && \
-     export GTM_PORTABILITY_PYTHON=/tmp/gtm-venv/bin/python`";
+const PYTHON_SETUP: &str = "from the repository root: `python3 -m venv target/venv && \
+     target/venv/bin/pip install -r tests/portability/requirements.txt && \
+     export GTM_PORTABILITY_PYTHON=\"$PWD/target/venv/bin/python\"`";
 /// A check takes a second or two; this only stops a hung runtime from hanging CI.
 const TIMEOUT: Duration = Duration::from_secs(120);
 /// The key check.mjs and check.py read back as missing.
