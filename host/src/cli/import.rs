@@ -214,6 +214,7 @@ impl Listing<'_, '_> {
                 self.out.write(record)?;
             }
         }
+        self.out.flush()?;
         self.progress.page(self.bounds.items, total);
         Ok(())
     }

@@ -178,7 +178,8 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
             } else {
                 Recorded::InThisPass
             };
-        if before.status == status && before.attributes == item.attributes && before.email == item.email {
+        let same_attributes = before.attributes == item.attributes;
+        if before.status == status && same_attributes && before.email == item.email {
             touch.execute(params![id, run.id]).doing("updating an item")?;
         } else {
             keep_before
@@ -188,7 +189,7 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
                 .execute(params![id, status, attributes, item.email, email_norm, run.id])
                 .doing("updating an item")?;
         }
-        let diffs = attribute_changes(&before.attributes, &item.attributes);
+        let diffs = if same_attributes { Vec::new() } else { attribute_changes(&before.attributes, &item.attributes) };
         let change = if before.status.is_gone() {
             Some(ChangeKind::Restored)
         } else if diffs.is_empty() {

@@ -54,6 +54,19 @@ fn a_cancelled_run_is_recorded_as_such_and_marks_nothing() {
 }
 
 #[test]
+fn the_connection_keeps_commits_durable_with_a_bounded_cache_and_a_long_wal() {
+    let env = Env::new();
+    let store = env.open();
+    let pragma = |name: &str| store.conn.pragma_query_value(None, name, |row| row.get::<_, i64>(0)).unwrap();
+    // synchronous = FULL (2): every commit, so every recorded page, is synced before it returns.
+    assert_eq!(pragma("synchronous"), 2);
+    assert_eq!(pragma("cache_size"), -16 * 1024);
+    assert_eq!(pragma("wal_autocheckpoint"), 8192);
+    let mode: String = store.conn.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
 fn a_schema_newer_than_the_crate_is_refused() {
     let env = Env::new();
     rusqlite::Connection::open(env.path()).unwrap().pragma_update(None, "user_version", 99).unwrap();
