@@ -97,7 +97,10 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
             ("From a shell on another machine", "auth login --paste"),
         ],
     ),
-    ("auth status", &[("What is stored, and token ages", "auth status"), ("For a program", "auth status --format json")]),
+    (
+        "auth status",
+        &[("What is stored, and token ages", "auth status"), ("For a program", "auth status --format json")],
+    ),
     ("auth logout", &[("Forget the tokens, keep the client", "auth logout")]),
     ("demo", &[("The demo, smaller", "demo --users 500"), ("Keep the records", "demo --output-dir demo-out")]),
     ("sim", &[("A simulator and a profile for it", "sim --port 0 --write-profile local")]),
@@ -159,7 +162,11 @@ fn examples(path: &str) -> Option<String> {
 
 /// `completions SHELL`: the completion script for `shell`.
 pub fn completions(out: &mut dyn Write, shell: Shell) -> Result<()> {
-    clap_complete::generate(shell, &mut command(), BIN, out);
+    // `generate` panics when its writer fails (a reader that went away), so the script is
+    // made in memory and the write's error is returned.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(), BIN, &mut script);
+    out.write_all(&script)?;
     Ok(())
 }
 

@@ -111,6 +111,8 @@ pub fn run(invocation: Invocation<'_>) -> i32 {
     };
     match dispatch(&mut ctx) {
         Ok(()) => Exit::Success as i32,
+        // The reader took what it wanted (`gtm-connector man | head`): not a failure to report.
+        Err(error) if reader_went_away(&error) => Exit::Success as i32,
         Err(error) => {
             log.say(format_args!("error: {error:#}"));
             if let Some(hint) = hint(&error, &ctx.profile_flag()) {
@@ -265,6 +267,15 @@ impl Context<'_> {
         conn.check_configuration()?;
         Ok(conn)
     }
+}
+
+/// Whether the error is stdout's reader having closed the pipe (written directly or as JSON).
+fn reader_went_away(error: &anyhow::Error) -> bool {
+    let broken = Some(std::io::ErrorKind::BrokenPipe);
+    error.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>().map(std::io::Error::kind) == broken
+            || c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind) == broken
+    })
 }
 
 /// Exit status for an error: the innermost cause that says what kind of failure it was.

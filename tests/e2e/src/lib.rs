@@ -361,6 +361,35 @@ fn run_swept(
     seen
 }
 
+/// A stdout whose reader goes away after `limit` bytes, as `head -c` does.
+pub struct ClosesAfter {
+    limit: usize,
+    /// What the reader took before it went away.
+    pub taken: Vec<u8>,
+}
+
+impl ClosesAfter {
+    pub fn new(limit: usize) -> ClosesAfter {
+        ClosesAfter { limit, taken: Vec::new() }
+    }
+}
+
+impl Write for ClosesAfter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let room = self.limit - self.taken.len();
+        if room == 0 {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        let n = buf.len().min(room);
+        self.taken.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.taken.len() < self.limit { Ok(()) } else { Err(std::io::ErrorKind::BrokenPipe.into()) }
+    }
+}
+
 /// Passes writes on to `to`, and each complete line to `lines` too.
 struct Lines {
     to: Captured,

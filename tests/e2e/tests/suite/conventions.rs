@@ -2,7 +2,7 @@
 //! every `--help`, destructive writes that ask first, `--format json` for data, `--quiet`,
 //! a `--version` that says what runs, and `secrets set` that catches a typo.
 
-use gtm_e2e::{Harness, Outcome, run_cli, unthrottled};
+use gtm_e2e::{ClosesAfter, Harness, Outcome, run_cli, run_cli_into, unthrottled};
 use sha2::Digest as _;
 
 /// The accounts other than the one whose credentials are in use, which must stay.
@@ -238,4 +238,18 @@ fn version_names_the_component_the_wit_package_and_wasmtime() {
     let wasmtime = lines[3].strip_prefix("wasmtime ").unwrap_or_else(|| panic!("{version}"));
     assert!(wasmtime.split('.').count() == 3 && wasmtime.split('.').all(|n| n.parse::<u32>().is_ok()), "{version}");
     assert_eq!(h.run(&["-V"]).success().stdout, format!("gtm-connector {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn output_into_a_reader_that_goes_away_ends_quietly_with_success() {
+    let h = Harness::new(unthrottled(31, 5));
+    h.run(&["import", "accounts"]).success();
+    for args in [&["man"][..], &["completions", "bash"], &["state", "history"], &["state", "show", "--format", "json"]]
+    {
+        let mut head = ClosesAfter::new(40);
+        let (status, stderr) = run_cli_into(args, b"", h.env(), &mut head);
+        assert_eq!(status, 0, "{args:?}: {stderr}");
+        assert!(!stderr.contains("error") && !stderr.to_lowercase().contains("broken pipe"), "{args:?}: {stderr}");
+        assert_eq!(head.taken.len(), 40, "{args:?}: the reader got what it asked for");
+    }
 }

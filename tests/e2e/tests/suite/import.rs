@@ -1,10 +1,9 @@
 //! Account import: paging, filters, keys, formats, outputs.
 
 use std::collections::BTreeSet;
-use std::io::{self, Write};
 
 use gotosim::NewUser;
-use gtm_e2e::{Harness, files_in, keys, parse_jsonl, run_cli_into, unthrottled};
+use gtm_e2e::{ClosesAfter, Harness, files_in, keys, parse_jsonl, run_cli_into, unthrottled};
 use serde_json::Value;
 
 #[test]
@@ -129,35 +128,13 @@ fn jsonl_lines_parse_back_the_same() {
     assert_eq!(parse_jsonl(&out.stdout).len(), 3);
 }
 
-/// A stdout whose reader goes away after `limit` bytes, as `head -c` does.
-struct ClosesAfter {
-    limit: usize,
-    taken: Vec<u8>,
-}
-
-impl Write for ClosesAfter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let room = self.limit - self.taken.len();
-        if room == 0 {
-            return Err(io::ErrorKind::BrokenPipe.into());
-        }
-        let n = buf.len().min(room);
-        self.taken.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if self.taken.len() < self.limit { Ok(()) } else { Err(io::ErrorKind::BrokenPipe.into()) }
-    }
-}
-
 #[test]
 fn a_reader_that_stops_reading_cancels_the_import_cleanly() {
     let h = Harness::new(unthrottled(14, 60));
     h.append_to_profile("[reconciliation]\nmax-missing-percent = 100");
     h.run(&["import", "accounts", "--page-size", "10"]).success();
     for format in ["jsonl", "csv", "json"] {
-        let mut head = ClosesAfter { limit: 2000, taken: Vec::new() };
+        let mut head = ClosesAfter::new(2000);
         let args = ["import", "accounts", "--page-size", "10", "--confirm-deletions", "--format", format];
         let (status, stderr) = run_cli_into(&args, b"", h.env(), &mut head);
         assert_eq!(status, 0, "{format}: {stderr}");
