@@ -26,6 +26,8 @@ for script in at-the-limit against-the-script first-run import-memory; do
         echo
         bash "bench/$script.sh"
     } >"$tables/$script"
+    # Written as each finishes, so a later failure keeps the tables measured before it.
+    python3 bench/tables.py BENCHMARKS.md "$tables"
+    rm "$tables/$script"
 done
-python3 bench/tables.py BENCHMARKS.md "$tables"
 echo "BENCHMARKS.md updated" >&2

@@ -16,7 +16,8 @@ source bench/common.sh
 
 echo "| users | import | accounts written | wall time (s) | peak RSS (MiB) | accounts/s |"
 echo "|---:|---|---:|---:|---:|---:|"
-for users in "${@:-10000 50000 100000}"; do
+[ "$#" -gt 0 ] || set -- 10000 50000 100000
+for users in "$@"; do
     start_sim --users "$users" --rate-limit 0 --write-profile bench
     "$BIN" --profile bench test >/dev/null
     rm -f "$GTM_HOME"/state/bench.sqlite*
