@@ -102,7 +102,8 @@ fn compose_portable(component: &[u8], adapter: Vec<u8>) -> Vec<u8> {
     };
     let socket = register("iga:gotomeeting", component.to_vec());
     let adapter = register("iga:gotomeeting-portable", adapter);
-    plug(&mut graph, vec![adapter], socket).unwrap_or_else(|e| panic!("plugging the adapter into the component: {e:#}"));
+    plug(&mut graph, vec![adapter], socket)
+        .unwrap_or_else(|e| panic!("plugging the adapter into the component: {e:#}"));
     graph.encode(EncodeOptions::default()).unwrap_or_else(|e| panic!("encoding the portable build: {e:#}"))
 }
 

@@ -50,20 +50,17 @@ fn the_component_runs_under_wasmtime_py_with_a_python_host() {
 
 #[test]
 fn the_portable_build_runs_under_the_wasmtime_cli() {
-    let cli = require_wasmtime_cli();
-    let h = Harness::new(unthrottled(72, 20));
-    let credentials = h.sim.credentials();
-    let configured = [
-        ("client-id", credentials.client_id.as_str()),
-        ("client-secret", credentials.client_secret.as_str()),
-        ("refresh-token", credentials.refresh_token.as_str()),
-    ];
-    let (status, stdout, stderr) = run_portable(&h, &cli, &configured, "test-connection()");
-    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
-    let account = format!("account-key: \"{}\"", h.sim.account_key());
-    assert!(stdout.contains(&account), "no {account} in wasmtime's result:\n{stdout}");
-    // The access token went to the in-memory wasi:keyvalue bucket (-S keyvalue), not nowhere.
+    let stderr = portable_test_connection(72, &[]);
+    // The access token went to wasmtime's in-memory wasi:keyvalue bucket (-S keyvalue).
     assert!(!stderr.contains("no wasi:keyvalue bucket"), "{stderr}");
+}
+
+#[test]
+fn the_portable_build_says_what_it_loses_without_a_token_bucket() {
+    // wasmtime's in-memory store has only the bucket with the empty name.
+    let stderr = portable_test_connection(74, &[("token-store", "durable")]);
+    assert!(stderr.contains("no wasi:keyvalue bucket `durable` (no such store)"), "{stderr}");
+    assert!(stderr.contains("a rotated refresh token is lost"), "{stderr}");
 }
 
 #[test]
@@ -73,22 +70,42 @@ fn the_portable_build_names_a_missing_credential_under_the_wasmtime_cli() {
     let credentials = h.sim.credentials();
     let configured = [("client-id", credentials.client_id.as_str())];
     let (status, stdout, stderr) = run_portable(&h, &cli, &configured, "test-connection()");
-    // The call itself succeeds at the component level: the connector's error is its result.
-    assert!(stdout.contains("err("), "expected the connector's error as the result ({status}):\n{stdout}\n{stderr}");
+    // wasmtime exits 0 whatever the call returns (the README says so): the error is the result.
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(stdout.starts_with("err(config("), "expected the connector's config error as the result:\n{stdout}");
     assert!(stdout.contains("client-secret"), "the error names the missing credential:\n{stdout}");
     assert_eq!(h.sim.stats().admin_writes, 0);
 }
 
-/// Runs the portable build under the wasmtime CLI against the simulator: settings and the given
-/// secrets as `-S config-var`s, the token cache in wasmtime's in-memory key-value store, and
-/// `invoke` as the WAVE call. Both outputs are swept for secrets.
-fn run_portable(h: &Harness, cli: &Path, secrets: &[(&str, &str)], invoke: &str) -> (ExitStatus, String, String) {
+/// `test-connection()` under the wasmtime CLI with the simulator's credentials and `extra`
+/// config succeeds and reports the simulator's account; returns wasmtime's stderr.
+fn portable_test_connection(seed: u64, extra: &[(&str, &str)]) -> String {
+    let cli = require_wasmtime_cli();
+    let h = Harness::new(unthrottled(seed, 20));
+    let credentials = h.sim.credentials();
+    let mut config = vec![
+        ("client-id", credentials.client_id.as_str()),
+        ("client-secret", credentials.client_secret.as_str()),
+        ("refresh-token", credentials.refresh_token.as_str()),
+    ];
+    config.extend_from_slice(extra);
+    let (status, stdout, stderr) = run_portable(&h, &cli, &config, "test-connection()");
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    let account = format!("account-key: \"{}\"", h.sim.account_key());
+    assert!(stdout.contains(&account), "no {account} in wasmtime's result:\n{stdout}");
+    stderr
+}
+
+/// Runs the portable build under the wasmtime CLI against the simulator: the API and token bases
+/// and `config` (secrets and other settings) as `-S config-var`s, the token cache in wasmtime's
+/// in-memory key-value store, and `invoke` as the WAVE call. Both outputs are swept for secrets.
+fn run_portable(h: &Harness, cli: &Path, config: &[(&str, &str)], invoke: &str) -> (ExitStatus, String, String) {
     let work = tempfile::tempdir().unwrap();
     let base = h.sim.base_url();
     let mut command = clean_command(cli);
     // No compile cache: nothing is written outside the temporary directory.
     command.args(["run", "-C", "cache=n", "-S", "http", "-S", "config", "-S", "keyvalue"]);
-    for (name, value) in [("api-base", base.as_str()), ("token-base", base.as_str())].iter().chain(secrets) {
+    for (name, value) in [("api-base", base.as_str()), ("token-base", base.as_str())].iter().chain(config) {
         command.arg("-S").arg(format!("config-var={name}={value}"));
     }
     command.args(["--invoke", invoke, gtm_host::engine::PORTABLE_COMPONENT_PATH]);
