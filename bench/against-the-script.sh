@@ -39,6 +39,6 @@ for pair in $(seq "$runs"); do
     ratios+=("$ratio")
     echo "| $pair | $connector | $script | $ratio |"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ r[NR] = $1 } END { print r[int((NR + 1) / 2)] }')
+median=$(median "${ratios[@]}")
 echo
 echo "median script ÷ connector: $median"

@@ -2,7 +2,8 @@
 # served by that binary, waited for by its announcement rather than a timer.
 #
 # After sourcing: $BIN (the release binary, built first, unless BIN is set), $work (removed on
-# exit, with the simulator stopped), GTM_HOME and GTM_CACHE_DIR inside it, and `start_sim ARGS`.
+# exit, with the simulator stopped), GTM_HOME and GTM_CACHE_DIR inside it, `start_sim ARGS` and
+# `median NUMBER...`.
 
 if [ -z "${BIN:-}" ]; then
     rustup target add wasm32-wasip2 >/dev/null 2>&1
@@ -26,4 +27,9 @@ start_sim() {
     while read -r line <&3; do
         case "$line" in "press Ctrl-C"*) break ;; esac
     done
+}
+
+# The median of the numbers given (the lower middle one of an even count).
+median() {
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }

@@ -6,7 +6,7 @@
 # Serves a small account from `gtm-connector sim` (no latency, no rate limit), then times
 # `gtm-connector test` RUNS times with an empty compiled-code cache (a first run: the component
 # is compiled by Cranelift) and RUNS times with the cache filled (every later run: the compiled
-# code is loaded). Prints the embedded component's size and a Markdown table of the medians,
+# code is loaded). Prints the component's size and a Markdown table of the medians,
 # with the first run as a ratio to the warm one and to the 1 s goal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +23,7 @@ median_test() {
         /usr/bin/time -f "%e" -o "$work/time" "$BIN" --profile bench test >/dev/null 2>&1
         times+=("$(cat "$work/time")")
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'
+    median "${times[@]}"
 }
 
 "$BIN" --profile bench test >/dev/null
