@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 
 use serde::de::DeserializeOwned;
 
-use crate::cursor::Cursor;
+use crate::cursor::{Cursor, Start};
 use crate::error::{invalid_input, transport};
 use crate::goto::model::{Group, License, ListPage};
 use crate::session::Session;
@@ -23,20 +23,21 @@ pub struct Page<T> {
     pub total: u64,
 }
 
-/// Reads the page of `/accounts/{account}/{collection}` at `offset`.
+/// Reads the page of `/accounts/{account}/{collection}` at `start`.
 pub fn page<T: DeserializeOwned>(
     session: &Session,
     collection: &str,
     extra: &[(&str, &str)],
-    offset: u64,
+    start: Start,
     size: u32,
 ) -> Result<Page<T>, ConnectorError> {
     let account = session.account_key()?;
+    let offset = start.offset;
     let (offset_text, size_text) = (offset.to_string(), size.to_string());
     let mut params = vec![("offset", offset_text.as_str()), ("pageSize", size_text.as_str())];
     params.extend_from_slice(extra);
     let list: ListPage<T> = session.get(&format!("/accounts/{account}/{collection}"), &params)?;
-    let next_cursor = Cursor::after(offset, list.results.len(), list.total).map_err(|problem| {
+    let next_cursor = Cursor::after(start, list.results.len(), list.total).map_err(|problem| {
         transport(format!("GoTo's {collection} listing page at offset {offset} is not well formed: {problem}"))
     })?;
     Ok(Page { items: list.results, next_cursor, total: list.total })
@@ -48,7 +49,7 @@ fn whole<T: DeserializeOwned>(session: &Session, collection: &str) -> Result<Vec
     let mut items = Vec::new();
     let mut offset = 0;
     loop {
-        let page = page::<T>(session, collection, &[], offset, MAX_PAGE_SIZE)?;
+        let page = page::<T>(session, collection, &[], Start::continuing(offset), MAX_PAGE_SIZE)?;
         if page.total > max_items {
             return Err(transport(format!(
                 "GoTo's {collection} listing reports {} items, above the max-items limit of {max_items}",

@@ -9,6 +9,7 @@ use crate::bindings::exports::iga::gotomeeting::connector::{
 };
 use crate::bindings::iga::gotomeeting::host::{self as wit_host, HostError};
 use crate::connector::Connector;
+use crate::cursor::Cursor;
 use crate::error::config;
 use crate::host::{Host, LogLevel};
 use crate::types::{Account, ConnectorError, EntitlementKind, EntitlementRef};
@@ -38,6 +39,9 @@ impl Guest for Component {
     }
     fn check_account_query(query: AccountQuery) -> Result<(), ConnectorError> {
         with_connector(|c| c.check_account_query(&query))
+    }
+    fn cursor_at(offset: u64) -> String {
+        Cursor::at(offset)
     }
     fn probe() -> Result<Vec<Finding>, ConnectorError> {
         with_connector(|c| c.probe())

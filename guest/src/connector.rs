@@ -181,8 +181,8 @@ impl<'a> Connector<'a> {
         T: DeserializeOwned + Into<U>,
     {
         let size = self.page_size(page_size)?;
-        let offset = Cursor::start(cursor)?;
-        let page = catalogue::page::<T>(&self.session, collection, extra, offset, size)?;
+        let start = Cursor::start(cursor)?;
+        let page = catalogue::page::<T>(&self.session, collection, extra, start, size)?;
         let ahead = if cursor.is_none() { Cursor::ahead(page.items.len(), page.total) } else { Vec::new() };
         Ok(Listed {
             items: page.items.into_iter().map(Into::into).collect(),

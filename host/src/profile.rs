@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,6 +113,70 @@ pub struct ProfileFile {
     /// `[mapping.<attribute>]` tables: template and validation rules, interpreted by the guest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapping: Option<toml::Table>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serve: Option<ServeFile>,
+}
+
+/// Optional `[serve]` table: the SCIM service (`gtm-connector serve`).
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServeFile {
+    /// The address to listen on (default `127.0.0.1:7644`).
+    pub listen: Option<String>,
+    /// What a SCIM DELETE does: `deprovision` (default) or `hard-delete`.
+    pub delete: Option<String>,
+    /// Component instances serving requests at once (default 4).
+    pub instances: Option<u64>,
+    /// Requests that may wait for an instance before the service answers 503 (default 64).
+    pub queue: Option<u64>,
+}
+
+/// What a SCIM DELETE does to the GoTo account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServeDelete {
+    /// Takes every license, admin role and the group away; the account keeps its history.
+    Deprovision,
+    /// Deletes the user from the GoTo account, which erases its meeting history.
+    HardDelete,
+}
+
+/// The SCIM service's settings, from the profile's `[serve]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeSettings {
+    pub listen: SocketAddr,
+    pub delete: ServeDelete,
+    pub instances: usize,
+    pub queue: usize,
+}
+
+/// Default of `[serve] listen`: loopback, on the port named for RFC 7644.
+pub const DEFAULT_SERVE_LISTEN: &str = "127.0.0.1:7644";
+
+impl ServeSettings {
+    fn from_file(file: ServeFile) -> Result<ServeSettings> {
+        let listen = file.listen.as_deref().unwrap_or(DEFAULT_SERVE_LISTEN);
+        let listen = listen
+            .parse()
+            .with_context(|| format!("[serve] listen must be an address and port such as {DEFAULT_SERVE_LISTEN}, got {listen:?}"))?;
+        let delete = match file.delete.as_deref() {
+            None | Some("deprovision") => ServeDelete::Deprovision,
+            Some("hard-delete") => ServeDelete::HardDelete,
+            Some(other) => bail!("[serve] delete must be deprovision or hard-delete, got {other:?}"),
+        };
+        let bounded = |name: &str, value: Option<u64>, default: usize, max: u64| -> Result<usize> {
+            match value {
+                None => Ok(default),
+                Some(n) if (1..=max).contains(&n) => Ok(n as usize),
+                Some(n) => bail!("[serve] {name} must be between 1 and {max}, got {n}"),
+            }
+        };
+        Ok(ServeSettings {
+            listen,
+            delete,
+            instances: bounded("instances", file.instances, 4, 64)?,
+            queue: bounded("queue", file.queue, 64, 10_000)?,
+        })
+    }
 }
 
 /// Optional `[limits]` table.
@@ -227,6 +292,7 @@ pub struct Profile {
     /// How many component instances read the pages of one listing at once.
     pub pipeline_depth: usize,
     pub login: LoginSettings,
+    pub serve: ServeSettings,
 }
 
 impl Profile {
@@ -339,6 +405,7 @@ impl Profile {
             max_items,
             pipeline_depth: limits_file.pipeline_depth.map_or(DEFAULT_PIPELINE_DEPTH, |d| d as usize),
             login,
+            serve: ServeSettings::from_file(file.serve.unwrap_or_default())?,
         })
     }
 

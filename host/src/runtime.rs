@@ -76,6 +76,17 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
+/// An account status as GoTo names it.
+pub fn status_name(status: &AccountStatus) -> &str {
+    match status {
+        AccountStatus::Active => "active",
+        AccountStatus::Invited => "invited",
+        AccountStatus::Suspended => "suspended",
+        AccountStatus::Inactive => "inactive",
+        AccountStatus::Other(other) => other,
+    }
+}
+
 /// One line for a connector error: its kind, what went wrong, and the field at fault.
 pub fn describe(error: &ConnectorError) -> String {
     let with_field = |kind: &str, info: &ErrorInfo| match &info.field {
@@ -221,7 +232,7 @@ impl Recipe {
             .instantiate(&mut store)
             .map_err(anyhow::Error::from)
             .context("instantiating the connector component")?;
-        Ok(Connection { store, instance, recipe: self })
+        Ok(Connection { store, instance, recipe: self, trapped: false })
     }
 }
 
@@ -278,11 +289,18 @@ pub struct Connection {
     store: Store<State>,
     instance: ConnectorLogic,
     recipe: Arc<Recipe>,
+    /// Whether a call trapped: the instance may not be entered again.
+    trapped: bool,
 }
 
 impl Connection {
     fn limits(&self) -> &Limits {
         &self.recipe.profile.limits
+    }
+
+    /// Whether a call trapped (a limit or a bug): a trapped instance may not be called again.
+    pub fn trapped(&self) -> bool {
+        self.trapped
     }
 
     /// How many instances may read the pages of one listing at once (`[limits] pipeline-depth`).
@@ -339,6 +357,11 @@ impl Connection {
 
     pub fn check_account_query(&mut self, query: &AccountQuery) -> Result<(), CallError> {
         self.call(|i, s| i.iga_gotomeeting_connector().call_check_account_query(s, query))
+    }
+
+    /// The cursor of the listing page that starts at `offset` (0-based).
+    pub fn cursor_at(&mut self, offset: u64) -> Result<String, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_cursor_at(s, offset).map(Ok))
     }
 
     pub fn list_accounts(&mut self, query: &AccountQuery) -> Result<AccountPage, CallError> {
@@ -410,7 +433,10 @@ impl Connection {
             // A guest that ran out of memory may fail gracefully; the limit is still the cause.
             Ok(Err(_)) if self.store.data().limiter.memory_exhausted => Err(CallError::Trap(self.memory_exhausted())),
             Ok(Err(error)) => Err(CallError::Connector(error)),
-            Err(trap) => Err(CallError::Trap(self.explain(trap))),
+            Err(trap) => {
+                self.trapped = true;
+                Err(CallError::Trap(self.explain(trap)))
+            }
         }
     }
 

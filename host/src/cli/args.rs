@@ -10,6 +10,7 @@ use gtm_state::{RunId, Scope};
 use super::auth_commands::Auth;
 use super::operations::{Access, Create, Delete, Update};
 use crate::runtime::{AccountFilter, EntitlementKind, SECRETS};
+const SCIM_TOKEN: &str = "scim-token";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -140,6 +141,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Serve the GoTo Admin API simulator on loopback
     Sim(SimArgs),
+    /// Serve SCIM 2.0 (RFC 7644) for an IGA platform's SCIM connector, until SIGTERM or Ctrl-C
+    Serve(ServeArgs),
     /// Print a shell completion script on stdout
     Completions {
         /// The shell to complete for
@@ -326,7 +329,7 @@ pub enum Secrets {
     /// Store a secret; the value is read from stdin (without echo on a terminal)
     Set {
         /// The secret to store; only those the connector reads are accepted
-        #[arg(value_parser = PossibleValuesParser::new(SECRETS))]
+        #[arg(value_parser = PossibleValuesParser::new(storable_secrets()))]
         name: String,
     },
     /// List stored secret names and where they come from
@@ -353,6 +356,31 @@ pub struct DemoArgs {
     /// Also write the imported records as JSON Lines files into DIR
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+/// The secrets worth storing: those the component reads, and the SCIM service's bearer token,
+/// which only the host reads.
+fn storable_secrets() -> impl Iterator<Item = &'static str> {
+    SECRETS.iter().copied().chain([SCIM_TOKEN])
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (default: the profile's [serve] listen, else 127.0.0.1:7644)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// PEM certificate chain to serve HTTPS with (with --tls-key)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of the certificate (with --tls-cert)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address other than loopback (only behind a TLS-terminating proxy)
+    #[arg(long)]
+    pub allow_plaintext: bool,
+    /// Connector instances serving requests at once (default: the profile's [serve] instances, else 4)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub instances: Option<u16>,
 }
 
 #[derive(Debug, Args)]

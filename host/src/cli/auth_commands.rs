@@ -12,6 +12,7 @@ use serde_json::json;
 use super::args::StateFormat;
 use super::import::{check, connected};
 use super::{Context, bad_input, shown};
+use crate::connector::Connector;
 use crate::consent::{Consent, Loopback};
 use crate::profile::{Environment, Profile, ProfileFile};
 use crate::secrets::{SecretSource, SecretStore, env_var};
@@ -102,7 +103,7 @@ fn login(ctx: &mut Context<'_>, args: &LoginArgs) -> Result<()> {
             secrets.set(name, value)?;
         }
     }
-    let mut conn = ctx.connect_to(&paths, &profile, secrets)?;
+    let mut conn = Connector::with_profile(&ctx.setup(), paths.clone(), profile)?.connect_with(secrets)?;
     let url = conn.consent_url(&consent.request())?;
     ctx.log.say(format_args!("The OAuth client must have this redirect URI registered: {}", consent.redirect_uri()));
     let grant = match listener {
@@ -203,9 +204,8 @@ struct Credential {
 }
 
 fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
-    let paths = ctx.paths()?;
-    let profile = Profile::load(&paths, ctx.profile_name(), ctx.env, &ctx.overrides()).map_err(bad_input)?;
-    let store = ctx.secret_store(&paths)?;
+    let connector = ctx.connector()?;
+    let store = connector.secrets()?;
     let secrets_path = shown(store.path());
     let credentials: Vec<Credential> = [CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN]
         .into_iter()
@@ -217,7 +217,7 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     // Only the component reads the cached token's timing.
     let cached = match store.source(ACCESS_TOKEN) {
-        Some(_) => ctx.connect_to(&paths, &profile, store)?.cached_token()?,
+        Some(_) => connector.connect_with(store)?.cached_token()?,
         None => None,
     };
     let refresh = credentials.iter().find(|c| c.name == REFRESH_TOKEN).expect("listed above");
@@ -254,7 +254,7 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
                     "horizon_secs": REFRESH_HORIZON_SECS,
                     "warning": warning,
                 },
-                "account_key": profile.account_key,
+                "account_key": connector.profile().account_key,
             });
             writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&report)?)?;
         }
@@ -283,7 +283,7 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
                 };
                 writeln!(ctx.stdout, "{}\t{detail}", c.name)?;
             }
-            let key = profile.account_key.as_deref().unwrap_or("not set: discovered from the credentials on each run");
+            let key = connector.profile().account_key.as_deref().unwrap_or("not set: discovered from the credentials on each run");
             writeln!(ctx.stdout, "account-key\t{key}")?;
             if let Some(warning) = &warning {
                 ctx.log.say(format_args!("warning: {warning}"));

@@ -24,7 +24,7 @@ use crate::runtime::{
     AccessChange, AccountFields, Connection, DeleteMode, DeprovisionOptions, Entitlement, EntitlementDetails,
     EntitlementKind, NewAccount, WriteOptions,
 };
-use crate::secrets::SecretStore;
+use crate::connector::{Connector, Setup};
 
 const PROFILE: &str = "demo";
 
@@ -45,9 +45,17 @@ pub fn run(ctx: &mut Context<'_>, args: &DemoArgs) -> Result<()> {
     let home = tempfile::tempdir()?;
     let paths = Paths { home: home.path().to_owned(), cache: ctx.paths()?.cache };
     super::sim::write_profile(&paths, PROFILE, &sim)?;
-    let secrets = SecretStore::open(paths.secrets_file(PROFILE), &Default::default())?;
-    let profile = Profile::load(&paths, PROFILE, &Default::default(), &Default::default())?;
-    let mut conn = ctx.runtime(&paths)?.connect(&profile, secrets, ctx.log.clone())?;
+    let setup = Setup {
+        env: &Default::default(),
+        config_dir: Some(paths.home.clone()),
+        profile: PROFILE,
+        overrides: Default::default(),
+        component: ctx.cli.component.clone(),
+        log: ctx.log.clone(),
+    };
+    let profile = Profile::load(&paths, PROFILE, setup.env, &setup.overrides)?;
+    let connector = Connector::with_profile(&setup, paths, profile)?;
+    let mut conn = connector.connect()?;
 
     let info = check(&mut conn)?;
     writeln!(
@@ -70,7 +78,7 @@ pub fn run(ctx: &mut Context<'_>, args: &DemoArgs) -> Result<()> {
         catalogues.insert(kind_name(kind), catalogue);
     }
 
-    lifecycle(ctx, &mut conn, &sim, &paths.state_file(PROFILE), &catalogues)?;
+    lifecycle(ctx, &mut conn, &sim, &connector.state_file(), &catalogues)?;
 
     let stats = sim.stats();
     writeln!(

@@ -105,6 +105,13 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("demo", &[("The demo, smaller", "demo --users 500"), ("Keep the records", "demo --output-dir demo-out")]),
     ("sim", &[("A simulator and a profile for it", "sim --port 0 --write-profile local")]),
     (
+        "serve",
+        &[
+            ("SCIM on loopback, for a client on this machine", "serve"),
+            ("HTTPS for the network", "serve --listen 0.0.0.0:7644 --tls-cert cert.pem --tls-key key.pem"),
+        ],
+    ),
+    (
         "completions",
         &[(
             "Bash completion, installed for you",

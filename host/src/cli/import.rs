@@ -67,13 +67,13 @@ pub fn run(ctx: &mut Context<'_>, what: &Import) -> Result<()> {
         Import::Accounts { filter: Some(filter), .. } => Some(filter_text(filter)),
         _ => None,
     };
-    let paths = ctx.paths()?;
-    let (mut conn, profile) = ctx.connect_with_profile()?;
+    let connector = ctx.connector()?;
+    let (mut conn, profile) = (connector.connect()?, connector.profile());
     // The component checks the filter and page size before anything is sent or recorded.
     if let Import::Accounts { filter, .. } = what {
         conn.check_account_query(&AccountQuery { filter: filter.clone(), page_size: export.page_size, cursor: None })?;
     }
-    let mut recorder = Recorder::begin(&paths.state_file(&profile.name), scope, filter.as_deref())?;
+    let mut recorder = Recorder::begin(&connector.state_file(), scope, filter.as_deref())?;
     let mut stdout = Watched { out: &mut *ctx.stdout, closed: false };
     let bounds = Bounds::new(label, profile.max_items);
     let read = (|| {

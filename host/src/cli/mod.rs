@@ -17,22 +17,23 @@ mod provision;
 mod reconcile;
 mod report;
 mod secret_commands;
+// mod serve_command;
 mod sim;
 mod state_commands;
 
-use std::fmt;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 use clap::FromArgMatches as _;
 use gtm_state::StateError;
 
+pub use crate::bad_input::{BadInput, bad_input};
+use crate::connector::{Connector, Setup, open_secrets};
+pub(crate) use crate::connector::shown;
 use crate::consent::ConsentError;
-use crate::engine::{CacheOutcome, EMBEDDED_COMPONENT};
 use crate::log::{Level, Logger};
-use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, Profile, check_profile_name};
-use crate::runtime::{CallError, Connection, ConnectorError, ConnectorRuntime};
+use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, check_profile_name};
+use crate::runtime::{CallError, Connection, ConnectorError};
 use crate::secrets::SecretStore;
 use args::{Cli, Command};
 use operations::Operation;
@@ -56,22 +57,6 @@ pub enum Exit {
     Failure = 1,
     BadInput = 2,
     Unauthorized = 3,
-}
-
-/// An error the user fixes by changing the invocation or the configuration (exit status 2).
-#[derive(Debug)]
-pub struct BadInput(pub anyhow::Error);
-
-impl fmt::Display for BadInput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#}", self.0)
-    }
-}
-
-impl std::error::Error for BadInput {}
-
-pub fn bad_input(error: anyhow::Error) -> anyhow::Error {
-    anyhow::Error::new(BadInput(error))
 }
 
 /// Runs the CLI and returns the process exit status.
@@ -165,6 +150,7 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
         Command::Auth(action) => auth_commands::run(ctx, action),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Sim(args) => sim::run(ctx, args),
+        Command::Serve(_) => todo!(),
         Command::Completions { shell } => help::completions(ctx.stdout, *shell),
         Command::Man { command } => help::man(ctx.stdout, command),
     }
@@ -209,63 +195,31 @@ impl Context<'_> {
         }
     }
 
-    fn secret_store(&self, paths: &Paths) -> Result<SecretStore> {
-        let store = SecretStore::open(paths.secrets_file(self.profile_name()), self.env).map_err(bad_input)?;
-        for var in store.stale_variables() {
-            self.log.log(
-                Level::Warn,
-                "secrets",
-                format_args!(
-                    "{var} holds a value that has since been replaced (GoTo rotated it, or `auth login` stored a \
-                     new one); using the newer one stored in {}. Update {var} or unset it",
-                    store.path().display()
-                ),
-            );
+    /// What the flags say a connector is made of.
+    fn setup(&self) -> Setup<'_> {
+        Setup {
+            env: self.env,
+            config_dir: self.cli.config_dir.clone(),
+            profile: &self.profile,
+            overrides: self.overrides(),
+            component: self.cli.component.clone(),
+            log: self.log.clone(),
         }
-        Ok(store)
     }
 
-    /// The component to run: `--component PATH`, else the one built into this binary.
-    fn runtime(&self, paths: &Paths) -> Result<ConnectorRuntime> {
-        let cache = paths.cache.join("components");
-        let runtime = match &self.cli.component {
-            // A component the user names is input: one that cannot be read or loaded is exit 2.
-            Some(path) => std::fs::read(path)
-                .with_context(|| format!("cannot read the component {}", shown(path).display()))
-                .and_then(|wasm| {
-                    ConnectorRuntime::load(&wasm, Some(&cache))
-                        .with_context(|| format!("cannot load the component {}", shown(path).display()))
-                })
-                .map_err(bad_input)?,
-            None => ConnectorRuntime::load(EMBEDDED_COMPONENT, Some(&cache))?,
-        };
-        if let CacheOutcome::Untrusted(why) = &runtime.cache {
-            let fix = "if it is your own, `chmod go-w` it, or set GTM_CACHE_DIR to a private directory";
-            self.log.log(Level::Warn, "host", format_args!("not using the compiled-code cache: {why}; {fix}"));
-        }
-        self.log.log(Level::Debug, "host", format_args!("component loaded ({:?})", runtime.cache));
-        Ok(runtime)
+    /// The profile's connector: settings, secrets, component and state.
+    fn connector(&self) -> Result<Connector> {
+        Connector::open(&self.setup())
+    }
+
+    /// The profile's secret store, for commands that need nothing else.
+    fn secret_store(&self, paths: &Paths) -> Result<SecretStore> {
+        open_secrets(paths, self.profile_name(), self.env, &self.log)
     }
 
     /// Loads the profile, its secrets and the component, and instantiates it.
     fn connect(&self) -> Result<Connection> {
-        self.connect_with_profile().map(|(conn, _)| conn)
-    }
-
-    /// [`Context::connect`], also returning the profile it loaded.
-    fn connect_with_profile(&self) -> Result<(Connection, Profile)> {
-        let paths = self.paths()?;
-        let profile = Profile::load(&paths, self.profile_name(), self.env, &self.overrides()).map_err(bad_input)?;
-        let secrets = self.secret_store(&paths)?;
-        Ok((self.connect_to(&paths, &profile, secrets)?, profile))
-    }
-
-    /// Instantiates the component for `profile` with `secrets`.
-    fn connect_to(&self, paths: &Paths, profile: &Profile, secrets: SecretStore) -> Result<Connection> {
-        let mut conn = self.runtime(paths)?.connect(profile, secrets, self.log.clone())?;
-        // A broken mapping template fails here, for every command, before anything is sent.
-        conn.check_configuration()?;
-        Ok(conn)
+        self.connector()?.connect()
     }
 }
 
@@ -339,11 +293,6 @@ fn hint(error: &anyhow::Error, profile_flag: &str) -> Option<String> {
         ),
         _ => None,
     }
-}
-
-/// Absolute path for messages, without failing when the file does not exist yet.
-fn shown(path: &std::path::Path) -> PathBuf {
-    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 #[cfg(test)]

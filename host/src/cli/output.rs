@@ -17,20 +17,12 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::args::Format;
-use crate::runtime::{Account, AccountStatus, Entitlement, EntitlementDetails, EntitlementKind};
+use crate::runtime::{Account, Entitlement, EntitlementDetails, EntitlementKind};
 
 /// A flat record: named values in a fixed order, the same names for every record of a kind.
 pub type Record = Vec<(&'static str, Value)>;
 
-pub fn status_name(status: &AccountStatus) -> &str {
-    match status {
-        AccountStatus::Active => "active",
-        AccountStatus::Invited => "invited",
-        AccountStatus::Suspended => "suspended",
-        AccountStatus::Inactive => "inactive",
-        AccountStatus::Other(other) => other,
-    }
-}
+pub use crate::runtime::status_name;
 
 pub fn account_record(a: &Account) -> Record {
     vec![

@@ -13,7 +13,7 @@ pub fn run(ctx: &mut Context<'_>, action: &Secrets) -> Result<()> {
     let paths = ctx.paths()?;
     let mut store = ctx.secret_store(&paths)?;
     match action {
-        // The grammar accepts only the names the connector reads.
+        // The grammar accepts only the names the connector or the SCIM service reads.
         Secrets::Set { name } => {
             let value = read_value(ctx, name)?;
             store.set(name, &value)?;

@@ -10,12 +10,14 @@
 //!
 //! Modules form layers, each using only those below it: `sql`, then `model` (the shared
 //! vocabulary), `error`, `input` and `run` (an open run), then `records`, `deletion`, `undo`, `schema`,
-//! then `store`, and on top `queries`, `correlation` and `queue` (the retry queue of write
-//! operations, which shares only the database with the rest).
+//! then `store`, and on top `queries`, `correlation`, `queue` (the retry queue of write
+//! operations) and `scim_accounts` (what the SCIM service keeps per account), which share only the
+//! database with the rest.
 
 mod correlation;
 mod deletion;
 mod error;
+mod scim_accounts;
 mod input;
 mod model;
 mod queries;

@@ -125,7 +125,19 @@ CREATE TABLE queue (
 );
 ";
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Version 5: what the SCIM service keeps of each GoTo account that GoTo has no field for
+/// (see `scim_accounts.rs`): the client's `externalId`, and when the client deleted an account
+/// that the service only deprovisioned.
+const V5: &str = "
+CREATE TABLE scim_accounts (
+    account_key TEXT PRIMARY KEY,
+    external_id TEXT,
+    deleted_at  INTEGER
+) WITHOUT ROWID;
+CREATE INDEX scim_accounts_by_external_id ON scim_accounts (external_id);
+";
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The page cache's bound, in KiB (SQLite's default is 2 MiB). An import looks every key up in
 /// the `(scope, key)` index, in GoTo's order, not the index's: with the default cache, a large

@@ -9,6 +9,7 @@
 //! included) is searched too.
 
 pub mod hostile;
+pub mod scim;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -95,7 +96,7 @@ pub fn keys(records: &[Value]) -> Vec<String> {
 
 /// A `Write` whose bytes can be read back after the CLI has taken ownership of it.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -264,7 +265,7 @@ impl Harness {
 
     /// Secrets issued by the servers behind this harness: every token the simulator minted,
     /// and the hostile server's access token.
-    fn issued_secrets(&self) -> Vec<String> {
+    pub(crate) fn issued_secrets(&self) -> Vec<String> {
         let mut secrets = self.sim.issued_tokens();
         secrets.push(hostile::ACCESS_TOKEN.to_owned());
         secrets

@@ -1,6 +1,7 @@
 //! Behaviour tests against real databases in temporary directories, with a fixed clock.
 
 mod correlation;
+mod scim_accounts;
 mod lifecycle;
 mod proof;
 mod queries;

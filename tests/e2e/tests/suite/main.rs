@@ -22,3 +22,4 @@ mod provisioning;
 mod queue;
 mod reconciliation;
 mod sandbox;
+mod scim;

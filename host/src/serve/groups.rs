@@ -1,0 +1,187 @@
+//! `/Groups`: GoTo's user groups (RFC 7643 §4.2). `members` are the users whose group it is;
+//! GoTo puts a user in at most one group, so adding a member moves the user out of any other.
+//! Groups themselves are created, renamed and deleted in GoTo's Admin Center.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use gtm_scim::error::{ScimError, ScimType};
+use gtm_scim::filter::matches;
+use gtm_scim::patch::PatchRequest;
+use gtm_scim::path::AttrPath;
+use gtm_scim::projection::project;
+use gtm_scim::query::{ListQuery, list_response};
+use gtm_scim::schema::{GROUP_SCHEMA, group_schema};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::failure::Failure;
+use crate::runtime::{
+    AccessChange, AccountQuery, Connection, Entitlement, EntitlementKind, EntitlementQuery, EntitlementRef, WriteOptions,
+};
+
+const WRITE: WriteOptions = WriteOptions { dry_run: false };
+
+/// A member: user key and email.
+type Members = BTreeMap<String, Vec<(String, String)>>;
+
+/// GET /Groups: the catalogue, filtered and paged here (GoTo cannot filter it), with members
+/// unless the client leaves them out.
+pub fn list(conn: &mut Connection, shared: &Shared, query: &ListQuery) -> Result<Value, Failure> {
+    let groups = catalogue(conn)?;
+    let members = if wants_members(query) { Some(members(conn, shared)?) } else { None };
+    let mut selected = Vec::new();
+    for group in &groups {
+        let scim = to_scim(group, members.as_ref(), &shared.base);
+        if query.filter.as_ref().is_none_or(|f| matches(f, &scim)) {
+            selected.push(scim);
+        }
+    }
+    let total = selected.len() as u64;
+    let skip = usize::try_from(query.start_index - 1).unwrap_or(usize::MAX);
+    let count = query.count.map_or(usize::MAX, |c| c as usize);
+    let page = selected.iter().skip(skip).take(count);
+    let resources = page.map(|g| project(g, group_schema(), &query.attributes, &query.excluded_attributes)).collect();
+    Ok(list_response(total, query.start_index, resources))
+}
+
+/// GET /Groups/{id}.
+pub fn get(conn: &mut Connection, shared: &Shared, id: &str, query: &ListQuery) -> Result<Value, Failure> {
+    let group = find(conn, id)?;
+    let members = if wants_members(query) { Some(members(conn, shared)?) } else { None };
+    Ok(project(&to_scim(&group, members.as_ref(), &shared.base), group_schema(), &query.attributes, &query.excluded_attributes))
+}
+
+/// PATCH /Groups/{id}: member changes, as grants of the group (a move) and revokes. Answered
+/// with 204, since the members of a group cost a read of every user.
+pub fn patch(conn: &mut Connection, shared: &Shared, id: &str, body: &Value) -> Result<(), Failure> {
+    let request = PatchRequest::parse(body)?;
+    let group = find(conn, id)?;
+    let before = to_scim(&group, Some(&members(conn, shared)?), &shared.base);
+    let mut after = before.clone();
+    request.apply(&mut after)?;
+    write_members(conn, &group, &before, &after)
+}
+
+/// PUT /Groups/{id}: the body's members become the group's.
+pub fn replace(conn: &mut Connection, shared: &Shared, id: &str, body: &Value) -> Result<Value, Failure> {
+    let group = find(conn, id)?;
+    let all = members(conn, shared)?;
+    let before = to_scim(&group, Some(&all), &shared.base);
+    let mut after = body.clone();
+    if after.get("members").is_none() {
+        after["members"] = json!([]);
+    }
+    if after.get("displayName").is_none() {
+        after["displayName"] = before["displayName"].clone();
+    }
+    write_members(conn, &group, &before, &after)?;
+    get(conn, shared, id, &ListQuery::default())
+}
+
+/// Grants and revokes that take the group's members from `before` to `after`.
+fn write_members(conn: &mut Connection, group: &Entitlement, before: &Value, after: &Value) -> Result<(), Failure> {
+    if !same_name(&before["displayName"], &after["displayName"]) {
+        return Err(ScimError::bad_request(
+            ScimType::Mutability,
+            "a GoTo group is renamed in the Admin Center; this service changes its members".into(),
+        )
+        .into());
+    }
+    let (had, has) = (member_keys(before)?, member_keys(after)?);
+    let reference = EntitlementRef { kind: EntitlementKind::Group, key: group.id.key.clone() };
+    for user in has.difference(&had) {
+        conn.change_access(AccessChange::Grant, user, &reference, WRITE)?;
+    }
+    for user in had.difference(&has) {
+        conn.change_access(AccessChange::Revoke, user, &reference, WRITE)?;
+    }
+    Ok(())
+}
+
+fn same_name(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+fn member_keys(group: &Value) -> Result<BTreeSet<String>, ScimError> {
+    let Some(members) = group.get("members").filter(|m| !m.is_null()) else { return Ok(BTreeSet::new()) };
+    let members = members
+        .as_array()
+        .ok_or_else(|| ScimError::bad_request(ScimType::InvalidValue, "members must be a list".into()))?;
+    members
+        .iter()
+        .map(|m| match m.get("value") {
+            Some(Value::String(key)) => Ok(key.clone()),
+            _ => Err(ScimError::bad_request(ScimType::InvalidValue, "each member needs the user's id as its value".into())),
+        })
+        .collect()
+}
+
+/// Whether the answer includes members (costly: every user is read).
+fn wants_members(query: &ListQuery) -> bool {
+    let members = |paths: &[AttrPath]| paths.iter().any(|p| p.attr.eq_ignore_ascii_case("members"));
+    !members(&query.excluded_attributes) && (query.attributes.is_empty() || members(&query.attributes))
+}
+
+/// The group catalogue, every page.
+fn catalogue(conn: &mut Connection) -> Result<Vec<Entitlement>, Failure> {
+    let mut groups = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = conn.list_entitlements(EntitlementKind::Group, &EntitlementQuery { page_size: Some(1000), cursor })?;
+        groups.extend(page.entitlements);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(groups),
+        }
+    }
+}
+
+fn find(conn: &mut Connection, id: &str) -> Result<Entitlement, Failure> {
+    catalogue(conn)?
+        .into_iter()
+        .find(|g| g.id.key == id)
+        .ok_or_else(|| ScimError::not_found(format!("no Group with id {}", if id.bytes().all(|b| b.is_ascii_digit()) { id } else { "given" })).into())
+}
+
+/// Every group's members, from one read of every user; users the client deleted are left out.
+fn members(conn: &mut Connection, shared: &Shared) -> Result<Members, Failure> {
+    let deleted = shared.deleted()?;
+    let mut members = Members::new();
+    let mut cursor = None;
+    loop {
+        let page = conn.list_accounts(&AccountQuery { filter: None, page_size: Some(1000), cursor })?;
+        for account in page.accounts {
+            if let Some(group) = account.group_key.filter(|_| !deleted.contains(&account.key)) {
+                members.entry(group).or_default().push((account.key, account.email));
+            }
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(members),
+        }
+    }
+}
+
+/// `group` as a SCIM Group; `members` none when they were not read.
+fn to_scim(group: &Entitlement, members: Option<&Members>, base: &str) -> Value {
+    let key = &group.id.key;
+    let mut scim = json!({
+        "schemas": [GROUP_SCHEMA],
+        "id": key,
+        "displayName": group.name,
+        "meta": {"resourceType": "Group", "location": format!("{base}/Groups/{key}")},
+    });
+    if let Some(members) = members {
+        let list: Vec<Value> = members
+            .get(key)
+            .into_iter()
+            .flatten()
+            .map(|(user, email)| json!({"value": user, "display": email, "type": "User", "$ref": format!("{base}/Users/{user}")}))
+            .collect();
+        scim["members"] = Value::Array(list);
+    }
+    scim
+}

@@ -1,0 +1,78 @@
+//! What the SCIM service keeps of a GoTo account that GoTo has no field for: the `externalId`
+//! the provisioning client gave it, and whether the client deleted it. A SCIM DELETE
+//! deprovisions by default (the account stays in GoTo, suspended, with its meeting history),
+//! yet RFC 7644 §3.6 wants the resource gone (404) afterwards: the service hides accounts
+//! marked deleted here until a create with the same email brings one back. Every change is one
+//! SQL statement, so a killed process leaves each row as before or after.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::error::{Doing, StateError};
+use crate::store::Store;
+
+impl Store {
+    /// Sets (or, with `None`, forgets) the external id of the account `key`.
+    pub fn set_external_id(&mut self, key: &str, external_id: Option<&str>) -> Result<(), StateError> {
+        self.conn
+            .execute(
+                "INSERT INTO scim_accounts (account_key, external_id) VALUES (?1, ?2)
+                 ON CONFLICT (account_key) DO UPDATE SET external_id = excluded.external_id",
+                params![key, external_id],
+            )
+            .map(drop)
+            .doing("recording an account's external id")
+    }
+
+    /// The external id of the account `key`, if one was set.
+    pub fn external_id(&self, key: &str) -> Result<Option<String>, StateError> {
+        self.conn
+            .query_row("SELECT external_id FROM scim_accounts WHERE account_key = ?1", params![key], |row| row.get(0))
+            .optional()
+            .map(Option::flatten)
+            .doing("reading an account's external id")
+    }
+
+    /// The keys of the accounts whose external id is `external_id`, in key order.
+    pub fn accounts_with_external_id(&self, external_id: &str) -> Result<Vec<String>, StateError> {
+        self.keys("SELECT account_key FROM scim_accounts WHERE external_id = ?1 ORDER BY account_key", [external_id])
+            .doing("finding accounts by external id")
+    }
+
+    /// Marks the account `key` deleted by the SCIM client, at the store's clock.
+    pub fn mark_deleted(&mut self, key: &str) -> Result<(), StateError> {
+        let now = (self.clock)();
+        self.conn
+            .execute(
+                "INSERT INTO scim_accounts (account_key, deleted_at) VALUES (?1, ?2)
+                 ON CONFLICT (account_key) DO UPDATE SET deleted_at = excluded.deleted_at",
+                params![key, now],
+            )
+            .map(drop)
+            .doing("marking an account deleted")
+    }
+
+    /// Brings back an account marked deleted; returns whether it was.
+    pub fn revive(&mut self, key: &str) -> Result<bool, StateError> {
+        self.conn
+            .execute(
+                "UPDATE scim_accounts SET deleted_at = NULL WHERE account_key = ?1 AND deleted_at IS NOT NULL",
+                params![key],
+            )
+            .map(|changed| changed > 0)
+            .doing("bringing back a deleted account")
+    }
+
+    /// The accounts marked deleted.
+    pub fn deleted_accounts(&self) -> Result<BTreeSet<String>, StateError> {
+        self.keys("SELECT account_key FROM scim_accounts WHERE deleted_at IS NOT NULL", params![])
+            .map(|keys| keys.into_iter().collect())
+            .doing("listing deleted accounts")
+    }
+
+    fn keys(&self, sql: &str, parameters: impl rusqlite::Params) -> rusqlite::Result<Vec<String>> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        statement.query_map(parameters, |row| row.get(0))?.collect()
+    }
+}
