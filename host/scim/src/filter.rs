@@ -146,3 +146,6 @@ fn binary(f: &mut fmt::Formatter<'_>, left: &Filter, word: &str, right: &Filter,
     write!(f, " {word} ")?;
     if precedence(right) <= own { write!(f, "({right})") } else { write!(f, "{right}") }
 }
+
+#[cfg(test)]
+mod tests;

@@ -136,3 +136,6 @@ impl Operation {
 fn syntax(detail: impl Into<String>) -> ScimError {
     ScimError::bad_request(ScimType::InvalidSyntax, detail)
 }
+
+#[cfg(test)]
+mod tests;

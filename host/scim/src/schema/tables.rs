@@ -34,6 +34,15 @@ const META: Attribute = Attribute::complex(
 )
 .read_only();
 
+/// RFC 7643 gives licenses and roles a `primary` flag, and Entra sends it; GoTo has no such
+/// thing, so it is read-only: ignored in what clients send.
+const IGNORED_PRIMARY: Attribute = Attribute::new(
+    "primary",
+    AttrType::Boolean,
+    "Not used by GoTo: no license or role is primary. A value sent is ignored.",
+)
+.read_only();
+
 pub(super) static USER: Schema = Schema {
     id: USER_SCHEMA,
     name: "User",
@@ -90,6 +99,7 @@ pub(super) static USER: Schema = Schema {
                 Attribute::new("value", AttrType::String, "The GoTo license key.").required().case_exact(),
                 Attribute::new("display", AttrType::String, "The license's description in GoTo.").read_only(),
                 Attribute::new("type", AttrType::String, "The license's type in GoTo.").read_only(),
+                IGNORED_PRIMARY,
             ],
             "The GoTo licenses assigned to the user, each taking a seat. Add a value to grant a license, \
              remove it to revoke the license and free the seat.",
@@ -101,6 +111,7 @@ pub(super) static USER: Schema = Schema {
                 Attribute::new("value", AttrType::String, "The admin role's name, such as MANAGE_USERS.").required(),
                 Attribute::new("display", AttrType::String, "What the role allows.").read_only(),
                 Attribute::new("type", AttrType::String, "The kind of role.").read_only(),
+                IGNORED_PRIMARY,
             ],
             "The GoTo admin roles the user holds (SUPER_USER, MANAGE_USERS, MANAGE_SEATS, \
              MANAGE_SETTINGS, MANAGE_GROUPS, RUN_REPORTS, ...). Add a value to grant a role, remove \
