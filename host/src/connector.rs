@@ -13,7 +13,8 @@ use crate::engine::{CacheOutcome, EMBEDDED_COMPONENT};
 use crate::log::{Level, Logger};
 use crate::profile::{Environment, Overrides, Paths, Profile};
 use crate::runtime::{Connection, ConnectorRuntime};
-use crate::secrets::SecretStore;
+use crate::secrets::{SecretStore, private_dir};
+use gtm_state::Store;
 
 /// Where a connector's pieces come from.
 pub struct Setup<'a> {
@@ -76,6 +77,11 @@ impl Connector {
         self.paths.state_file(&self.profile.name)
     }
 
+    /// The reconciliation state, created if it does not exist yet.
+    pub fn open_state(&self) -> Result<Store> {
+        open_state(&self.state_file())
+    }
+
     /// The profile's secret store, warning about variables a newer stored value replaced.
     pub fn secrets(&self) -> Result<SecretStore> {
         open_secrets(&self.paths, &self.profile.name, &self.env, &self.log)
@@ -104,6 +110,13 @@ impl Connector {
         let runtime = load_runtime(self.component.as_deref(), &self.paths, &self.log)?;
         Ok(self.runtime.get_or_init(|| runtime))
     }
+}
+
+/// Opens the state at `path`, creating it (in a directory only its owner can read: it holds
+/// people's emails and access) if it does not exist yet.
+pub fn open_state(path: &Path) -> Result<Store> {
+    private_dir(path.parent().context("the state file has no directory")?)?;
+    Ok(Store::open(path)?)
 }
 
 /// The secret store of profile `name`, warning once about stale `GTM_SECRET_*` variables.

@@ -25,4 +25,4 @@ pub mod log;
 pub mod profile;
 pub mod runtime;
 pub mod secrets;
-// pub mod serve;
+pub mod serve;

@@ -155,9 +155,9 @@ pub const DEFAULT_SERVE_LISTEN: &str = "127.0.0.1:7644";
 impl ServeSettings {
     fn from_file(file: ServeFile) -> Result<ServeSettings> {
         let listen = file.listen.as_deref().unwrap_or(DEFAULT_SERVE_LISTEN);
-        let listen = listen
-            .parse()
-            .with_context(|| format!("[serve] listen must be an address and port such as {DEFAULT_SERVE_LISTEN}, got {listen:?}"))?;
+        let listen = listen.parse().with_context(|| {
+            format!("[serve] listen must be an address and port such as {DEFAULT_SERVE_LISTEN}, got {listen:?}")
+        })?;
         let delete = match file.delete.as_deref() {
             None | Some("deprovision") => ServeDelete::Deprovision,
             Some("hard-delete") => ServeDelete::HardDelete,

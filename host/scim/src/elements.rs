@@ -39,7 +39,9 @@ pub(crate) fn same(attr: &Attribute, left: &Value, right: &Value) -> bool {
     }
     let value_of = |item: &Value| item.as_object().and_then(|object| json::get(object, "value")).cloned();
     match (value_of(left), value_of(right)) {
-        (Some(left), Some(right)) => equal(attr.sub_attribute("value").is_some_and(|sub| sub.case_exact), &left, &right),
+        (Some(left), Some(right)) => {
+            equal(attr.sub_attribute("value").is_some_and(|sub| sub.case_exact), &left, &right)
+        }
         _ => left == right,
     }
 }
@@ -131,16 +133,23 @@ mod tests {
     fn adding_merges_duplicates_and_appends_the_rest() {
         let emails = user_schema().attribute("emails").unwrap();
         let mut list = vec![json!({"value": "a@x.example", "type": "work"})];
-        let written =
-            add(emails, &mut list, vec![json!({"value": "A@x.example", "primary": true}), json!({"value": "b@x.example", "type": null})]);
+        let written = add(
+            emails,
+            &mut list,
+            vec![json!({"value": "A@x.example", "primary": true}), json!({"value": "b@x.example", "type": null})],
+        );
         assert_eq!(written, [0, 1]);
         // The newest write wins, its spelling too.
-        assert_eq!(list, [json!({"value": "A@x.example", "type": "work", "primary": true}), json!({"value": "b@x.example"})]);
+        assert_eq!(
+            list,
+            [json!({"value": "A@x.example", "type": "work", "primary": true}), json!({"value": "b@x.example"})]
+        );
     }
 
     #[test]
     fn the_last_value_made_primary_keeps_it() {
-        let mut list = vec![json!({"value": "a", "primary": true}), json!({"value": "b"}), json!({"value": "c", "primary": true})];
+        let mut list =
+            vec![json!({"value": "a", "primary": true}), json!({"value": "b"}), json!({"value": "c", "primary": true})];
         single_primary(&mut list, &[2]);
         assert_eq!(list[0]["primary"], false);
         assert_eq!(list[2]["primary"], true);

@@ -8,8 +8,8 @@ use std::fmt;
 use serde_json::Value;
 
 pub use eval::matches;
-pub use parser::{MAX_DEPTH, MAX_TERMS, parse};
 pub(crate) use parser::parse_bracketed;
+pub use parser::{MAX_DEPTH, MAX_TERMS, parse};
 
 use crate::path::AttrPath;
 

@@ -35,6 +35,6 @@ pub use projection::project;
 pub use query::{ListQuery, list_response};
 pub use resource::normalize;
 pub use schema::{
-    EXTENSION_SCHEMA, ERROR_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, Schema, USER_SCHEMA, extension_schema,
+    ERROR_SCHEMA, EXTENSION_SCHEMA, GROUP_SCHEMA, LIST_RESPONSE, PATCH_OP, Schema, USER_SCHEMA, extension_schema,
     group_schema, resource_types, schemas_document, service_provider_config, user_schema,
 };

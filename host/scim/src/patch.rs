@@ -70,9 +70,9 @@ impl PatchRequest {
     /// and `value` are found without case, as are the op names (Entra sends "Replace").
     pub fn parse(body: &Value) -> Result<PatchRequest, ScimError> {
         let object = body.as_object().ok_or_else(|| syntax("a PATCH body is a JSON object"))?;
-        let lists_patch_op = json::get(object, "schemas")
-            .and_then(Value::as_array)
-            .is_some_and(|urns| urns.iter().any(|urn| urn.as_str().is_some_and(|urn| urn.eq_ignore_ascii_case(PATCH_OP))));
+        let lists_patch_op = json::get(object, "schemas").and_then(Value::as_array).is_some_and(|urns| {
+            urns.iter().any(|urn| urn.as_str().is_some_and(|urn| urn.eq_ignore_ascii_case(PATCH_OP)))
+        });
         if !lists_patch_op {
             return Err(syntax(format!("a PATCH body's schemas must list {PATCH_OP}")));
         }
@@ -110,7 +110,8 @@ impl PatchRequest {
 
 impl Operation {
     fn parse(operation: &Value) -> Result<Operation, ScimError> {
-        let object: &Map<String, Value> = operation.as_object().ok_or_else(|| syntax("an operation is a JSON object"))?;
+        let object: &Map<String, Value> =
+            operation.as_object().ok_or_else(|| syntax("an operation is a JSON object"))?;
         let op = match json::get(object, "op") {
             Some(Value::String(name)) if name.eq_ignore_ascii_case("add") => Op::Add,
             Some(Value::String(name)) if name.eq_ignore_ascii_case("remove") => Op::Remove,
@@ -122,7 +123,9 @@ impl Operation {
             None | Some(Value::Null) => None,
             Some(Value::String(text)) if text.trim().is_empty() => None,
             Some(Value::String(text)) => Some(PatchPath::parse(text)?),
-            Some(other) => return Err(ScimError::bad_request(ScimType::InvalidPath, format!("path is a string, not {other}"))),
+            Some(other) => {
+                return Err(ScimError::bad_request(ScimType::InvalidPath, format!("path is a string, not {other}")));
+            }
         };
         // A null value is the unassigned state (RFC 7643 §2.5): replacing with it unassigns.
         let value = json::get(object, "value").filter(|value| op != Op::Remove || !value.is_null()).cloned();

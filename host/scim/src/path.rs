@@ -128,7 +128,10 @@ mod tests {
         assert!(qualified.is("NAME", Some("givenname")));
         let extension =
             AttrPath::parse("urn:iga:gotomeeting:params:scim:schemas:extension:goto:2.0:User:status").unwrap();
-        assert_eq!(extension.schema.as_deref(), Some("urn:iga:gotomeeting:params:scim:schemas:extension:goto:2.0:User"));
+        assert_eq!(
+            extension.schema.as_deref(),
+            Some("urn:iga:gotomeeting:params:scim:schemas:extension:goto:2.0:User")
+        );
         assert_eq!(extension.attr, "status");
     }
 

@@ -30,8 +30,17 @@ impl ListQuery {
     /// a negative `count` as 0 (RFC 7644 §3.4.2.4); `count` is clamped to `max_count`. A
     /// number that is not an integer is `invalidValue`; a parameter given twice too. Other
     /// parameters (`sortBy`, `sortOrder`: sorting is not supported) are ignored.
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>, max_count: u64) -> Result<ListQuery, ScimError> {
-        let mut query = ListQuery { filter: None, start_index: 1, count: None, attributes: Vec::new(), excluded_attributes: Vec::new() };
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, String)>,
+        max_count: u64,
+    ) -> Result<ListQuery, ScimError> {
+        let mut query = ListQuery {
+            filter: None,
+            start_index: 1,
+            count: None,
+            attributes: Vec::new(),
+            excluded_attributes: Vec::new(),
+        };
         let mut seen: Vec<&'static str> = Vec::new();
         for (name, value) in pairs {
             let Some(known) = PARAMETERS.into_iter().find(|known| known.eq_ignore_ascii_case(&name)) else { continue };

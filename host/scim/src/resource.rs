@@ -27,8 +27,8 @@ pub fn normalize(body: &Value, schema: &'static Schema) -> Result<Value, ScimErr
 /// Every required attribute of `schema` and its extensions is assigned, and every value of a
 /// complex attribute has its required sub-attributes (a member its `value`).
 pub(crate) fn check_required(resource: &Map<String, Value>, schema: &'static Schema) -> Result<(), ScimError> {
-    let containers =
-        std::iter::once((Container::Core, schema)).chain(schema.extensions.iter().map(|e| (Container::Extension(e), *e)));
+    let containers = std::iter::once((Container::Core, schema))
+        .chain(schema.extensions.iter().map(|e| (Container::Extension(e), *e)));
     let empty = Map::new();
     for (container, definitions) in containers {
         let map = json::container(resource, container).unwrap_or(&empty);
@@ -93,7 +93,9 @@ mod tests {
 
     #[test]
     fn a_group_without_extensions_has_only_its_schema() {
-        let group = normalize(&json!({"displayName": "Sales", "members": [{"value": "1"}, {"value": "1"}]}), group_schema()).unwrap();
+        let group =
+            normalize(&json!({"displayName": "Sales", "members": [{"value": "1"}, {"value": "1"}]}), group_schema())
+                .unwrap();
         assert_eq!(group, json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "members": [{"value": "1"}]}));
     }
 
@@ -102,7 +104,10 @@ mod tests {
         let cases = [
             (json!({"name": {"givenName": "Ann"}}), "\"userName\" is required"),
             (json!({"userName": "a@x.example", "title": "Boss"}), "User has no attribute \"title\""),
-            (json!({"userName": "a@x.example", "entitlements": [{"display": "x"}]}), "every value of \"entitlements\" needs \"value\""),
+            (
+                json!({"userName": "a@x.example", "entitlements": [{"display": "x"}]}),
+                "every value of \"entitlements\" needs \"value\"",
+            ),
             (json!({"userName": 7}), "\"userName\" takes a string, not a number"),
             (
                 json!({"userName": "a@x.example", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {}}),

@@ -30,9 +30,9 @@ pub(crate) fn element(attr: &Attribute, value: &Value) -> Result<Value, String> 
     match (attr.kind, value) {
         (_, Value::Null) => Ok(Value::Null),
         (AttrType::Boolean, Value::Bool(_)) => Ok(value.clone()),
-        (AttrType::Boolean, Value::String(text)) => boolean(text)
-            .map(Value::Bool)
-            .ok_or_else(|| format!("\"{}\" is true or false, not \"{text}\"", attr.name)),
+        (AttrType::Boolean, Value::String(text)) => {
+            boolean(text).map(Value::Bool).ok_or_else(|| format!("\"{}\" is true or false, not \"{text}\"", attr.name))
+        }
         (AttrType::String | AttrType::DateTime | AttrType::Reference, Value::String(_)) => Ok(value.clone()),
         (expected, other) => Err(format!("\"{}\" takes a {}, not {}", attr.name, expected.as_str(), kind(other))),
     }
@@ -52,9 +52,8 @@ pub(crate) fn boolean(text: &str) -> Option<bool> {
 fn complex(attr: &Attribute, object: &Map<String, Value>) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     for (name, value) in object {
-        let sub = attr
-            .sub_attribute(name)
-            .ok_or_else(|| format!("\"{}\" has no sub-attribute \"{name}\"", attr.name))?;
+        let sub =
+            attr.sub_attribute(name).ok_or_else(|| format!("\"{}\" has no sub-attribute \"{name}\"", attr.name))?;
         if sub.writable() {
             out.insert(sub.name.to_owned(), element(sub, value)?);
         }
@@ -97,7 +96,10 @@ mod tests {
     #[test]
     fn wrong_types_say_what_was_expected() {
         assert_eq!(element(attr("userName"), &json!(5)).unwrap_err(), "\"userName\" takes a string, not a number");
-        assert_eq!(element(attr("name"), &json!("Ann")).unwrap_err(), "\"name\" takes an object of sub-attributes, not a string");
+        assert_eq!(
+            element(attr("name"), &json!("Ann")).unwrap_err(),
+            "\"name\" takes an object of sub-attributes, not a string"
+        );
         assert_eq!(
             element(attr("name"), &json!({"middleName": "Q"})).unwrap_err(),
             "\"name\" has no sub-attribute \"middleName\""
@@ -112,7 +114,8 @@ mod tests {
             vec![json!({"value": "42"})]
         );
         assert_eq!(elements(members, &json!([{"value": "1"}, null, {"value": "2"}])).unwrap().len(), 2);
-        let name = element(attr("name"), &json!({"givenName": "Ann", "formatted": "Ann B", "familyName": null})).unwrap();
+        let name =
+            element(attr("name"), &json!({"givenName": "Ann", "formatted": "Ann B", "familyName": null})).unwrap();
         assert_eq!(name, json!({"givenName": "Ann", "familyName": null}));
     }
 }

@@ -10,7 +10,7 @@ use gtm_state::{RunId, Scope};
 use super::auth_commands::Auth;
 use super::operations::{Access, Create, Delete, Update};
 use crate::runtime::{AccountFilter, EntitlementKind, SECRETS};
-const SCIM_TOKEN: &str = "scim-token";
+use crate::serve::SCIM_TOKEN;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -283,7 +283,11 @@ fn status(ctx: &mut Context<'_>, format: StateFormat) -> Result<()> {
                 };
                 writeln!(ctx.stdout, "{}\t{detail}", c.name)?;
             }
-            let key = connector.profile().account_key.as_deref().unwrap_or("not set: discovered from the credentials on each run");
+            let key = connector
+                .profile()
+                .account_key
+                .as_deref()
+                .unwrap_or("not set: discovered from the credentials on each run");
             writeln!(ctx.stdout, "account-key\t{key}")?;
             if let Some(warning) = &warning {
                 ctx.log.say(format_args!("warning: {warning}"));

@@ -19,12 +19,12 @@ use super::paging::{Event, each_account_page, each_entitlement_page};
 use super::progress::Progress;
 use super::reconcile::describe;
 use super::{Context, shown};
+use crate::connector::{Connector, Setup};
 use crate::profile::{Paths, Profile};
 use crate::runtime::{
     AccessChange, AccountFields, Connection, DeleteMode, DeprovisionOptions, Entitlement, EntitlementDetails,
     EntitlementKind, NewAccount, WriteOptions,
 };
-use crate::connector::{Connector, Setup};
 
 const PROFILE: &str = "demo";
 

@@ -17,7 +17,7 @@ mod provision;
 mod reconcile;
 mod report;
 mod secret_commands;
-// mod serve_command;
+mod serve_command;
 mod sim;
 mod state_commands;
 
@@ -28,8 +28,8 @@ use clap::FromArgMatches as _;
 use gtm_state::StateError;
 
 pub use crate::bad_input::{BadInput, bad_input};
-use crate::connector::{Connector, Setup, open_secrets};
 pub(crate) use crate::connector::shown;
+use crate::connector::{Connector, Setup, open_secrets};
 use crate::consent::ConsentError;
 use crate::log::{Level, Logger};
 use crate::profile::{DEFAULT_PROFILE, Environment, Overrides, Paths, check_profile_name};
@@ -150,7 +150,7 @@ fn dispatch(ctx: &mut Context<'_>) -> Result<()> {
         Command::Auth(action) => auth_commands::run(ctx, action),
         Command::Demo(args) => demo::run(ctx, args),
         Command::Sim(args) => sim::run(ctx, args),
-        Command::Serve(_) => todo!(),
+        Command::Serve(args) => serve_command::run(ctx, args),
         Command::Completions { shell } => help::completions(ctx.stdout, *shell),
         Command::Man { command } => help::man(ctx.stdout, command),
     }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use gtm_state::{
     Completeness, CorrelationReport, DeletionPolicy, End, Identity, Item, ItemChange, Recorded, RunId, Scope, Store,
     Summary,
@@ -14,7 +14,6 @@ use serde_json::{Map, Value};
 
 use super::output::Record;
 use crate::log::{Level, Logger};
-use crate::secrets::private_dir;
 
 /// Lists in the text summary stop after this many entries; `state diff` has them all.
 const SHOWN: usize = 10;
@@ -73,12 +72,7 @@ impl Recorder {
     }
 }
 
-/// Opens the profile's state at `path`, creating it (in a directory only its owner can read:
-/// it holds people's emails and access) if it does not exist yet.
-pub fn open_state(path: &Path) -> Result<Store> {
-    private_dir(path.parent().context("the state file has no directory")?)?;
-    Ok(Store::open(path)?)
-}
+pub use crate::connector::open_state;
 
 /// The state's view of a record: its key, its email (accounts), and the rest as attributes.
 fn item(record: &Record) -> Item {

@@ -47,10 +47,9 @@ fn connector_failure(error: &ConnectorError) -> Failure {
         ConnectorError::AlreadyExists(_) => scim(409, Some(ScimType::Uniqueness)).into(),
         ConnectorError::Conflict(_) => scim(409, None).into(),
         ConnectorError::InvalidInput(_) => scim(400, Some(ScimType::InvalidValue)).into(),
-        ConnectorError::RateLimited(limit) => Failure {
-            error: scim(429, None),
-            retry_after: Some(limit.retry_after_secs.map_or(1, u64::from)),
-        },
+        ConnectorError::RateLimited(limit) => {
+            Failure { error: scim(429, None), retry_after: Some(limit.retry_after_secs.map_or(1, u64::from)) }
+        }
         ConnectorError::Unsupported(_) => scim(501, None).into(),
         // The service's own GoTo credentials or settings: the operator's to fix, not the client's.
         ConnectorError::Unauthorized(_) | ConnectorError::Forbidden(_) | ConnectorError::Config(_) => {
@@ -63,7 +62,7 @@ fn connector_failure(error: &ConnectorError) -> Failure {
 /// The answer when every instance is busy and the queue is full.
 pub fn busy() -> Failure {
     Failure {
-        error: ScimError::new(503, None, "every connector instance is busy and the queue is full; retry shortly".into()),
+        error: ScimError::new(503, None, "every connector instance is busy and the queue is full; retry shortly"),
         retry_after: Some(1),
     }
 }

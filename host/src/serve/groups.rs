@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::failure::Failure;
 use crate::runtime::{
-    AccessChange, AccountQuery, Connection, Entitlement, EntitlementKind, EntitlementQuery, EntitlementRef, WriteOptions,
+    AccessChange, AccountQuery, Connection, Entitlement, EntitlementKind, EntitlementQuery, EntitlementRef,
+    WriteOptions,
 };
 
 const WRITE: WriteOptions = WriteOptions { dry_run: false };
@@ -48,7 +49,12 @@ pub fn list(conn: &mut Connection, shared: &Shared, query: &ListQuery) -> Result
 pub fn get(conn: &mut Connection, shared: &Shared, id: &str, query: &ListQuery) -> Result<Value, Failure> {
     let group = find(conn, id)?;
     let members = if wants_members(query) { Some(members(conn, shared)?) } else { None };
-    Ok(project(&to_scim(&group, members.as_ref(), &shared.base), group_schema(), &query.attributes, &query.excluded_attributes))
+    Ok(project(
+        &to_scim(&group, members.as_ref(), &shared.base),
+        group_schema(),
+        &query.attributes,
+        &query.excluded_attributes,
+    ))
 }
 
 /// PATCH /Groups/{id}: member changes, as grants of the group (a move) and revokes. Answered
@@ -58,7 +64,7 @@ pub fn patch(conn: &mut Connection, shared: &Shared, id: &str, body: &Value) -> 
     let group = find(conn, id)?;
     let before = to_scim(&group, Some(&members(conn, shared)?), &shared.base);
     let mut after = before.clone();
-    request.apply(&mut after)?;
+    request.apply(&mut after, group_schema())?;
     write_members(conn, &group, &before, &after)
 }
 
@@ -75,7 +81,7 @@ pub fn replace(conn: &mut Connection, shared: &Shared, id: &str, body: &Value) -
         after["displayName"] = before["displayName"].clone();
     }
     write_members(conn, &group, &before, &after)?;
-    get(conn, shared, id, &ListQuery::default())
+    get(conn, shared, id, &ListQuery::from_pairs(Vec::new(), 1)?)
 }
 
 /// Grants and revokes that take the group's members from `before` to `after`.
@@ -83,7 +89,7 @@ fn write_members(conn: &mut Connection, group: &Entitlement, before: &Value, aft
     if !same_name(&before["displayName"], &after["displayName"]) {
         return Err(ScimError::bad_request(
             ScimType::Mutability,
-            "a GoTo group is renamed in the Admin Center; this service changes its members".into(),
+            "a GoTo group is renamed in the Admin Center; this service changes its members",
         )
         .into());
     }
@@ -107,14 +113,13 @@ fn same_name(a: &Value, b: &Value) -> bool {
 
 fn member_keys(group: &Value) -> Result<BTreeSet<String>, ScimError> {
     let Some(members) = group.get("members").filter(|m| !m.is_null()) else { return Ok(BTreeSet::new()) };
-    let members = members
-        .as_array()
-        .ok_or_else(|| ScimError::bad_request(ScimType::InvalidValue, "members must be a list".into()))?;
+    let members =
+        members.as_array().ok_or_else(|| ScimError::bad_request(ScimType::InvalidValue, "members must be a list"))?;
     members
         .iter()
         .map(|m| match m.get("value") {
             Some(Value::String(key)) => Ok(key.clone()),
-            _ => Err(ScimError::bad_request(ScimType::InvalidValue, "each member needs the user's id as its value".into())),
+            _ => Err(ScimError::bad_request(ScimType::InvalidValue, "each member needs the user's id as its value")),
         })
         .collect()
 }
@@ -130,7 +135,8 @@ fn catalogue(conn: &mut Connection) -> Result<Vec<Entitlement>, Failure> {
     let mut groups = Vec::new();
     let mut cursor = None;
     loop {
-        let page = conn.list_entitlements(EntitlementKind::Group, &EntitlementQuery { page_size: Some(1000), cursor })?;
+        let page =
+            conn.list_entitlements(EntitlementKind::Group, &EntitlementQuery { page_size: Some(1000), cursor })?;
         groups.extend(page.entitlements);
         match page.next_cursor {
             Some(next) => cursor = Some(next),
@@ -140,10 +146,13 @@ fn catalogue(conn: &mut Connection) -> Result<Vec<Entitlement>, Failure> {
 }
 
 fn find(conn: &mut Connection, id: &str) -> Result<Entitlement, Failure> {
-    catalogue(conn)?
-        .into_iter()
-        .find(|g| g.id.key == id)
-        .ok_or_else(|| ScimError::not_found(format!("no Group with id {}", if id.bytes().all(|b| b.is_ascii_digit()) { id } else { "given" })).into())
+    catalogue(conn)?.into_iter().find(|g| g.id.key == id).ok_or_else(|| {
+        ScimError::not_found(format!(
+            "no Group with id {}",
+            if id.bytes().all(|b| b.is_ascii_digit()) { id } else { "given" }
+        ))
+        .into()
+    })
 }
 
 /// Every group's members, from one read of every user; users the client deleted are left out.

@@ -27,7 +27,8 @@ pub fn tls_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> 
     if chain.is_empty() {
         return Err(anyhow!("{} holds no PEM certificate", cert.display()));
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow!("cannot read the private key {}: {e}", key.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| anyhow!("cannot read the private key {}: {e}", key.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -67,9 +68,15 @@ impl Drop for Running {
 }
 
 /// Serves `app` on `listener` until [`Running::stop`].
-pub fn start(listener: TcpListener, tls: Option<Arc<rustls::ServerConfig>>, app: Router, log: Logger) -> Result<Running> {
+pub fn start(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    app: Router,
+    log: Logger,
+) -> Result<Running> {
     listener.set_nonblocking(true)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the service's runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the service's runtime")?;
     let (stop, stopped) = oneshot::channel();
     let thread = std::thread::Builder::new()
         .name("scim-service".into())
@@ -106,7 +113,8 @@ async fn serve(
                 tokio::spawn(watched);
             }
             Some(acceptor) => {
-                let (acceptor, builder, watcher, log) = (acceptor.clone(), builder.clone(), graceful.watcher(), log.clone());
+                let (acceptor, builder, watcher, log) =
+                    (acceptor.clone(), builder.clone(), graceful.watcher(), log.clone());
                 tokio::spawn(async move {
                     match acceptor.accept(stream).await {
                         Ok(stream) => {

@@ -88,17 +88,20 @@ impl Service {
                 options.listen
             )));
         }
-        let token = connector.secrets()?.get(SCIM_TOKEN).map(|t| Sha256::digest(t.as_bytes()).into()).ok_or_else(|| {
-            bad_input(anyhow::anyhow!(
-                "no {SCIM_TOKEN} secret: store the bearer token SCIM clients will present with \
+        let token =
+            connector.secrets()?.get(SCIM_TOKEN).map(|t| Sha256::digest(t.as_bytes()).into()).ok_or_else(|| {
+                bad_input(anyhow::anyhow!(
+                    "no {SCIM_TOKEN} secret: store the bearer token SCIM clients will present with \
                  `gtm-connector secrets set {SCIM_TOKEN}` (value on stdin)"
-            ))
-        })?;
-        let tls = options.tls.as_ref().map(|(cert, key)| listen::tls_config(cert, key)).transpose().map_err(bad_input)?;
+                ))
+            })?;
+        let tls =
+            options.tls.as_ref().map(|(cert, key)| listen::tls_config(cert, key)).transpose().map_err(bad_input)?;
         let mut seed = connector.connect()?;
         let info = seed.test_connection().context("checking the GoTo credentials before serving")?;
         seed.remember_setting("account-key", &info.account_key);
-        let state = Store::open(&connector.state_file())
+        let state = connector
+            .open_state()
             .with_context(|| format!("opening the reconciliation state {}", connector.state_file().display()))?;
         let listener = std::net::TcpListener::bind(options.listen)
             .with_context(|| format!("cannot listen on {}", options.listen))

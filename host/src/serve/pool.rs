@@ -50,7 +50,9 @@ impl Pool {
             outcome
         })
         .await;
-        outcome.unwrap_or_else(|e| Err(gtm_scim::error::ScimError::new(500, None, format!("the request failed: {e}")).into()))
+        outcome.unwrap_or_else(|e| {
+            Err(gtm_scim::error::ScimError::new(500, None, format!("the request failed: {e}")).into())
+        })
     }
 
     /// An idle instance, or a new one like the seed.

@@ -107,7 +107,7 @@ async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next:
     let presented = bearer(request.headers());
     if !presented.is_some_and(|token| shared.authorized(token)) {
         let detail = if presented.is_some() { "the bearer token is not valid" } else { "a bearer token is required" };
-        return Failure::from(ScimError::unauthorized(detail.into())).into_response();
+        return Failure::from(ScimError::unauthorized(detail)).into_response();
     }
     next.run(request).await
 }
@@ -128,7 +128,7 @@ async fn log_request(State(shared): State<Arc<Shared>>, request: Request, next: 
 }
 
 async fn unknown_endpoint() -> Failure {
-    ScimError::not_found("no such SCIM endpoint".into()).into()
+    ScimError::not_found("no such SCIM endpoint").into()
 }
 
 fn query(raw: Option<String>) -> Result<ListQuery, Failure> {
@@ -152,18 +152,19 @@ async fn list_resource_types(State(shared): State<Arc<Shared>>) -> Reply {
 }
 
 async fn one_resource_type(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Answer {
-    let found = resource_types(&shared.base).into_iter().find(|t| t["name"] == name.as_str() || t["id"] == name.as_str());
+    let found =
+        resource_types(&shared.base).into_iter().find(|t| t["name"] == name.as_str() || t["id"] == name.as_str());
     found.map(Reply::ok).ok_or_else(|| ScimError::not_found(format!("no resource type {name}")).into())
 }
 
-async fn list_schemas() -> Reply {
-    let schemas = schemas_document();
+async fn list_schemas(State(shared): State<Arc<Shared>>) -> Reply {
+    let schemas = schemas_document(&shared.base);
     let total = schemas.len() as u64;
     Reply::ok(gtm_scim::query::list_response(total, 1, schemas))
 }
 
-async fn one_schema(Path(id): Path<String>) -> Answer {
-    let found = schemas_document().into_iter().find(|s| s["id"] == id.as_str());
+async fn one_schema(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
+    let found = schemas_document(&shared.base).into_iter().find(|s| s["id"] == id.as_str());
     found.map(Reply::ok).ok_or_else(|| ScimError::not_found(format!("no schema {id}")).into())
 }
 
@@ -230,8 +231,7 @@ fn groups_are_fixed() -> Failure {
     ScimError::new(
         501,
         None,
-        "GoTo groups are created and deleted in GoTo's Admin Center; this service reads them and changes their members"
-            .into(),
+        "GoTo groups are created and deleted in GoTo's Admin Center; this service reads them and changes their members",
     )
     .into()
 }

@@ -17,7 +17,6 @@
 mod correlation;
 mod deletion;
 mod error;
-mod scim_accounts;
 mod input;
 mod model;
 mod queries;
@@ -25,6 +24,7 @@ mod queue;
 mod records;
 mod run;
 mod schema;
+mod scim_accounts;
 mod sql;
 mod store;
 #[cfg(test)]

@@ -126,7 +126,8 @@ impl<'h> Scim<'h> {
         if !body.is_empty() {
             request = request.header("content-type", "application/scim+json");
         }
-        let mut response = self.agent.run(request.body(body).unwrap()).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+        let mut response =
+            self.agent.run(request.body(body).unwrap()).unwrap_or_else(|e| panic!("{method} {url}: {e}"));
         let headers = response
             .headers()
             .iter()

@@ -20,7 +20,9 @@ pub fn matches(filter: &Filter, resource: &Value) -> bool {
         Filter::Or(left, right) => matches(left, resource) || matches(right, resource),
         Filter::Not(inner) => !matches(inner, resource),
         Filter::Present(path) => values(resource, path).into_iter().any(present),
-        Filter::Compare { path, op: CompareOp::Eq, value: Value::Null } => !values(resource, path).into_iter().any(present),
+        Filter::Compare { path, op: CompareOp::Eq, value: Value::Null } => {
+            !values(resource, path).into_iter().any(present)
+        }
         Filter::Compare { path, op: CompareOp::Ne, value } => {
             !matches(&Filter::Compare { path: path.clone(), op: CompareOp::Eq, value: value.clone() }, resource)
         }
@@ -35,12 +37,8 @@ fn values<'a>(resource: &'a Value, path: &AttrPath) -> Vec<&'a Value> {
     let Some(object) = resource.as_object() else {
         return if path.is("value", None) { vec![resource] } else { Vec::new() };
     };
-    let root = path
-        .schema
-        .as_deref()
-        .and_then(|urn| json::get(object, urn))
-        .and_then(Value::as_object)
-        .unwrap_or(object);
+    let root =
+        path.schema.as_deref().and_then(|urn| json::get(object, urn)).and_then(Value::as_object).unwrap_or(object);
     let attribute = json::get(root, &path.attr).map(flatten).unwrap_or_default();
     match &path.sub {
         None => attribute,

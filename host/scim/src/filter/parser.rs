@@ -117,7 +117,9 @@ impl<'a> Parser<'a> {
         }
         let Some(op) = CompareOp::named(operator) else {
             self.pos = operator_at;
-            return Err(self.expected(&format!("an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"{path}\"")));
+            return Err(
+                self.expected(&format!("an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"{path}\""))
+            );
         };
         let value = self.value(op)?;
         self.count_term()?;
@@ -264,7 +266,8 @@ impl<'a> Parser<'a> {
     /// The run of characters from here up to a space, a parenthesis, a bracket or a quote.
     fn peek_word(&self) -> &'a str {
         let rest = self.rest();
-        let end = rest.find(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"')).unwrap_or(rest.len());
+        let end =
+            rest.find(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']' | '"')).unwrap_or(rest.len());
         &rest[..end]
     }
 

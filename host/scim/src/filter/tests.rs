@@ -178,20 +178,44 @@ fn an_attribute_named_like_a_keyword_is_an_attribute() {
 fn malformed_filters_say_where_and_what_was_expected() {
     let cases = [
         ("", "expected an attribute path, \"(\" or \"not\", found the end of the filter (at character 1)"),
-        ("userName", "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"userName\", found the end of the filter (at character 9)"),
-        ("userName equals \"x\"", "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"userName\", found \"equals\" (at character 10)"),
-        ("userName eq", "expected a value (a \"string\", a number, true, false or null) after \"eq\", found the end of the filter (at character 12)"),
-        ("userName eq bjensen", "expected a value (a \"string\", a number, true, false or null) after \"eq\", found \"bjensen\" (at character 13)"),
+        (
+            "userName",
+            "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"userName\", found the end of the filter (at character 9)",
+        ),
+        (
+            "userName equals \"x\"",
+            "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"userName\", found \"equals\" (at character 10)",
+        ),
+        (
+            "userName eq",
+            "expected a value (a \"string\", a number, true, false or null) after \"eq\", found the end of the filter (at character 12)",
+        ),
+        (
+            "userName eq bjensen",
+            "expected a value (a \"string\", a number, true, false or null) after \"eq\", found \"bjensen\" (at character 13)",
+        ),
         ("userName eq \"bjensen", "the string has no closing '\"' (at character 13)"),
         ("userName eq \"a\\qb\"", "the string is not a valid JSON string"),
         ("title pr title pr", "expected \"and\", \"or\" or the end of the filter, found \"title\" (at character 10)"),
-        ("(title pr", "expected \")\" to close the \"(\" at character 1, found the end of the filter (at character 10)"),
+        (
+            "(title pr",
+            "expected \")\" to close the \"(\" at character 1, found the end of the filter (at character 10)",
+        ),
         ("title pr)", "expected \"and\", \"or\" or the end of the filter, found ')' (at character 9)"),
-        ("not title pr", "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"not\", found \"title\" (at character 5)"),
+        (
+            "not title pr",
+            "expected an operator (eq, ne, co, sw, ew, gt, ge, lt, le or pr) after \"not\", found \"title\" (at character 5)",
+        ),
         ("title pr and", "expected an attribute path, \"(\" or \"not\", found the end of the filter (at character 13)"),
-        ("emails[type eq \"work\"", "expected \"]\" to close the \"[\" at character 7, found the end of the filter (at character 22)"),
+        (
+            "emails[type eq \"work\"",
+            "expected \"]\" to close the \"[\" at character 7, found the end of the filter (at character 22)",
+        ),
         ("emails[ims[type pr]]", "a value filter cannot hold another value filter (at character 11)"),
-        ("emails.value[type pr]", "a value filter follows a multi-valued attribute, not the sub-attribute \"emails.value\" (at character 1)"),
+        (
+            "emails.value[type pr]",
+            "a value filter follows a multi-valued attribute, not the sub-attribute \"emails.value\" (at character 1)",
+        ),
         ("user=name eq \"x\"", "\"user=name\" is not an attribute path"),
         ("a.b.c pr", "\"a.b.c\" is not an attribute path: a path has at most one sub-attribute (at character 1)"),
         ("active gt true", "\"gt\" compares with a string or a number, not true (at character 11)"),
@@ -199,7 +223,10 @@ fn malformed_filters_say_where_and_what_was_expected() {
         ("x co 5", "\"co\" compares with a string, not 5"),
         ("x eq 01", "expected a value"),
         ("é eq \"x\" and ü", "\"é\" is not an attribute path"),
-        ("x eq \"é\" and ü", "\"ü\" is not an attribute path: \"ü\" is not an attribute name (a letter, then letters, digits, '-' or '_') (at character 14)"),
+        (
+            "x eq \"é\" and ü",
+            "\"ü\" is not an attribute path: \"ü\" is not an attribute name (a letter, then letters, digits, '-' or '_') (at character 14)",
+        ),
     ];
     for (text, detail) in cases {
         let error = parse(text).unwrap_err();
@@ -238,7 +265,8 @@ fn the_number_of_comparisons_is_bounded() {
 
 #[test]
 fn rfc_examples_match_barbara_jensen_as_they_should() {
-    let expected = [true, true, false, false, true, false, true, false, true, true, true, true, true, false, true, true, true];
+    let expected =
+        [true, true, false, false, true, false, true, false, true, true, true, true, true, false, true, true, true];
     for (example, expected) in RFC_EXAMPLES.into_iter().zip(expected) {
         assert_eq!(matching(example), expected, "{example}");
     }
@@ -275,7 +303,9 @@ fn ne_holds_when_no_value_is_equal() {
 #[test]
 fn presence_and_null() {
     let resource = json!({"a": "", "b": [], "c": {}, "d": null, "e": "x", "f": false, "g": 0});
-    for (name, present) in [("a", false), ("b", false), ("c", false), ("d", false), ("z", false), ("e", true), ("f", true), ("g", true)] {
+    for (name, present) in
+        [("a", false), ("b", false), ("c", false), ("d", false), ("z", false), ("e", true), ("f", true), ("g", true)]
+    {
         assert_eq!(matches(&parse(&format!("{name} pr")).unwrap(), &resource), present, "{name} pr");
         assert_eq!(matches(&parse(&format!("{name} eq null")).unwrap(), &resource), !present, "{name} eq null");
         assert_eq!(matches(&parse(&format!("{name} ne null")).unwrap(), &resource), present, "{name} ne null");

@@ -67,7 +67,10 @@ fn whole_schema(
     container: Container,
 ) -> Result<(), ScimError> {
     if path.filter.is_some() || path.sub.is_some() || operation.op == Op::Remove {
-        return Err(invalid_path(format!("\"{}\" is a schema: only add or replace an object of its attributes", path.attr)));
+        return Err(invalid_path(format!(
+            "\"{}\" is a schema: only add or replace an object of its attributes",
+            path.attr
+        )));
     }
     match required_value(operation)? {
         Value::Object(value) => write::merge_object(resource, schema, mode(operation.op), value, Some(container)),
@@ -129,7 +132,10 @@ fn filtered(
     operation: &Operation,
 ) -> Result<(), ScimError> {
     if !attr.multi_valued {
-        return Err(invalid_path(format!("\"{}\" is single-valued: a value filter selects values of a multi-valued one", attr.name)));
+        return Err(invalid_path(format!(
+            "\"{}\" is single-valued: a value filter selects values of a multi-valued one",
+            attr.name
+        )));
     }
     check_filter(attr, filter)?;
     let new = match (operation.op, sub) {

@@ -36,9 +36,9 @@ impl PatchPath {
         let sub = match text[after..].trim_end() {
             "" => None,
             rest => {
-                let name = rest
-                    .strip_prefix('.')
-                    .ok_or_else(|| invalid(format!("only \".subAttribute\" may follow the value filter, not \"{rest}\"")))?;
+                let name = rest.strip_prefix('.').ok_or_else(|| {
+                    invalid(format!("only \".subAttribute\" may follow the value filter, not \"{rest}\""))
+                })?;
                 let parsed = path::parse(name).map_err(invalid)?;
                 if parsed.schema.is_some() || parsed.sub.is_some() {
                     return Err(invalid(format!("\"{name}\" is not a sub-attribute name")));
@@ -84,7 +84,8 @@ mod tests {
                 value: json!("2819c223-7f76-453a-919d-413861904646"),
             })
         );
-        let work = PatchPath::parse("urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq \"work\"].value").unwrap();
+        let work =
+            PatchPath::parse("urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq \"work\"].value").unwrap();
         assert_eq!(work.attr.schema.as_deref(), Some("urn:ietf:params:scim:schemas:core:2.0:User"));
         assert_eq!(work.sub.as_deref(), Some("value"));
         assert_eq!(work.to_string(), "urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq \"work\"].value");

@@ -60,7 +60,9 @@ fn failure(resource: Value, operations: Value) -> ScimError {
 }
 
 fn member_values(group: &Value) -> Vec<&str> {
-    group["members"].as_array().map_or_else(Vec::new, |members| members.iter().map(|m| m["value"].as_str().unwrap()).collect())
+    group["members"]
+        .as_array()
+        .map_or_else(Vec::new, |members| members.iter().map(|m| m["value"].as_str().unwrap()).collect())
 }
 
 // RFC 7644 §3.5.2.1: add.
@@ -91,10 +93,17 @@ fn rfc_add_without_a_path_merges_the_object() {
 
 #[test]
 fn add_to_a_multi_valued_attribute_does_not_duplicate() {
-    let group = ok(group(), json!([{"op": "add", "path": "members", "value": [{"value": BABS}, {"value": JAMES}, {"value": JAMES}]}]));
+    let group = ok(
+        group(),
+        json!([{"op": "add", "path": "members", "value": [{"value": BABS}, {"value": JAMES}, {"value": JAMES}]}]),
+    );
     assert_eq!(member_values(&group), [BABS, JAMES]);
     let user = ok(user(), json!([{"op": "add", "path": "roles", "value": {"value": "manage_users"}}]));
-    assert_eq!(user["roles"], json!([{"value": "manage_users"}, {"value": "RUN_REPORTS"}]), "one role, spelt the newest way");
+    assert_eq!(
+        user["roles"],
+        json!([{"value": "manage_users"}, {"value": "RUN_REPORTS"}]),
+        "one role, spelt the newest way"
+    );
 }
 
 // RFC 7644 §3.5.2.2: remove.
@@ -141,7 +150,10 @@ fn remove_of_nothing_succeeds() {
 
 #[test]
 fn remove_a_sub_attribute() {
-    let user = ok(user(), json!([{"op": "remove", "path": "name.familyName"}, {"op": "remove", "path": "emails[type eq \"home\"].type"}]));
+    let user = ok(
+        user(),
+        json!([{"op": "remove", "path": "name.familyName"}, {"op": "remove", "path": "emails[type eq \"home\"].type"}]),
+    );
     assert_eq!(user["name"], json!({"givenName": "Barbara", "formatted": "Barbara Jensen"}));
     assert_eq!(user["emails"][1], json!({"value": "babs@jensen.org"}));
 }
@@ -166,7 +178,10 @@ fn rfc_replace_the_values_a_filter_selects() {
 
 #[test]
 fn rfc_replace_a_sub_attribute_of_the_values_a_filter_selects() {
-    let user = ok(user(), json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "barbara@example.com"}]));
+    let user = ok(
+        user(),
+        json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "barbara@example.com"}]),
+    );
     assert_eq!(user["emails"][0], json!({"value": "barbara@example.com", "type": "work", "primary": true}));
 }
 
@@ -259,11 +274,13 @@ fn entra_grants_a_role_with_its_extra_sub_attributes() {
 
 #[test]
 fn okta_replace_without_a_path_ignores_what_it_may_not_change() {
-    let user = ok(user(), json!([{"op": "replace", "value": {"id": "other", "active": false, "meta": {}, "schemas": []}}]));
+    let user =
+        ok(user(), json!([{"op": "replace", "value": {"id": "other", "active": false, "meta": {}, "schemas": []}}]));
     assert_eq!(user["active"], false);
     assert_eq!(user["id"], "6581286685341855244");
     assert_eq!(user["schemas"], json!([USER_SCHEMA]));
-    let group = ok(group(), json!([{"op": "replace", "value": {"id": "8450026542029090574", "displayName": "Guides"}}]));
+    let group =
+        ok(group(), json!([{"op": "replace", "value": {"id": "8450026542029090574", "displayName": "Guides"}}]));
     assert_eq!(group["displayName"], "Guides");
 }
 
@@ -308,7 +325,10 @@ fn names_in_any_case_are_written_in_canonical_case() {
             {"op": "add", "value": {"Name": {"FamilyName": "Bee"}, "LOCALE": "en_US", "name.GIVENname": "Anne"}},
         ]),
     );
-    assert_eq!(user, json!({"schemas": [USER_SCHEMA], "userName": "a@x.example", "name": {"givenName": "Anne", "familyName": "Bee"}, "locale": "en_US"}));
+    assert_eq!(
+        user,
+        json!({"schemas": [USER_SCHEMA], "userName": "a@x.example", "name": {"givenName": "Anne", "familyName": "Bee"}, "locale": "en_US"})
+    );
 }
 
 #[test]
@@ -321,10 +341,14 @@ fn the_body_keys_and_op_names_are_read_without_case() {
 
 #[test]
 fn making_a_value_primary_makes_the_others_not_primary() {
-    let user = ok(user(), json!([{"op": "add", "path": "emails", "value": {"value": "new@example.com", "type": "work", "primary": true}}]));
+    let user = ok(
+        user(),
+        json!([{"op": "add", "path": "emails", "value": {"value": "new@example.com", "type": "work", "primary": true}}]),
+    );
     assert_eq!(user["emails"][0]["primary"], false);
     assert_eq!(user["emails"][2]["primary"], true);
-    let user = ok(user, json!([{"op": "replace", "path": "emails[value eq \"babs@jensen.org\"].primary", "value": true}]));
+    let user =
+        ok(user, json!([{"op": "replace", "path": "emails[value eq \"babs@jensen.org\"].primary", "value": true}]));
     let primaries: Vec<bool> = user["emails"].as_array().unwrap().iter().map(|e| e["primary"] == true).collect();
     assert_eq!(primaries, [false, true, false]);
 }
@@ -373,39 +397,106 @@ fn operations_that_cannot_parse_name_the_problem() {
 fn operations_that_cannot_apply_name_the_operation_and_the_problem() {
     let cases = [
         (json!({"op": "remove"}), ScimType::NoTarget, "operation 1 (remove): remove needs a path"),
-        (json!({"op": "replace", "value": "x"}), ScimType::InvalidValue, "replace without a path takes an object of attributes"),
+        (
+            json!({"op": "replace", "value": "x"}),
+            ScimType::InvalidValue,
+            "replace without a path takes an object of attributes",
+        ),
         (
             json!({"op": "replace", "path": "emails[type eq \"other\"].value", "value": "x"}),
             ScimType::NoTarget,
             "operation 1 (replace emails[type eq \"other\"].value): no value of \"emails\" matches [type eq \"other\"]",
         ),
-        (json!({"op": "add", "path": "emails[type co \"x\"].value", "value": "x"}), ScimType::NoTarget, "matches [type co \"x\"]"),
+        (
+            json!({"op": "add", "path": "emails[type co \"x\"].value", "value": "x"}),
+            ScimType::NoTarget,
+            "matches [type co \"x\"]",
+        ),
         (json!({"op": "add", "path": "title", "value": "x"}), ScimType::InvalidPath, "User has no attribute \"title\""),
-        (json!({"op": "add", "path": "name.middleName", "value": "x"}), ScimType::InvalidPath, "\"name\" has no sub-attribute \"middleName\""),
-        (json!({"op": "add", "path": "emails[type eq \"work\"].kind", "value": "x"}), ScimType::InvalidPath, "\"emails\" has no sub-attribute \"kind\""),
-        (json!({"op": "replace", "path": "userName[value eq \"x\"]", "value": "y"}), ScimType::InvalidPath, "\"userName\" is single-valued"),
-        (json!({"op": "remove", "path": "emails[tpye eq \"work\"]"}), ScimType::InvalidFilter, "names \"tpye\", which is not a sub-attribute of \"emails\""),
-        (json!({"op": "add", "path": "groups", "value": [{"value": "1"}]}), ScimType::Mutability, "\"groups\" is readOnly, so \"groups\" cannot be changed"),
+        (
+            json!({"op": "add", "path": "name.middleName", "value": "x"}),
+            ScimType::InvalidPath,
+            "\"name\" has no sub-attribute \"middleName\"",
+        ),
+        (
+            json!({"op": "add", "path": "emails[type eq \"work\"].kind", "value": "x"}),
+            ScimType::InvalidPath,
+            "\"emails\" has no sub-attribute \"kind\"",
+        ),
+        (
+            json!({"op": "replace", "path": "userName[value eq \"x\"]", "value": "y"}),
+            ScimType::InvalidPath,
+            "\"userName\" is single-valued",
+        ),
+        (
+            json!({"op": "remove", "path": "emails[tpye eq \"work\"]"}),
+            ScimType::InvalidFilter,
+            "names \"tpye\", which is not a sub-attribute of \"emails\"",
+        ),
+        (
+            json!({"op": "add", "path": "groups", "value": [{"value": "1"}]}),
+            ScimType::Mutability,
+            "\"groups\" is readOnly, so \"groups\" cannot be changed",
+        ),
         (json!({"op": "replace", "path": "id", "value": "1"}), ScimType::Mutability, "\"id\" is readOnly"),
-        (json!({"op": "replace", "path": "displayName", "value": "B"}), ScimType::Mutability, "\"displayName\" is readOnly"),
-        (json!({"op": "replace", "path": "name.formatted", "value": "B"}), ScimType::Mutability, "\"formatted\" is readOnly"),
+        (
+            json!({"op": "replace", "path": "displayName", "value": "B"}),
+            ScimType::Mutability,
+            "\"displayName\" is readOnly",
+        ),
+        (
+            json!({"op": "replace", "path": "name.formatted", "value": "B"}),
+            ScimType::Mutability,
+            "\"formatted\" is readOnly",
+        ),
         (json!({"op": "remove", "path": "meta"}), ScimType::Mutability, "\"meta\" is readOnly"),
-        (json!({"op": "replace", "path": format!("{EXTENSION_SCHEMA}:status"), "value": "ACTIVE"}), ScimType::Mutability, "\"status\" is readOnly"),
-        (json!({"op": "replace", "path": "active", "value": "maybe"}), ScimType::InvalidValue, "\"active\" is true or false, not \"maybe\""),
-        (json!({"op": "add", "path": "emails", "value": [{"value": "x", "kind": "y"}]}), ScimType::InvalidValue, "\"emails\" has no sub-attribute \"kind\""),
-        (json!({"op": "add", "value": {"nickName": "Babs"}}), ScimType::InvalidValue, "User has no attribute \"nickName\""),
-        (json!({"op": "add", "value": {"locale": 5}}), ScimType::InvalidValue, "\"locale\" takes a string, not a number"),
+        (
+            json!({"op": "replace", "path": format!("{EXTENSION_SCHEMA}:status"), "value": "ACTIVE"}),
+            ScimType::Mutability,
+            "\"status\" is readOnly",
+        ),
+        (
+            json!({"op": "replace", "path": "active", "value": "maybe"}),
+            ScimType::InvalidValue,
+            "\"active\" is true or false, not \"maybe\"",
+        ),
+        (
+            json!({"op": "add", "path": "emails", "value": [{"value": "x", "kind": "y"}]}),
+            ScimType::InvalidValue,
+            "\"emails\" has no sub-attribute \"kind\"",
+        ),
+        (
+            json!({"op": "add", "value": {"nickName": "Babs"}}),
+            ScimType::InvalidValue,
+            "User has no attribute \"nickName\"",
+        ),
+        (
+            json!({"op": "add", "value": {"locale": 5}}),
+            ScimType::InvalidValue,
+            "\"locale\" takes a string, not a number",
+        ),
         (json!({"op": "remove", "path": "userName"}), ScimType::InvalidValue, "\"userName\" is required"),
-        (json!({"op": "add", "path": "entitlements", "value": [{"display": "x"}]}), ScimType::InvalidValue, "every value of \"entitlements\" needs \"value\""),
+        (
+            json!({"op": "add", "path": "entitlements", "value": [{"display": "x"}]}),
+            ScimType::InvalidValue,
+            "every value of \"entitlements\" needs \"value\"",
+        ),
         (json!({"op": "remove", "path": EXTENSION_SCHEMA}), ScimType::InvalidPath, "is a schema: only add or replace"),
-        (json!({"op": "add", "value": {EXTENSION_SCHEMA: "x"}}), ScimType::InvalidValue, "takes an object of that schema's attributes"),
+        (
+            json!({"op": "add", "value": {EXTENSION_SCHEMA: "x"}}),
+            ScimType::InvalidValue,
+            "takes an object of that schema's attributes",
+        ),
     ];
     for (operation, scim_type, detail) in cases {
         let error = failure(user(), json!([operation.clone()]));
         assert_eq!((error.status, error.scim_type), (400, Some(scim_type)), "{operation}: {error}");
         assert!(error.detail.contains(detail), "{operation}:\n  got  {}\n  want {detail}", error.detail);
     }
-    let error = failure(group(), json!([{"op": "replace", "path": format!("members[value eq \"{BABS}\"].display"), "value": "B"}]));
+    let error = failure(
+        group(),
+        json!([{"op": "replace", "path": format!("members[value eq \"{BABS}\"].display"), "value": "B"}]),
+    );
     assert_eq!(error.scim_type, Some(ScimType::Mutability), "{error}");
 }
 

@@ -140,10 +140,16 @@ mod tests {
         );
         let emails = find(attributes, "name", "emails");
         assert_eq!(emails["multiValued"], true);
-        assert_eq!(find(emails["subAttributes"].as_array().unwrap(), "name", "type")["canonicalValues"], json!(["work", "home", "other"]));
+        assert_eq!(
+            find(emails["subAttributes"].as_array().unwrap(), "name", "type")["canonicalValues"],
+            json!(["work", "home", "other"])
+        );
         let groups = find(attributes, "name", "groups");
         assert_eq!(groups["mutability"], "readOnly");
-        assert_eq!(find(groups["subAttributes"].as_array().unwrap(), "name", "$ref")["referenceTypes"], json!(["Group"]));
+        assert_eq!(
+            find(groups["subAttributes"].as_array().unwrap(), "name", "$ref")["referenceTypes"],
+            json!(["Group"])
+        );
         let extension = find(&schemas, "id", EXTENSION_SCHEMA);
         assert_eq!(find(extension["attributes"].as_array().unwrap(), "name", "groupKey")["mutability"], "readWrite");
         let group = find(&schemas, "id", GROUP_SCHEMA);
@@ -169,7 +175,10 @@ mod tests {
         assert_eq!(user["endpoint"], "/Users");
         assert_eq!(user["schema"], USER_SCHEMA);
         assert_eq!(user["schemaExtensions"], json!([{"schema": EXTENSION_SCHEMA, "required": false}]));
-        assert_eq!(user["meta"], json!({"resourceType": "ResourceType", "location": "https://scim.example/v2/ResourceTypes/User"}));
+        assert_eq!(
+            user["meta"],
+            json!({"resourceType": "ResourceType", "location": "https://scim.example/v2/ResourceTypes/User"})
+        );
         let group = find(&types, "id", "Group");
         assert_eq!(group["endpoint"], "/Groups");
         assert_eq!(group["schemaExtensions"], json!([]));

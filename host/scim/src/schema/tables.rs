@@ -86,7 +86,11 @@ pub(super) static USER: Schema = Schema {
         )
         .multi(),
         Attribute::new("locale", AttrType::String, "The user's locale in GoTo, such as en_US."),
-        Attribute::new("timezone", AttrType::String, "The user's time zone in GoTo, an IANA name such as America/New_York."),
+        Attribute::new(
+            "timezone",
+            AttrType::String,
+            "The user's time zone in GoTo, an IANA name such as America/New_York.",
+        ),
         Attribute::new(
             "active",
             AttrType::Boolean,

@@ -51,12 +51,13 @@ pub(crate) fn resolve(schema: &'static Schema, path: &AttrPath) -> Result<Target
                 .map_or((Container::Core, None), |(container, attr)| (container, Some(attr))),
         },
     };
-    let attr = attr.ok_or_else(|| format!("{} has no attribute \"{}\"", container_name(schema, container), path.attr))?;
+    let attr =
+        attr.ok_or_else(|| format!("{} has no attribute \"{}\"", container_name(schema, container), path.attr))?;
     let sub = match &path.sub {
         None => None,
-        Some(name) => Some(
-            attr.sub_attribute(name).ok_or_else(|| format!("\"{}\" has no sub-attribute \"{name}\"", attr.name))?,
-        ),
+        Some(name) => {
+            Some(attr.sub_attribute(name).ok_or_else(|| format!("\"{}\" has no sub-attribute \"{name}\"", attr.name))?)
+        }
     };
     Ok(Target::Attribute { container, attr, sub })
 }
@@ -107,7 +108,10 @@ mod tests {
     fn unknown_names_say_what_is_missing() {
         assert_eq!(target("title").unwrap_err(), "User has no attribute \"title\"");
         assert_eq!(target("name.middleName").unwrap_err(), "\"name\" has no sub-attribute \"middleName\"");
-        assert_eq!(target(&format!("{EXTENSION_SCHEMA}:userName")).unwrap_err(), "GoTo User has no attribute \"userName\"");
+        assert_eq!(
+            target(&format!("{EXTENSION_SCHEMA}:userName")).unwrap_err(),
+            "GoTo User has no attribute \"userName\""
+        );
         assert_eq!(
             target("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department").unwrap_err(),
             "\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department\" is in no schema of this resource"

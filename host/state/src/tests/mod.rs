@@ -1,12 +1,12 @@
 //! Behaviour tests against real databases in temporary directories, with a fixed clock.
 
 mod correlation;
-mod scim_accounts;
 mod lifecycle;
 mod proof;
 mod queries;
 mod queue;
 mod recording;
+mod scim_accounts;
 
 use std::path::PathBuf;
 

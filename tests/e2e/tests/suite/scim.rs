@@ -124,7 +124,8 @@ fn filters_goto_can_answer_are_exact_and_others_are_refused() {
     let none = scim.get("/Users?filter=userName%20eq%20%22nobody%40example.com%22").expect(200);
     assert_eq!(none["totalResults"], 0);
     // Narrowed by the email, then held to the whole filter.
-    let both = format!("/Users?filter=userName%20eq%20%22{}%22%20and%20name.givenName%20eq%20%22Zed-Nope%22", target.email);
+    let both =
+        format!("/Users?filter=userName%20eq%20%22{}%22%20and%20name.givenName%20eq%20%22Zed-Nope%22", target.email);
     assert_eq!(scim.get(&both).expect(200)["totalResults"], 0);
     scim.get("/Users?filter=userName%20sw%20%22a%22").error(400, Some("invalidFilter"), "eq");
     scim.get("/Users?filter=userName%20eq").error(400, Some("invalidFilter"), "");
@@ -138,33 +139,47 @@ fn filters_goto_can_answer_are_exact_and_others_are_refused() {
 fn a_user_is_created_refused_twice_patched_replaced_and_deleted() {
     let h = Harness::new(unthrottled(6, 3));
     let scim = Scim::start(&h);
-    let created = scim.post("/Users", &new_user("new.person@example.com"));
+    let license = h.sim.with_world(|w| w.licenses()[0].key.clone());
+    let mut body = new_user("new.person@example.com");
+    body["entitlements"] = json!([{"value": license}]);
+    let created = scim.post("/Users", &body);
     let location = created.header("location").map(str::to_owned);
     let user = created.expect(201);
     let key = user["id"].as_str().unwrap().to_owned();
     assert_eq!(location.as_deref(), user["meta"]["location"].as_str());
     assert_eq!(user["externalId"], "hr-1");
     assert_eq!(sim_user(&h, &key).first_name, "Scim");
+    assert_eq!(sim_user(&h, &key).license_keys, [license.clone()]);
+    assert_eq!(user["active"], true);
     let by_external = scim.get("/Users?filter=externalId%20eq%20%22hr-1%22").expect(200);
     assert_eq!(by_external["Resources"][0]["id"], key.as_str());
 
     scim.post("/Users", &new_user("New.Person@example.com")).error(409, Some("uniqueness"), "already exists");
 
-    let patched = scim.patch(&format!("/Users/{key}"), &patch(json!([
-        {"op": "Replace", "path": "name.givenName", "value": "Renamed"},
-        {"op": "replace", "value": {"locale": "fr_FR"}},
-    ])));
+    let patched = scim.patch(
+        &format!("/Users/{key}"),
+        &patch(json!([
+            {"op": "Replace", "path": "name.givenName", "value": "Renamed"},
+            {"op": "replace", "value": {"locale": "fr_FR"}},
+        ])),
+    );
     let patched = patched.expect(200);
     assert_eq!(patched["name"]["givenName"], "Renamed");
     assert_eq!((sim_user(&h, &key).first_name, sim_user(&h, &key).locale), ("Renamed".into(), "fr_FR".into()));
-    scim.patch(&format!("/Users/{key}"), &patch(json!([{"op": "replace", "path": "id", "value": "1"}])))
-        .error(400, Some("mutability"), "read-only");
+    scim.patch(&format!("/Users/{key}"), &patch(json!([{"op": "replace", "path": "id", "value": "1"}]))).error(
+        400,
+        Some("mutability"),
+        "readOnly",
+    );
 
     let mut replacement = new_user("new.person@example.com");
     replacement["name"]["familyName"] = json!("Replaced");
     replacement["externalId"] = json!("hr-2");
     let replaced = scim.put(&format!("/Users/{key}"), &replacement).expect(200);
-    assert_eq!((replaced["name"]["familyName"].as_str(), replaced["externalId"].as_str()), (Some("Replaced"), Some("hr-2")));
+    assert_eq!(
+        (replaced["name"]["familyName"].as_str(), replaced["externalId"].as_str()),
+        (Some("Replaced"), Some("hr-2"))
+    );
 
     let writes = h.writes();
     scim.delete(&format!("/Users/{key}")).expect(204);
@@ -183,7 +198,11 @@ fn a_user_is_created_refused_twice_patched_replaced_and_deleted() {
     assert_eq!(revived["name"]["familyName"], "Person");
     scim.get(&format!("/Users/{key}")).expect(200);
     scim.get("/Users/not-a-key").error(404, None, "no User");
-    scim.post("/Users", &json!({"schemas": [USER], "name": {"givenName": "No"}})).error(400, Some("invalidValue"), "userName");
+    scim.post("/Users", &json!({"schemas": [USER], "name": {"givenName": "No"}})).error(
+        400,
+        Some("invalidValue"),
+        "userName",
+    );
     scim.request("POST", "/Users", Some(TOKEN), None).error(400, Some("invalidSyntax"), "JSON");
 }
 
@@ -198,10 +217,13 @@ fn entitlements_and_roles_are_granted_and_revoked_by_patch() {
     });
     let path = format!("/Users/{key}");
     let granted = scim
-        .patch(&path, &patch(json!([
-            {"op": "add", "path": "entitlements", "value": [{"value": license}]},
-            {"op": "add", "path": "roles", "value": [{"value": "MANAGE_USERS"}]},
-        ])))
+        .patch(
+            &path,
+            &patch(json!([
+                {"op": "add", "path": "entitlements", "value": [{"value": license}]},
+                {"op": "add", "path": "roles", "value": [{"value": "MANAGE_USERS"}]},
+            ])),
+        )
         .expect(200);
     assert!(values(&granted["entitlements"]).contains(&license));
     assert!(values(&granted["roles"]).contains(&"MANAGE_USERS".to_owned()));
@@ -209,20 +231,27 @@ fn entitlements_and_roles_are_granted_and_revoked_by_patch() {
     assert!(now.license_keys.contains(&license) && now.admin_roles.contains(&"MANAGE_USERS".to_owned()));
 
     let writes = h.writes();
-    scim.patch(&path, &patch(json!([{"op": "add", "path": "roles", "value": [{"value": "MANAGE_USERS"}]}]))).expect(200);
+    scim.patch(&path, &patch(json!([{"op": "add", "path": "roles", "value": [{"value": "MANAGE_USERS"}]}])))
+        .expect(200);
     assert_eq!(h.writes(), writes, "granting what is held writes nothing");
 
     let revoked = scim
-        .patch(&path, &patch(json!([
-            {"op": "remove", "path": format!("entitlements[value eq \"{license}\"]")},
-            {"op": "Remove", "path": "roles", "value": [{"value": "MANAGE_USERS"}]},
-        ])))
+        .patch(
+            &path,
+            &patch(json!([
+                {"op": "remove", "path": format!("entitlements[value eq \"{license}\"]")},
+                {"op": "Remove", "path": "roles", "value": [{"value": "MANAGE_USERS"}]},
+            ])),
+        )
         .expect(200);
     assert!(!values(&revoked["entitlements"]).contains(&license));
     let now = sim_user(&h, &key);
     assert!(!now.license_keys.contains(&license) && !now.admin_roles.contains(&"MANAGE_USERS".to_owned()));
-    scim.patch(&path, &patch(json!([{"op": "add", "path": "entitlements", "value": [{"value": "999"}]}])))
-        .error(400, Some("invalidValue"), "999");
+    scim.patch(&path, &patch(json!([{"op": "add", "path": "entitlements", "value": [{"value": "999"}]}]))).error(
+        400,
+        Some("invalidValue"),
+        "999",
+    );
 }
 
 #[test]
@@ -230,7 +259,12 @@ fn deactivation_deprovisions_and_a_license_reactivates() {
     let h = Harness::new(unthrottled(8, 4));
     let scim = Scim::start(&h);
     let (key, license) = h.sim.with_world(|w| {
-        let u = w.users().into_iter().find(|u| !u.license_keys.is_empty() && u.group_key.is_some()).unwrap();
+        let admin = w.principal_key().to_owned();
+        let u = w
+            .users()
+            .into_iter()
+            .find(|u| u.key != admin && !u.license_keys.is_empty() && u.group_key.is_some())
+            .unwrap();
         (u.key.clone(), u.license_keys[0].clone())
     });
     let path = format!("/Users/{key}");
@@ -238,13 +272,19 @@ fn deactivation_deprovisions_and_a_license_reactivates() {
     assert_eq!(off["active"], false);
     let now = sim_user(&h, &key);
     assert!(now.license_keys.is_empty() && now.admin_roles.is_empty() && now.group_key.is_none(), "{now:?}");
-    scim.patch(&path, &patch(json!([{"op": "replace", "path": "active", "value": true}])))
-        .error(400, Some("invalidValue"), "holds a license");
+    scim.patch(&path, &patch(json!([{"op": "replace", "path": "active", "value": true}]))).error(
+        400,
+        Some("invalidValue"),
+        "holds a license",
+    );
     let on = scim
-        .patch(&path, &patch(json!([
-            {"op": "replace", "path": "active", "value": true},
-            {"op": "add", "path": "entitlements", "value": [{"value": license}]},
-        ])))
+        .patch(
+            &path,
+            &patch(json!([
+                {"op": "replace", "path": "active", "value": true},
+                {"op": "add", "path": "entitlements", "value": [{"value": license}]},
+            ])),
+        )
         .expect(200);
     assert_eq!(on["active"], true);
 }
@@ -273,8 +313,11 @@ fn adding_a_member_moves_the_user_between_groups() {
     let user = scim.get(&format!("/Users/{key}")).expect(200);
     assert_eq!(user["groups"][0]["value"], to.as_str());
 
-    scim.patch(&format!("/Groups/{to}"), &patch(json!([{"op": "remove", "path": format!("members[value eq \"{key}\"]")}])))
-        .expect(204);
+    scim.patch(
+        &format!("/Groups/{to}"),
+        &patch(json!([{"op": "remove", "path": format!("members[value eq \"{key}\"]")}])),
+    )
+    .expect(204);
     assert_eq!(sim_user(&h, &key).group_key, None);
     scim.patch(&format!("/Groups/{to}"), &patch(json!([{"op": "replace", "path": "displayName", "value": "x"}])))
         .error(400, Some("mutability"), "Admin Center");
