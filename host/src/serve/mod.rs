@@ -156,9 +156,15 @@ pub(crate) struct Shared {
 impl Shared {
     /// The User for `account`, with its external id and license names.
     fn user(&self, conn: &mut Connection, account: &Account) -> Result<Value, Failure> {
-        let external_id = lock(&self.state).external_id(&account.key)?;
+        let kept = lock(&self.state).scim_account(&account.key)?;
         let names = self.license_names(conn)?;
-        Ok(user::to_scim(account, external_id.as_deref(), &self.base, &names))
+        Ok(user::to_scim(account, &kept, &self.base, &names))
+    }
+
+    /// Whether `userName` is the client's own (kept in the state) rather than the GoTo email:
+    /// when the profile's mapping computes the email.
+    fn keeps_user_names(&self) -> bool {
+        self.templated.contains("email")
     }
 
     /// Accounts the client deleted, which the service no longer shows.

@@ -219,11 +219,11 @@ async fn patch_group(State(shared): State<Arc<Shared>>, Path(id): Path<String>, 
 
 /// GoTo groups are made and removed in the Admin Center: the connector does not create or
 /// delete them.
-async fn create_group() -> Failure {
+async fn create_group(_body: Bytes) -> Failure {
     groups_are_fixed()
 }
 
-async fn delete_group() -> Failure {
+async fn delete_group(_body: Bytes) -> Failure {
     groups_are_fixed()
 }
 

@@ -1,7 +1,9 @@
 //! A GoTo account as a SCIM User (RFC 7643 §4.1), and a User a client wants as the
 //! connector's writes.
 //!
-//! - `id` is the GoTo user key, `userName` and the one `emails` value the login email;
+//! - `id` is the GoTo user key; `userName` and the one `emails` value are the login email,
+//!   unless the profile's mapping computes the email (from `userName`, say): then `userName` is
+//!   the client's own, kept in the state like `externalId`;
 //! - `entitlements` are the account's licenses (value: license key), `roles` its admin roles
 //!   (value: role name), `groups` its one group (read-only: members change through the Group);
 //! - GoTo's status, products and group are in the extension [`EXTENSION_SCHEMA`], whose
@@ -15,6 +17,8 @@ use gtm_scim::error::{ScimError, ScimType};
 use gtm_scim::schema::{EXTENSION_SCHEMA, USER_SCHEMA};
 use serde_json::{Map, Value, json};
 
+use gtm_state::ScimAccount;
+
 use crate::runtime::{
     Account, AccountChanges, AccountFields, AccountStatus, EntitlementKind, EntitlementRef, NewAccount, status_name,
 };
@@ -22,8 +26,8 @@ use crate::runtime::{
 /// License key → license name, for `entitlements.display`.
 pub type LicenseNames = BTreeMap<String, String>;
 
-/// `account` as a SCIM User, at `base` (the service's base URL).
-pub fn to_scim(account: &Account, external_id: Option<&str>, base: &str, licenses: &LicenseNames) -> Value {
+/// `account` as a SCIM User, at `base` (the service's base URL), with what the state keeps of it.
+pub fn to_scim(account: &Account, kept: &ScimAccount, base: &str, licenses: &LicenseNames) -> Value {
     let formatted = [account.first_name.as_deref(), account.last_name.as_deref()]
         .into_iter()
         .flatten()
@@ -55,8 +59,8 @@ pub fn to_scim(account: &Account, external_id: Option<&str>, base: &str, license
     let mut user = Map::new();
     user.insert("schemas".into(), json!([USER_SCHEMA, EXTENSION_SCHEMA]));
     user.insert("id".into(), json!(account.key));
-    insert_some(&mut user, "externalId", external_id);
-    user.insert("userName".into(), json!(account.email));
+    insert_some(&mut user, "externalId", kept.external_id.as_deref());
+    user.insert("userName".into(), json!(kept.user_name.as_deref().unwrap_or(&account.email)));
     user.insert("name".into(), Value::Object(name));
     user.insert("displayName".into(), json!(if formatted.is_empty() { &account.email } else { &formatted }));
     user.insert("emails".into(), json!([{"value": account.email, "type": "work", "primary": true}]));
@@ -91,6 +95,8 @@ fn is_active(account: &Account) -> bool {
 /// What a SCIM User asks for, attribute by attribute; `None` where it says nothing.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Desired {
+    pub user_name: Option<String>,
+    /// The primary (else the first) of `emails`.
     pub email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -113,7 +119,8 @@ impl Desired {
         let primary_email = field(user, "emails").map(primary_email).transpose()?.flatten();
         let extension = field(user, EXTENSION_SCHEMA).map(|e| object(e, EXTENSION_SCHEMA)).transpose()?;
         Ok(Desired {
-            email: text(user, "userName")?.or(primary_email),
+            user_name: text(user, "userName")?,
+            email: primary_email,
             first_name: name.map(|n| text(n, "givenName")).transpose()?.flatten(),
             last_name: name.map(|n| text(n, "familyName")).transpose()?.flatten(),
             locale: text(user, "locale")?,
@@ -136,11 +143,23 @@ impl Desired {
         Ok(desired)
     }
 
+    /// The GoTo login email the User gives: its `userName`, else its email.
+    fn login(&self) -> Option<String> {
+        self.user_name.clone().or_else(|| self.email.clone())
+    }
+
+    /// What the state keeps of this User: its external id, and its user name where the
+    /// mapping computes the email (`templated`), so the email is not the user name.
+    pub fn kept(&self, templated: &BTreeSet<String>) -> ScimAccount {
+        let user_name = self.user_name.clone().filter(|_| templated.contains("email"));
+        ScimAccount { external_id: self.external_id.clone(), user_name }
+    }
+
     /// The GoTo attributes given directly: those the profile's mapping does not compute.
     fn fields(&self, templated: &BTreeSet<String>) -> AccountFields {
         let direct = |attribute: &str, value: &Option<String>| value.clone().filter(|_| !templated.contains(attribute));
         AccountFields {
-            email: direct("email", &self.email),
+            email: direct("email", &self.login()),
             first_name: direct("first-name", &self.first_name),
             last_name: direct("last-name", &self.last_name),
             locale: direct("locale", &self.locale),
@@ -151,8 +170,8 @@ impl Desired {
     /// The User's attributes as identity attributes for the mapping's templates.
     fn identity(&self) -> Vec<(String, String)> {
         [
-            ("userName", &self.email),
-            ("email", &self.email),
+            ("userName", &self.user_name),
+            ("email", &self.email.clone().or_else(|| self.user_name.clone())),
             ("givenName", &self.first_name),
             ("familyName", &self.last_name),
             ("locale", &self.locale),
@@ -166,7 +185,7 @@ impl Desired {
 
     /// The create for this User, with its licenses, roles and group.
     pub fn new_account(&self, templated: &BTreeSet<String>) -> Result<NewAccount, ScimError> {
-        if self.email.is_none() && !templated.contains("email") {
+        if self.user_name.is_none() && (self.email.is_none() || templated.contains("email")) {
             return Err(ScimError::bad_request(ScimType::InvalidValue, "userName (the GoTo login email) is required"));
         }
         if self.active == Some(false) && (self.licenses.iter().chain(&self.roles).any(|s| !s.is_empty())) {
@@ -349,15 +368,15 @@ mod tests {
         Account {
             key: "11".into(),
             email: "ann@example.com".into(),
-            first_name: Some("Ann"),
-            last_name: Some("Lee"),
-            locale: Some("en_US"),
+            first_name: Some("Ann".into()),
+            last_name: Some("Lee".into()),
+            locale: Some("en_US".into()),
             time_zone: None,
             status: AccountStatus::Active,
             license_keys: vec!["100".into()],
             products: vec!["G2M".into()],
-            group_key: Some("7"),
-            group_name: Some("Sales"),
+            group_key: Some("7".into()),
+            group_name: Some("Sales".into()),
             admin_roles: vec!["MANAGE_USERS".into()],
             invited_date_ms: None,
             password_created: Some(true),
@@ -371,8 +390,9 @@ mod tests {
 
     #[test]
     fn an_account_reads_back_as_the_user_it_is_with_nothing_to_write() {
-        let names = LicenseNames::from([("100".into(), "Business")]);
-        let user = to_scim(&account(), Some("emp-1"), "http://x/scim/v2", &names);
+        let names = LicenseNames::from([("100".into(), "Business".into())]);
+        let kept = ScimAccount { external_id: Some("emp-1".into()), user_name: None };
+        let user = to_scim(&account(), &kept, "http://x/scim/v2", &names);
         assert_eq!(user["userName"], "ann@example.com");
         assert_eq!(user["name"]["formatted"], "Ann Lee");
         assert_eq!(user["entitlements"][0], json!({"value": "100", "type": "license", "display": "Business"}));
@@ -428,13 +448,16 @@ mod tests {
     #[test]
     fn templated_attributes_come_from_the_mapping_not_the_user() {
         let templated = BTreeSet::from(["email".to_owned()]);
-        let body = json!({"name": {"givenName": "Bo", "familyName": "Ek"}});
-        let create = Desired::read(&body).unwrap().new_account(&templated).unwrap();
+        let body = json!({"userName": "bo.ek", "name": {"givenName": "Bo", "familyName": "Ek"}});
+        let desired = Desired::read(&body).unwrap();
+        let create = desired.new_account(&templated).unwrap();
         assert_eq!(create.fields.email, None);
         assert_eq!(create.fields.first_name.as_deref(), Some("Bo"));
-        assert!(create.identity.contains(&("givenName".into(), "Bo")));
-        let untemplated = Desired::read(&body).unwrap().new_account(&BTreeSet::new()).unwrap_err();
-        assert!(untemplated.detail.contains("userName"));
+        assert!(create.identity.contains(&("userName".into(), "bo.ek".into())));
+        assert_eq!(desired.kept(&templated).user_name.as_deref(), Some("bo.ek"), "the user name is the client's");
+        assert_eq!(desired.kept(&BTreeSet::new()).user_name, None, "the user name is the email");
+        let nameless = Desired::read(&json!({"name": {"givenName": "Bo"}})).unwrap();
+        assert!(nameless.new_account(&templated).unwrap_err().detail.contains("userName"));
     }
 
     #[test]

@@ -64,8 +64,15 @@ fn page(conn: &mut Connection, shared: &Shared, start_index: u64, count: u64) ->
 /// something GoTo (or the state) can look up; the whole filter is then applied to what that
 /// read, so a condition GoTo cannot check is never dropped.
 fn select(conn: &mut Connection, shared: &Shared, filter: &Filter) -> Result<Vec<Value>, Failure> {
-    let accounts = match narrowing(filter)? {
+    let accounts = match narrowing(filter, shared.keeps_user_names())? {
         Narrowing::Key(key) => read_one(conn, &key)?.into_iter().collect(),
+        Narrowing::UserName(name) => {
+            let key = lock(&shared.state).account_with_user_name(&name)?;
+            match key {
+                Some(key) => read_one(conn, &key)?.into_iter().collect(),
+                None => Vec::new(),
+            }
+        }
         Narrowing::ExternalId(id) => {
             let keys = lock(&shared.state).accounts_with_external_id(&id)?;
             let mut accounts = Vec::new();
@@ -92,13 +99,15 @@ fn select(conn: &mut Connection, shared: &Shared, filter: &Filter) -> Result<Vec
 enum Narrowing {
     Key(String),
     ExternalId(String),
+    /// A user name kept in the state (see [`Shared::keeps_user_names`]).
+    UserName(String),
     Goto(AccountFilter),
 }
 
 /// The narrowest lookup a filter allows: an equality on `id`, `externalId`, `userName`,
 /// `emails.value`, `name.givenName` or `name.familyName`, alone or in an `and`.
-fn narrowing(filter: &Filter) -> Result<Narrowing, ScimError> {
-    lookup(filter).ok_or_else(|| {
+fn narrowing(filter: &Filter, keeps_user_names: bool) -> Result<Narrowing, ScimError> {
+    lookup(filter, keeps_user_names).ok_or_else(|| {
         ScimError::bad_request(
             ScimType::InvalidFilter,
             "GoTo can look users up only by an equality (eq) on id, externalId, userName, emails.value, \
@@ -107,7 +116,7 @@ fn narrowing(filter: &Filter) -> Result<Narrowing, ScimError> {
     })
 }
 
-fn lookup(filter: &Filter) -> Option<Narrowing> {
+fn lookup(filter: &Filter, keeps_user_names: bool) -> Option<Narrowing> {
     match filter {
         Filter::Compare { path, op: CompareOp::Eq, value: Value::String(value) } => {
             let attribute = user_attribute(path)?;
@@ -115,6 +124,7 @@ fn lookup(filter: &Filter) -> Option<Narrowing> {
             match attribute.as_str() {
                 "id" => Some(Narrowing::Key(value)),
                 "externalid" => Some(Narrowing::ExternalId(value)),
+                "username" if keeps_user_names => Some(Narrowing::UserName(value)),
                 "username" | "emails" | "emails.value" => Some(Narrowing::Goto(AccountFilter::Email(value))),
                 "name.givenname" | "name.familyname" => Some(Narrowing::Goto(AccountFilter::Name(value))),
                 _ => None,
@@ -133,10 +143,10 @@ fn lookup(filter: &Filter) -> Option<Narrowing> {
                 },
                 _ => return None,
             };
-            lookup(&inner)
+            lookup(&inner, keeps_user_names)
         }
         // The narrower side wins: a key over an email over a name.
-        Filter::And(a, b) => match (lookup(a), lookup(b)) {
+        Filter::And(a, b) => match (lookup(a, keeps_user_names), lookup(b, keeps_user_names)) {
             (Some(x), Some(y)) => Some(if rank(&x) <= rank(&y) { x } else { y }),
             (x, y) => x.or(y),
         },
@@ -147,7 +157,7 @@ fn lookup(filter: &Filter) -> Option<Narrowing> {
 fn rank(narrowing: &Narrowing) -> u8 {
     match narrowing {
         Narrowing::Key(_) => 0,
-        Narrowing::ExternalId(_) => 1,
+        Narrowing::ExternalId(_) | Narrowing::UserName(_) => 1,
         Narrowing::Goto(AccountFilter::Email(_)) => 2,
         Narrowing::Goto(_) => 3,
     }
@@ -230,6 +240,7 @@ pub fn get(conn: &mut Connection, shared: &Shared, id: &str, query: &ListQuery) 
 pub fn create(conn: &mut Connection, shared: &Shared, body: &Value) -> Result<Value, Failure> {
     let desired = Desired::read(body)?;
     let new = desired.new_account(&shared.templated)?;
+    unique_user_name(shared, &desired, None)?;
     let key = match conn.create_account(&new, WRITE) {
         Ok(outcome) => outcome.account_key.ok_or_else(|| ScimError::new(502, None, "GoTo gave the new user no key"))?,
         Err(CallError::Connector(ConnectorError::AlreadyExists(key))) if shared.deleted()?.contains(&key) => {
@@ -240,9 +251,33 @@ pub fn create(conn: &mut Connection, shared: &Shared, body: &Value) -> Result<Va
         }
         Err(e) => return Err(e.into()),
     };
-    lock(&shared.state).set_external_id(&key, desired.external_id.as_deref())?;
+    keep(shared, &key, &desired)?;
     let account = conn.get_account(&key)?;
     shared.user(conn, &account)
+}
+
+/// Refuses a user name that another account has (`uniqueness`), where the state keeps user
+/// names. An account the client deleted gives its name up.
+fn unique_user_name(shared: &Shared, desired: &Desired, account: Option<&str>) -> Result<(), Failure> {
+    let Some(name) = desired.kept(&shared.templated).user_name else { return Ok(()) };
+    let deleted = shared.deleted()?;
+    let mut state = lock(&shared.state);
+    match state.account_with_user_name(&name)? {
+        Some(other) if Some(other.as_str()) == account => Ok(()),
+        Some(other) if deleted.contains(&other) => {
+            let freed = gtm_state::ScimAccount { user_name: None, ..state.scim_account(&other)? };
+            Ok(state.set_scim_account(&other, &freed)?)
+        }
+        Some(_) => {
+            Err(ScimError::conflict(ScimType::Uniqueness, format!("the userName {name:?} is another user's")).into())
+        }
+        None => Ok(()),
+    }
+}
+
+/// Records what the state keeps of the account `key` for `desired`.
+fn keep(shared: &Shared, key: &str, desired: &Desired) -> Result<(), Failure> {
+    Ok(lock(&shared.state).set_scim_account(key, &desired.kept(&shared.templated))?)
 }
 
 /// PUT /Users/{id}: the body replaces the User. Read-only attributes are ignored, and a
@@ -251,8 +286,9 @@ pub fn create(conn: &mut Connection, shared: &Shared, body: &Value) -> Result<Va
 pub fn replace(conn: &mut Connection, shared: &Shared, id: &str, body: &Value) -> Result<Value, Failure> {
     let account = current(conn, shared, id)?;
     let desired = Desired::read(body)?;
+    unique_user_name(shared, &desired, Some(&account.key))?;
     write(conn, shared, &account, &desired)?;
-    lock(&shared.state).set_external_id(&account.key, desired.external_id.as_deref())?;
+    keep(shared, &account.key, &desired)?;
     let account = conn.get_account(&account.key)?;
     shared.user(conn, &account)
 }
@@ -275,10 +311,9 @@ pub fn patch(conn: &mut Connection, shared: &Shared, id: &str, body: &Value) -> 
         }
     }
     let desired = Desired::read_whole(&after)?;
+    unique_user_name(shared, &desired, Some(&account.key))?;
     write(conn, shared, &account, &desired)?;
-    if before.get("externalId") != after.get("externalId") {
-        lock(&shared.state).set_external_id(&account.key, desired.external_id.as_deref())?;
-    }
+    keep(shared, &account.key, &desired)?;
     let account = conn.get_account(&account.key)?;
     shared.user(conn, &account)
 }
@@ -329,7 +364,7 @@ mod tests {
 
     /// The narrowing, as text (the bindings' filter has no `PartialEq`).
     fn narrowed(text: &str) -> Result<String, ScimError> {
-        narrowing(&parse(text).unwrap()).map(|n| format!("{n:?}"))
+        narrowing(&parse(text).unwrap(), false).map(|n| format!("{n:?}"))
     }
 
     #[test]
@@ -338,18 +373,18 @@ mod tests {
         assert_eq!(narrowed(r#"userName eq "a@x.com""#).unwrap(), email("a@x.com"));
         assert_eq!(narrowed(r#"emails.value eq "a@x.com""#).unwrap(), email("a@x.com"));
         assert_eq!(narrowed(r#"emails[value eq "a@x.com"]"#).unwrap(), email("a@x.com"));
-        assert_eq!(narrowed(r#"id eq "12""#).unwrap(), Narrowing::Key("12"));
-        assert_eq!(narrowed(r#"externalId eq "e-1""#).unwrap(), Narrowing::ExternalId("e-1"));
+        assert_eq!(narrowed(r#"id eq "12""#).unwrap(), Narrowing::Key("12".into()));
+        assert_eq!(narrowed(r#"externalId eq "e-1""#).unwrap(), Narrowing::ExternalId("e-1".into()));
         assert_eq!(
             narrowed(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.givenName eq "Ann""#).unwrap(),
-            Narrowing::Goto(AccountFilter::Name("Ann"))
+            Narrowing::Goto(AccountFilter::Name("Ann".into()))
         );
         assert_eq!(
             narrowed(r#"name.familyName eq "Lee" and userName eq "a@x.com""#).unwrap(),
             email("a@x.com"),
             "the narrower side"
         );
-        assert_eq!(narrowed(r#"active eq true and id eq "3""#).unwrap(), Narrowing::Key("3"));
+        assert_eq!(narrowed(r#"active eq true and id eq "3""#).unwrap(), Narrowing::Key("3".into()));
     }
 
     #[test]

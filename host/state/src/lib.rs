@@ -38,4 +38,5 @@ pub use model::{DeletionPolicy, End, Item, RunId, RunState, Scope, Status};
 pub use queries::{Diff, DiffEntry, PendingItem, RunRecord, StoredItem};
 pub use queue::{Failure, QueueId, Queued};
 pub use records::{AttributeChange, ChangeKind, ItemChange, Recorded};
+pub use scim_accounts::ScimAccount;
 pub use store::{Completeness, Counts, Store, Summary};

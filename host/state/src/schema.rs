@@ -126,12 +126,13 @@ CREATE TABLE queue (
 ";
 
 /// Version 5: what the SCIM service keeps of each GoTo account that GoTo has no field for
-/// (see `scim_accounts.rs`): the client's `externalId`, and when the client deleted an account
-/// that the service only deprovisioned.
+/// (see `scim_accounts.rs`): the client's `externalId`, its `userName` where that is not the
+/// email, and when the client deleted an account that the service only deprovisioned.
 const V5: &str = "
 CREATE TABLE scim_accounts (
     account_key TEXT PRIMARY KEY,
     external_id TEXT,
+    user_name   TEXT COLLATE NOCASE UNIQUE,
     deleted_at  INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX scim_accounts_by_external_id ON scim_accounts (external_id);

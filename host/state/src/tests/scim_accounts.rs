@@ -1,28 +1,34 @@
 use super::*;
+use crate::ScimAccount;
+
+fn attributes(external_id: Option<&str>, user_name: Option<&str>) -> ScimAccount {
+    ScimAccount { external_id: external_id.map(str::to_owned), user_name: user_name.map(str::to_owned) }
+}
 
 #[test]
-fn an_external_id_is_set_replaced_found_and_forgotten_and_outlives_the_process() {
+fn the_client_s_attributes_are_set_replaced_found_and_outlive_the_process() {
     let env = Env::new();
     let mut store = env.open();
-    assert_eq!(store.external_id("1").unwrap(), None);
-    store.set_external_id("1", Some("emp-7")).unwrap();
-    store.set_external_id("2", Some("emp-7")).unwrap();
-    store.set_external_id("1", Some("emp-8")).unwrap();
-    assert_eq!(store.external_id("1").unwrap().as_deref(), Some("emp-8"));
+    assert_eq!(store.scim_account("1").unwrap(), ScimAccount::default());
+    store.set_scim_account("1", &attributes(Some("emp-7"), Some("Ann.Lee"))).unwrap();
+    store.set_scim_account("2", &attributes(Some("emp-7"), None)).unwrap();
+    store.set_scim_account("1", &attributes(Some("emp-8"), Some("Ann.Lee"))).unwrap();
     assert_eq!(store.accounts_with_external_id("emp-7").unwrap(), ["2"]);
     drop(store);
     let mut store = env.open();
-    assert_eq!(store.accounts_with_external_id("emp-8").unwrap(), ["1"]);
-    store.set_external_id("1", None).unwrap();
-    assert_eq!(store.external_id("1").unwrap(), None);
+    assert_eq!(store.scim_account("1").unwrap(), attributes(Some("emp-8"), Some("Ann.Lee")));
+    assert_eq!(store.account_with_user_name("ann.lee").unwrap().as_deref(), Some("1"), "without regard to case");
+    assert!(store.set_scim_account("2", &attributes(None, Some("ANN.LEE"))).is_err(), "user names are unique");
+    store.set_scim_account("1", &ScimAccount::default()).unwrap();
+    assert_eq!(store.account_with_user_name("ann.lee").unwrap(), None);
     assert!(store.accounts_with_external_id("emp-8").unwrap().is_empty());
 }
 
 #[test]
-fn a_deleted_account_stays_deleted_across_restarts_until_revived_and_keeps_its_external_id() {
+fn a_deleted_account_stays_deleted_across_restarts_until_revived_and_keeps_its_attributes() {
     let env = Env::new();
     let mut store = env.open();
-    store.set_external_id("1", Some("emp-1")).unwrap();
+    store.set_scim_account("1", &attributes(Some("emp-1"), None)).unwrap();
     store.mark_deleted("1").unwrap();
     store.mark_deleted("3").unwrap();
     drop(store);
@@ -32,7 +38,7 @@ fn a_deleted_account_stays_deleted_across_restarts_until_revived_and_keeps_its_e
     assert!(!store.revive("1").unwrap(), "already back");
     assert!(!store.revive("2").unwrap(), "never deleted");
     assert_eq!(store.deleted_accounts().unwrap(), ["3".to_owned()].into());
-    assert_eq!(store.external_id("1").unwrap().as_deref(), Some("emp-1"));
+    assert_eq!(store.scim_account("1").unwrap().external_id.as_deref(), Some("emp-1"));
 }
 
 #[test]
@@ -44,6 +50,6 @@ fn a_version_4_database_gains_an_empty_scim_table() {
     drop(conn);
     let mut store = env.open();
     assert!(store.deleted_accounts().unwrap().is_empty());
-    store.set_external_id("5", Some("x")).unwrap();
-    assert_eq!(store.external_id("5").unwrap().as_deref(), Some("x"));
+    store.set_scim_account("5", &attributes(Some("x"), None)).unwrap();
+    assert_eq!(store.scim_account("5").unwrap().external_id.as_deref(), Some("x"));
 }

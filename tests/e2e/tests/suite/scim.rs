@@ -376,3 +376,30 @@ fn a_hostile_listing_is_a_scim_error_never_an_empty_list() {
     answer.error(502, None, "");
     scim.get("/Users?filter=userName%20eq%20%22user1%40hostile.example%22").error(502, None, "");
 }
+
+#[test]
+fn with_a_mapped_email_the_user_name_is_the_client_s_kept_and_unique() {
+    let h = Harness::new(unthrottled(11, 3));
+    h.append_to_profile("[mapping.email]\ntemplate = \"{{ userName | lower }}@mapped.example\"");
+    let scim = Scim::start(&h);
+    let named = |user_name: &str| json!({"schemas": [USER], "userName": user_name, "name": {"givenName": "A", "familyName": "B"}});
+    let user = scim.post("/Users", &named("Ann.Lee")).expect(201);
+    let key = user["id"].as_str().unwrap().to_owned();
+    assert_eq!(user["userName"], "Ann.Lee");
+    assert_eq!(user["emails"][0]["value"], "ann.lee@mapped.example");
+    assert_eq!(sim_user(&h, &key).email, "ann.lee@mapped.example", "the mapping made the GoTo email");
+    let found = scim.get("/Users?filter=userName%20eq%20%22ann.lee%22").expect(200);
+    assert_eq!(found["Resources"][0]["id"], key.as_str());
+    scim.post("/Users", &named("ANN.LEE")).error(409, Some("uniqueness"), "");
+    let other = scim.post("/Users", &named("bo")).expect(201);
+    let other_path = format!("/Users/{}", other["id"].as_str().unwrap());
+    scim.patch(&other_path, &patch(json!([{"op": "replace", "path": "userName", "value": "ann.lee"}]))).error(
+        409,
+        Some("uniqueness"),
+        "another user's",
+    );
+    let renamed =
+        scim.patch(&other_path, &patch(json!([{"op": "replace", "path": "userName", "value": "bob"}]))).expect(200);
+    assert_eq!(renamed["userName"], "bob");
+    assert_eq!(renamed["emails"][0]["value"], "bob@mapped.example", "the mapping follows the user name");
+}
