@@ -176,6 +176,10 @@ fn members(conn: &mut Connection, shared: &Shared) -> Result<Members, Failure> {
 
 /// `group` as a SCIM Group; `members` none when they were not read.
 fn to_scim(group: &Entitlement, members: Option<&Members>, base: &str) -> Value {
+    super::versioned(group_resource(group, members, base))
+}
+
+fn group_resource(group: &Entitlement, members: Option<&Members>, base: &str) -> Value {
     let key = &group.id.key;
     let mut scim = json!({
         "schemas": [GROUP_SCHEMA],

@@ -158,7 +158,7 @@ impl Shared {
     fn user(&self, conn: &mut Connection, account: &Account) -> Result<Value, Failure> {
         let kept = lock(&self.state).scim_account(&account.key)?;
         let names = self.license_names(conn)?;
-        Ok(user::to_scim(account, &kept, &self.base, &names))
+        Ok(versioned(user::to_scim(account, &kept, &self.base, &names)))
     }
 
     /// Whether `userName` is the client's own (kept in the state) rather than the GoTo email:
@@ -201,6 +201,17 @@ impl Shared {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         digest.iter().zip(&self.token).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     }
+}
+
+/// `resource` with `meta.version`: a weak entity tag (RFC 7232) of everything else in it, so a
+/// client can tell whether a resource changed since it last read it.
+fn versioned(mut resource: Value) -> Value {
+    let digest = Sha256::digest(resource.to_string().as_bytes());
+    let tag = format!("W/\"{}\"", digest.iter().take(8).map(|b| format!("{b:02x}")).collect::<String>());
+    if let Some(meta) = resource.get_mut("meta").and_then(Value::as_object_mut) {
+        meta.insert("version".into(), Value::String(tag));
+    }
+    resource
 }
 
 /// GoTo attributes that the profile's `[mapping]` gives a template.

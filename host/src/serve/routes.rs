@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use gtm_scim::error::{ScimError, ScimType};
 use gtm_scim::query::ListQuery;
 use gtm_scim::schema::{resource_types, schemas_document, service_provider_config};
@@ -39,6 +39,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
         .route("/Groups", get(list_groups).post(create_group))
         .route("/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route("/.search", post(search))
+        .route("/Users/.search", post(search))
+        .route("/Groups/.search", post(search))
         .fallback(unknown_endpoint)
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate));
     Router::new()
@@ -215,6 +218,12 @@ async fn replace_group(State(shared): State<Arc<Shared>>, Path(id): Path<String>
 async fn patch_group(State(shared): State<Arc<Shared>>, Path(id): Path<String>, bytes: Bytes) -> Answer {
     let patch = body(&bytes)?;
     on_instance(&shared, move |conn, shared| groups::patch(conn, shared, &id, &patch).map(|()| Reply::NoContent)).await
+}
+
+/// Searching by POST (RFC 7644 §3.4.3) is optional; GET with a filter does the same.
+async fn search(_body: Bytes) -> Failure {
+    ScimError::new(501, None, "search by POST is not supported: use GET with filter, attributes and excludedAttributes")
+        .into()
 }
 
 /// GoTo groups are made and removed in the Admin Center: the connector does not create or

@@ -15,6 +15,26 @@ const EXTERNAL_ID: Attribute = Attribute::new(
 )
 .case_exact();
 
+/// Suggested locales: one per language GoTo offers.
+const LOCALES: &[&str] =
+    &["en_US", "en_GB", "de_DE", "es_ES", "fr_FR", "it_IT", "ja_JP", "ko_KR", "nl_NL", "pt_BR", "zh_CN"];
+
+/// Suggested time zones: some widely used IANA names (GoTo accepts every one).
+const TIME_ZONES: &[&str] = &[
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "UTC",
+];
+
 const META: Attribute = Attribute::complex(
     "meta",
     &[
@@ -29,6 +49,13 @@ const META: Attribute = Attribute::complex(
             .read_only()
             .references(&["uri"])
             .case_exact(),
+        Attribute::new(
+            "version",
+            AttrType::String,
+            "A weak entity tag of the resource as served: it changes when the resource does.",
+        )
+        .read_only()
+        .case_exact(),
     ],
     "Resource metadata, set by the service.",
 )
@@ -85,12 +112,20 @@ pub(super) static USER: Schema = Schema {
              always equals userName.",
         )
         .multi(),
-        Attribute::new("locale", AttrType::String, "The user's locale in GoTo, such as en_US."),
+        Attribute::new(
+            "locale",
+            AttrType::String,
+            "The user's locale in GoTo: a language GoTo offers (de, en, es, fr, it, ja, ko, nl, pt, zh), \
+             an underscore and a country, such as en_US. The canonical values are suggestions.",
+        )
+        .canonical(LOCALES),
         Attribute::new(
             "timezone",
             AttrType::String,
-            "The user's time zone in GoTo, an IANA name such as America/New_York.",
-        ),
+            "The user's time zone in GoTo: any IANA name, such as America/New_York. The canonical values \
+             are suggestions.",
+        )
+        .canonical(TIME_ZONES),
         Attribute::new(
             "active",
             AttrType::Boolean,

@@ -403,3 +403,67 @@ fn with_a_mapped_email_the_user_name_is_the_client_s_kept_and_unique() {
     assert_eq!(renamed["userName"], "bob");
     assert_eq!(renamed["emails"][0]["value"], "bob@mapped.example", "the mapping follows the user name");
 }
+
+/// The venv's python (from `GTM_PORTABILITY_PYTHON`, which .ci/run sets) with scim2-tester as
+/// tests/scim/requirements.txt pins it; without it the test fails rather than skips.
+fn scim2_tester_python() -> std::ffi::OsString {
+    let setup = "from the repository root: `python3 -m venv target/venv && target/venv/bin/pip install \
+                 -r tests/scim/requirements.txt && export GTM_PORTABILITY_PYTHON=\"$PWD/target/venv/bin/python\"`";
+    let python = std::env::var_os("GTM_PORTABILITY_PYTHON").unwrap_or_else(|| {
+        panic!("GTM_PORTABILITY_PYTHON is not set; it names the python of a venv with scim2-tester, {setup}")
+    });
+    let requirements = std::fs::read_to_string(repository().join("tests/scim/requirements.txt")).unwrap();
+    let pinned =
+        requirements.lines().find_map(|l| l.trim().strip_prefix("scim2-tester==")).expect("scim2-tester is pinned");
+    let probe = "import importlib.metadata as m; print(m.version('scim2-tester'))";
+    let found = std::process::Command::new(&python).args(["-c", probe]).output().expect("the venv's python runs");
+    let found = String::from_utf8_lossy(&found.stdout).trim().to_owned();
+    assert_eq!(found, pinned, "the venv has scim2-tester {found:?}, requirements.txt pins {pinned}; {setup}");
+    python
+}
+
+fn repository() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn scim2_tester_passes_every_check_that_applies_to_goto() {
+    let python = scim2_tester_python();
+    let h = Harness::new(unthrottled(12, 5));
+    // scim2-tester's user names are UUIDs and it may send no name: the profile maps them, as an
+    // IGA team whose identifiers are not emails would.
+    h.append_to_profile(
+        "[mapping.email]\ntemplate = \"{{ userName | lower }}@scim2-tester.example\"\n\n\
+         [mapping.first-name]\ntemplate = \"{{ (givenName | default('Scim'))[:32] }}\"\n\n\
+         [mapping.last-name]\ntemplate = \"{{ (familyName | default('Tester'))[:32] }}\"",
+    );
+    let scim = Scim::start(&h);
+    let report = h.home.path().join("scim2-tester.json");
+    let run = std::process::Command::new(python)
+        .arg(repository().join("tests/scim/check.py"))
+        .arg(&scim.base)
+        .arg("--report")
+        .arg(&report)
+        .env("GTM_SCIM_TOKEN", TOKEN)
+        .output()
+        .expect("check.py runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "scim2-tester failed:\n{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(!stdout.contains(TOKEN), "the token is masked");
+    let results: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let passed = |name: &str| results.iter().any(|r| r["name"] == name && r["status"] == "passed");
+    for check in [
+        "service_provider_config_endpoint",
+        "query_all_schemas",
+        "User/object_creation",
+        "User/object_query",
+        "User/object_query_without_id",
+        "User/object_deletion",
+        "User/check_replace_attribute:userName",
+        "User/check_add_attribute:externalId",
+        "User/check_add_attribute:locale",
+        "User/check_replace_attribute:timezone",
+    ] {
+        assert!(passed(check), "{check} did not pass:\n{stdout}");
+    }
+}
