@@ -27,8 +27,14 @@ fn command(home: &std::path::Path) -> Command {
 /// Starts `sim` writing the profile `local` into `home`, and returns it once it serves, with
 /// the lines it printed.
 fn start_sim(home: &std::path::Path) -> (Running, Vec<String>) {
+    start_sim_with(home, &[])
+}
+
+/// [`start_sim`] with more `sim` flags.
+fn start_sim_with(home: &std::path::Path, flags: &[&str]) -> (Running, Vec<String>) {
     let mut sim = command(home)
         .args(["sim", "--port", "0", "--users", "40", "--rate-limit", "0", "--write-profile", "local"])
+        .args(flags)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -146,5 +152,70 @@ fn a_login_without_a_display_prints_the_address_and_receives_the_browsers_redire
     secrets.assert_not_in("the login's stderr", &said.join("\n"));
     secrets.assert_not_in("the login's stdout", &stdout);
     secrets.assert_home_clean(home.path());
+    drop(sim);
+}
+
+/// `serve` as a process: it prints its base URL, answers SCIM, and on SIGTERM stops accepting
+/// but lets the request in flight finish (GoTo answers it 1.5 s late), then exits 0.
+#[test]
+fn serve_answers_scim_and_a_sigterm_lets_the_request_in_flight_finish() {
+    const TOKEN: &str = "binary-scim-token-5b8e";
+    let home = tempfile::tempdir().unwrap();
+    let (sim, _) = start_sim_with(home.path(), &["--slow-ms", "1500"]);
+    let mut set = command(home.path())
+        .args(["--profile", "local", "secrets", "set", "scim-token"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut set.stdin.take().unwrap(), TOKEN.as_bytes()).unwrap();
+    assert!(set.wait().unwrap().success());
+
+    let mut serve = command(home.path())
+        .args(["-v", "--profile", "local", "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let announced = BufReader::new(serve.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let base = announced.strip_prefix("SCIM service listening at ").expect("the base URL first").to_owned();
+    assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/scim/v2"), "{announced}");
+    let (lines, log) = std::sync::mpsc::channel();
+    let stderr = serve.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line.clone());
+            all.push(line);
+        }
+        all
+    });
+    let serve = Running(serve);
+
+    let url = format!("{base}/Users?count=3");
+    let request = std::thread::spawn(move || {
+        let agent = ureq::Agent::new_with_config(ureq::Agent::config_builder().proxy(None).build());
+        let mut answer = agent.get(&url).header("authorization", format!("Bearer {TOKEN}")).call().unwrap();
+        (answer.status().as_u16(), answer.body_mut().read_to_string().unwrap())
+    });
+    // The service has asked GoTo for the page: the request is in flight.
+    while let Ok(line) = log.recv() {
+        if line.contains("→ GET") && line.contains("/users?") {
+            break;
+        }
+    }
+    let pid = rustix::process::Pid::from_child(&serve.0);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let (status, body) = request.join().unwrap();
+    assert_eq!(status, 200, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["totalResults"], 40);
+    let mut serve = serve;
+    let exit = serve.0.wait().unwrap();
+    let stderr = reader.join().unwrap().join("\n");
+    assert!(exit.success(), "{exit:?}\n{stderr}");
+    assert!(stderr.contains("stopping: the requests in flight finish first"), "{stderr}");
+    let mut secrets = profile_secrets(home.path(), "local", &Default::default());
+    secrets.push(TOKEN.to_owned());
+    Secrets::new(secrets).assert_not_in("what serve logged", &stderr);
     drop(sim);
 }

@@ -467,3 +467,34 @@ fn scim2_tester_passes_every_check_that_applies_to_goto() {
         assert!(passed(check), "{check} did not pass:\n{stdout}");
     }
 }
+
+#[test]
+fn with_a_certificate_the_service_speaks_only_tls() {
+    let h = Harness::new(unthrottled(13, 2));
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (cert, key) = (h.home.path().join("cert.pem"), h.home.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let scim = Scim::start_with(&h, |o| {
+        o.listen = "0.0.0.0:0".parse().unwrap();
+        o.tls = Some((cert.clone(), key.clone()));
+    });
+    assert!(scim.base.starts_with("https://0.0.0.0:"), "{}", scim.base);
+    let url = scim.base.replace("0.0.0.0", "127.0.0.1");
+    let trusted = ureq::tls::Certificate::from_der(certified.cert.der()).to_owned();
+    let tls =
+        ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::Specific(Arc::new(vec![trusted]))).build();
+    let agent = ureq::Agent::new_with_config(
+        ureq::Agent::config_builder().proxy(None).http_status_as_error(false).tls_config(tls).build(),
+    );
+    let answer =
+        agent.get(format!("{url}/Users?count=1")).header("authorization", format!("Bearer {TOKEN}")).call().unwrap();
+    assert_eq!(answer.status().as_u16(), 200);
+    let plain = ureq::Agent::new_with_config(ureq::Agent::config_builder().proxy(None).build());
+    assert!(plain.get(format!("{}/Users", url.replace("https", "http"))).call().is_err(), "no plain HTTP");
+    // A key that is not the certificate's is refused before anything listens.
+    let other = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    std::fs::write(&key, other.signing_key.serialize_pem()).unwrap();
+    let refused = Scim::try_start(&h, |o| o.tls = Some((cert.clone(), key.clone()))).err().expect("refused");
+    assert!(format!("{refused:#}").contains("do not go together"), "{refused:#}");
+}
