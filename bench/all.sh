@@ -6,7 +6,8 @@
 # Builds the release binary once, then runs, one after the other on the same machine:
 # bench/at-the-limit.sh (ratios to GoTo's rate-limit bound), bench/against-the-script.sh (ratio
 # to the hand-written Python peer at zero latency), bench/first-run.sh (component size and the
-# uncached first run) and bench/import-memory.sh (peak memory as the account grows). Each
+# uncached first run), bench/import-memory.sh (peak memory as the account grows) and
+# bench/scim.sh (the SCIM service at GoTo's limit). Each
 # script's Markdown table replaces the one between its markers in BENCHMARKS.md, headed by the
 # date and the commit it measured; the prose around the tables is left as it is.
 set -euo pipefail
@@ -19,7 +20,7 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!BENCHMARKS.
 tables="$(mktemp -d)"
 trap 'rm -rf "$tables"' EXIT
 
-for script in at-the-limit against-the-script first-run import-memory; do
+for script in at-the-limit against-the-script first-run import-memory scim; do
     echo "running bench/$script.sh" >&2
     {
         echo "Measured $(date -u +%Y-%m-%d) on commit $commit by \`bash bench/all.sh\` (release build):"
