@@ -149,7 +149,7 @@ fn a_user_is_created_refused_twice_patched_replaced_and_deleted() {
     assert_eq!(location.as_deref(), user["meta"]["location"].as_str());
     assert_eq!(user["externalId"], "hr-1");
     assert_eq!(sim_user(&h, &key).first_name, "Scim");
-    assert_eq!(sim_user(&h, &key).license_keys, [license.clone()]);
+    assert_eq!(sim_user(&h, &key).license_keys, std::slice::from_ref(&license));
     assert_eq!(user["active"], true);
     let by_external = scim.get("/Users?filter=externalId%20eq%20%22hr-1%22").expect(200);
     assert_eq!(by_external["Resources"][0]["id"], key.as_str());
