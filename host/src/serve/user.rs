@@ -418,8 +418,8 @@ mod tests {
         let update = plan.update.unwrap();
         assert_eq!(update.fields.first_name.as_deref(), Some("Anne"));
         assert_eq!(update.fields.email, None, "unchanged");
-        assert_eq!(refs(&plan.grant), ["License:200", "AdminRole:SUPER_USER", "Group:8"]);
-        assert_eq!(refs(&plan.revoke), ["License:100"], "the group moves, it is not left");
+        assert_eq!(refs(&plan.grant), ["EntitlementKind::License:200", "EntitlementKind::AdminRole:SUPER_USER", "EntitlementKind::Group:8"]);
+        assert_eq!(refs(&plan.revoke), ["EntitlementKind::License:100"], "the group moves, it is not left");
         assert!(!plan.deprovision);
     }
 
@@ -442,7 +442,7 @@ mod tests {
         assert!(refused.unwrap_err().detail.contains("holds a license"));
         let licensed = json!({"active": true, "entitlements": [{"value": "100"}]});
         let plan = Plan::new(&suspended, &Desired::read(&licensed).unwrap(), &BTreeSet::new()).unwrap();
-        assert_eq!(refs(&plan.grant), ["License:100"]);
+        assert_eq!(refs(&plan.grant), ["EntitlementKind::License:100"]);
     }
 
     #[test]
