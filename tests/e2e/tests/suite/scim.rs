@@ -3,11 +3,10 @@
 //! lifecycle, access by PATCH, group moves, the pool's bound, and GoTo's failures as SCIM errors.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use gotosim::{Fault, FaultRule, Gate, Matcher};
-use gtm_e2e::hostile::{Hostile, Reply, page_of, user};
+use gtm_e2e::hostile::{Hostile, Reply, user};
 use gtm_e2e::scim::{Answer, Scim, TOKEN};
 use gtm_e2e::{Harness, OpenOnDrop, unthrottled};
 use serde_json::{Value, json};
@@ -348,33 +347,39 @@ fn a_full_pool_answers_503_with_retry_after_and_the_held_request_completes() {
     scim.get("/Users?count=2").expect(200);
 }
 
-/// A listing answered `200 {}` (no results, no total) after an honest first page.
-fn empty_object_after_first_page() -> (Hostile, Harness) {
-    let all: Vec<Value> = (0..5).map(user).collect();
-    let turned = Arc::new(AtomicBool::new(false));
-    let server = {
-        let turned = turned.clone();
-        Hostile::goto(move |req| match (req.is_user_listing(), turned.load(Ordering::SeqCst)) {
-            (false, _) => Reply::not_found(),
-            (true, false) => page_of(req, &all),
-            (true, true) => Reply::ok(json!({})),
-        })
-    };
+/// A server whose every user listing is answered `listing`.
+fn listing_answered(listing: Reply) -> (Hostile, Harness) {
+    let server = Hostile::goto(move |req| if req.is_user_listing() { listing.clone() } else { Reply::not_found() });
     let h = Harness::against(&server);
     h.set_limits("http-timeout-secs = 1\nmax-response-kib = 64");
-    turned.store(true, Ordering::SeqCst);
     (server, h)
 }
 
 #[test]
 fn a_hostile_listing_is_a_scim_error_never_an_empty_list() {
-    let (_server, h) = empty_object_after_first_page();
-    let scim = Scim::start(&h);
-    let answer: Answer = scim.get("/Users");
-    assert_eq!(answer.status, 502, "{}", answer.body);
-    assert_ne!(answer.body["totalResults"], 0);
-    answer.error(502, None, "");
-    scim.get("/Users?filter=userName%20eq%20%22user1%40hostile.example%22").error(502, None, "");
+    let all: Vec<Value> = (0..5).map(user).collect();
+    let html = Reply::Raw {
+        status: 502,
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: b"<html><body>502 Bad Gateway</body></html>".to_vec(),
+    };
+    for (shape, listing) in [
+        ("200 {}", Reply::ok(json!({}))),
+        ("more results than its total", Reply::ok(json!({"results": all, "total": 2}))),
+        ("an empty page of a listing of 5", Reply::ok(json!({"results": [], "total": 5}))),
+        ("a body cut off", Reply::CutOff { status: 200, body: json!({"results": all, "total": 5}).to_string().into_bytes(), sent: 40 }),
+        ("a reset connection", Reply::Reset),
+        ("a proxy's HTML page", html),
+    ] {
+        let (_server, h) = listing_answered(listing);
+        let scim = Scim::start(&h);
+        for path in ["/Users", "/Users?startIndex=3&count=2", "/Users?filter=userName%20eq%20%22user1%40hostile.example%22"] {
+            let answer: Answer = scim.get(path);
+            assert_eq!(answer.status, 502, "{shape}, {path}: {}", answer.body);
+            assert!(answer.body.get("totalResults").is_none(), "{shape}: no list at all");
+            answer.error(502, None, "");
+        }
+    }
 }
 
 #[test]
