@@ -421,12 +421,12 @@ impl Connection {
 
     /// Creates a top-level group; a name in use is `already-exists` with that group's key.
     pub fn create_group(&mut self, name: &str, options: WriteOptions) -> Result<GroupOutcome, CallError> {
-        self.call(|i, s| i.iga_gotomeeting_connector().call_create_group(s, &name.to_owned(), options))
+        self.call(|i, s| i.iga_gotomeeting_connector().call_create_group(s, name, options))
     }
 
     /// Renames a group; its current name writes nothing.
     pub fn rename_group(&mut self, key: &str, name: &str, options: WriteOptions) -> Result<GroupOutcome, CallError> {
-        self.call(|i, s| i.iga_gotomeeting_connector().call_rename_group(s, &key.to_owned(), &name.to_owned(), options))
+        self.call(|i, s| i.iga_gotomeeting_connector().call_rename_group(s, &key.to_owned(), name, options))
     }
 
     /// Deletes a group; an absent one is success with `changed` false.
