@@ -80,8 +80,12 @@ impl Catalogue {
 
     /// The group with this key; one that is not listed is invalid input naming it.
     pub fn group<'c>(&'c self, session: &Session, key: &str) -> Result<&'c Group, ConnectorError> {
-        let groups = cached(&self.groups, || whole(session, "groups"))?;
-        find(groups, |g| g.key.0 == key, "group", key, session)
+        find(self.groups(session)?, |g| g.key.0 == key, "group", key, session)
+    }
+
+    /// Every group of the account.
+    pub fn groups<'c>(&'c self, session: &Session) -> Result<&'c [Group], ConnectorError> {
+        cached(&self.groups, || whole(session, "groups")).map(Vec::as_slice)
     }
 }
 

@@ -5,7 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::bindings::exports::iga::gotomeeting::connector::{
     AccountChanges, AccountPage, AccountQuery, ConnectionInfo, ConsentGrant, ConsentRequest, DeleteMode,
-    EntitlementPage, EntitlementQuery, Finding, Guest, NewAccount, TokenTiming, WriteOptions, WriteOutcome,
+    EntitlementPage, EntitlementQuery, Finding, GroupOutcome, Guest, NewAccount, TokenTiming, WriteOptions,
+    WriteOutcome,
 };
 use crate::bindings::iga::gotomeeting::host::{self as wit_host, HostError};
 use crate::connector::Connector;
@@ -81,6 +82,15 @@ impl Guest for Component {
         options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
         with_connector(|c| c.remove_access(&account_key, &entitlement, options))
+    }
+    fn create_group(name: String, options: WriteOptions) -> Result<GroupOutcome, ConnectorError> {
+        with_connector(|c| c.create_group(&name, options))
+    }
+    fn rename_group(key: String, name: String, options: WriteOptions) -> Result<GroupOutcome, ConnectorError> {
+        with_connector(|c| c.rename_group(&key, &name, options))
+    }
+    fn delete_group(key: String, options: WriteOptions) -> Result<GroupOutcome, ConnectorError> {
+        with_connector(|c| c.delete_group(&key, options))
     }
 }
 

@@ -10,6 +10,7 @@ use crate::error::{config, invalid_input, transport};
 use crate::filter;
 use crate::goto::model::{Group, License, User, UserRoles};
 use crate::goto::roles;
+use crate::groups::GroupWriter;
 use crate::host::Host;
 use crate::keys::{self, Key};
 use crate::mapping::Mapping;
@@ -23,7 +24,7 @@ use crate::types::{
 };
 use crate::wit::{
     AccountChanges, AccountPage, AccountQuery, ConnectionInfo, ConsentGrant, ConsentRequest, DeleteMode,
-    EntitlementPage, EntitlementQuery, Finding, NewAccount, TokenTiming, WriteOptions, WriteOutcome,
+    EntitlementPage, EntitlementQuery, Finding, GroupOutcome, NewAccount, TokenTiming, WriteOptions, WriteOutcome,
 };
 
 pub struct Connector<'a> {
@@ -167,6 +168,18 @@ impl<'a> Connector<'a> {
         options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
         Provisioner::new(&self.session)?.change_access(AccessChange::Revoke, account_key, entitlement, options)
+    }
+
+    pub fn create_group(&self, name: &str, options: WriteOptions) -> Result<GroupOutcome, ConnectorError> {
+        GroupWriter::new(&self.session).create(name, options)
+    }
+
+    pub fn rename_group(&self, key: &str, name: &str, options: WriteOptions) -> Result<GroupOutcome, ConnectorError> {
+        GroupWriter::new(&self.session).rename(key, name, options)
+    }
+
+    pub fn delete_group(&self, key: &str, options: WriteOptions) -> Result<GroupOutcome, ConnectorError> {
+        GroupWriter::new(&self.session).delete(key, options)
     }
 
     /// Reads one page of `/accounts/{account}/{collection}` starting where the cursor says.

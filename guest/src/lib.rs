@@ -20,6 +20,7 @@ mod cursor;
 mod error;
 mod filter;
 mod goto;
+mod groups;
 mod host;
 mod keys;
 mod mapping;

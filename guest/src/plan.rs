@@ -1,5 +1,6 @@
 //! A write operation's plan: the write calls it needs, decided after every read and check,
-//! then either sent in order or, in a dry run, only described.
+//! then either sent in order or, in a dry run, only described. One plan writes one account, or
+//! one group.
 
 use serde_json::Value;
 
@@ -7,7 +8,7 @@ use crate::host::LogLevel;
 use crate::session::{Replay, Session, path_and_query};
 use crate::transport::{HttpResponse, Method};
 use crate::types::{ConnectorError, EntitlementRef};
-use crate::wit::{PlannedCall, SeatImpact, WriteOptions, WriteOutcome};
+use crate::wit::{GroupOutcome, PlannedCall, SeatImpact, WriteOptions, WriteOutcome};
 
 /// One write request to GoTo.
 #[derive(Debug, Clone)]
@@ -52,10 +53,11 @@ impl Write {
     }
 }
 
-/// What a write operation will do to one account.
+/// What a write operation will do to one account or group.
 #[derive(Debug)]
 pub struct Plan {
-    account_key: Option<String>,
+    /// The key of the account or group written, once known.
+    key: Option<String>,
     writes: Vec<Write>,
     replaced: Option<EntitlementRef>,
     kept: Vec<EntitlementRef>,
@@ -64,13 +66,15 @@ pub struct Plan {
 
 impl Plan {
     pub fn for_account(account_key: Option<&str>) -> Plan {
-        Plan {
-            account_key: account_key.map(str::to_owned),
-            writes: Vec::new(),
-            replaced: None,
-            kept: Vec::new(),
-            seats: Vec::new(),
-        }
+        Plan::new(account_key)
+    }
+
+    pub fn for_group(group_key: Option<&str>) -> Plan {
+        Plan::new(group_key)
+    }
+
+    fn new(key: Option<&str>) -> Plan {
+        Plan { key: key.map(str::to_owned), writes: Vec::new(), replaced: None, kept: Vec::new(), seats: Vec::new() }
     }
 
     pub fn write(&mut self, write: Write) {
@@ -90,14 +94,15 @@ impl Plan {
         self.seats.push(impact);
     }
 
-    pub fn account_key(&mut self, key: String) {
-        self.account_key = Some(key);
+    /// Records the key GoTo chose for what the plan created.
+    pub fn created(&mut self, key: String) {
+        self.key = Some(key);
     }
 
     /// The outcome as planned, without sending anything.
     pub fn outcome(&self) -> WriteOutcome {
         WriteOutcome {
-            account_key: self.account_key.clone(),
+            account_key: self.key.clone(),
             changed: !self.writes.is_empty(),
             replaced: self.replaced.clone(),
             kept: self.kept.clone(),
@@ -106,20 +111,36 @@ impl Plan {
         }
     }
 
+    /// The outcome of a group plan as planned, without sending anything.
+    pub fn group_outcome(&self) -> GroupOutcome {
+        GroupOutcome {
+            group_key: self.key.clone(),
+            changed: !self.writes.is_empty(),
+            calls: self.writes.iter().map(Write::describe).collect(),
+        }
+    }
+
+    /// Sends the writes in order and returns the outcome, unless this is a dry run.
+    pub fn carry_out(self, session: &Session, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
+        self.send(session, options)?;
+        Ok(self.outcome())
+    }
+
     /// Sends the writes in order, unless this is a dry run. If one fails after others
     /// succeeded, a warning says how far the plan got.
-    pub fn carry_out(self, session: &Session, options: WriteOptions) -> Result<WriteOutcome, ConnectorError> {
-        if !options.dry_run {
-            for (done, write) in self.writes.iter().enumerate() {
-                if let Err(e) = write.send(session) {
-                    if done > 0 {
-                        let count = self.writes.len();
-                        session.log(LogLevel::Warn, &format!("{done} of {count} calls succeeded before one failed"));
-                    }
-                    return Err(e);
+    pub fn send(&self, session: &Session, options: WriteOptions) -> Result<(), ConnectorError> {
+        if options.dry_run {
+            return Ok(());
+        }
+        for (done, write) in self.writes.iter().enumerate() {
+            if let Err(e) = write.send(session) {
+                if done > 0 {
+                    let count = self.writes.len();
+                    session.log(LogLevel::Warn, &format!("{done} of {count} calls succeeded before one failed"));
                 }
+                return Err(e);
             }
         }
-        Ok(self.outcome())
+        Ok(())
     }
 }

@@ -114,7 +114,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         let key = created.into_iter().find(|c| c.email.eq_ignore_ascii_case(&email)).and_then(|c| c.key);
         match key {
             Some(key) => {
-                plan.account_key(key.0);
+                plan.created(key.0);
                 Ok(plan.outcome())
             }
             None => Err(ConnectorError::AlreadyExists(self.existing_after_conflict(&email)?)),

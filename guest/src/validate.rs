@@ -1,5 +1,5 @@
-//! GoTo's own rules for account attributes and entitlement references, checked before any
-//! write so that a bad value is reported by name instead of by a GoTo error code.
+//! GoTo's own rules for account attributes, group names and entitlement references, checked
+//! before any write so that a bad value is reported by name instead of by a GoTo error code.
 
 use crate::error::invalid_input;
 use crate::goto::roles;
@@ -10,6 +10,9 @@ use crate::wit::AccountFields;
 /// Limits from the GoTo Admin Center (reference §4.1).
 const MAX_EMAIL: usize = 128;
 const MAX_NAME: usize = 32;
+/// The longest group name accepted. GoTo documents no limit (reference §4.2 says only that a
+/// name is required and unique); this is the connector's own bound, that of an email.
+const MAX_GROUP_NAME: usize = 128;
 /// Languages of GoTo's user interface; a locale is `language_COUNTRY`, e.g. `en_US`.
 const LOCALE_LANGUAGES: &[&str] = &["de", "en", "es", "fr", "it", "ja", "ko", "nl", "pt", "zh"];
 const TIME_ZONES: &str = include_str!("time_zones.txt");
@@ -106,6 +109,23 @@ pub fn account_fields(fields: &AccountFields, completeness: Completeness) -> Res
         }
     }
     Ok(())
+}
+
+/// A group name as it is sent to GoTo: trimmed, then 1 to [`MAX_GROUP_NAME`] characters
+/// without control characters.
+pub fn group_name(name: &str) -> Result<&str, ConnectorError> {
+    let trimmed = name.trim();
+    let fail = |rule: String| Err(invalid_input("name", format!("a group name {rule}, got {name:?}")));
+    if trimmed.is_empty() {
+        return fail("must not be empty".to_owned());
+    }
+    if trimmed.chars().count() > MAX_GROUP_NAME {
+        return fail(format!("must be at most {MAX_GROUP_NAME} characters"));
+    }
+    if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+        return fail(format!("must not contain the control character {c:?}"));
+    }
+    Ok(trimmed)
 }
 
 fn required_by_goto(attribute: Attribute) -> bool {
@@ -256,6 +276,19 @@ mod tests {
         f.locale = None;
         f.time_zone = Some("Mars/Olympus".into());
         assert_eq!(field_of(account_fields(&f, Completeness::New)), "time-zone");
+    }
+
+    #[test]
+    fn group_names_are_trimmed_and_bounded() {
+        assert_eq!(group_name("  Sales EMEA \t").unwrap(), "Sales EMEA");
+        let longest = "é".repeat(MAX_GROUP_NAME);
+        assert_eq!(group_name(&longest).unwrap(), longest, "counted in characters, not bytes");
+        for bad in ["", "   ", "\t\n", &"x".repeat(MAX_GROUP_NAME + 1), "Sales\nEMEA", "a\u{7f}b"] {
+            match group_name(bad) {
+                Err(ConnectorError::InvalidInput(e)) => assert_eq!(e.field.as_deref(), Some("name"), "{bad:?}"),
+                other => panic!("{bad:?}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -31,8 +31,8 @@ mod bindings {
 
 pub use bindings::exports::iga::gotomeeting::connector::{
     AccountChanges, AccountFields, AccountFilter, AccountPage, AccountQuery, ConnectionInfo, ConsentGrant,
-    ConsentRequest, DeleteMode, DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, NewAccount,
-    PlannedCall, SeatImpact, TokenTiming, WriteOptions, WriteOutcome,
+    ConsentRequest, DeleteMode, DeprovisionOptions, EntitlementPage, EntitlementQuery, Finding, GroupOutcome,
+    NewAccount, PlannedCall, SeatImpact, TokenTiming, WriteOptions, WriteOutcome,
 };
 use bindings::iga::gotomeeting::host::{self as wit_host, HostError, LogLevel};
 pub use bindings::iga::gotomeeting::types::{
@@ -95,7 +95,7 @@ pub fn describe(error: &ConnectorError) -> String {
     };
     match error {
         ConnectorError::NotFound(i) => with_field("not found", i),
-        ConnectorError::AlreadyExists(key) => format!("already exists: the account has key {key}"),
+        ConnectorError::AlreadyExists(key) => format!("already exists, with key {key}"),
         ConnectorError::Conflict(i) => with_field("conflict", i),
         ConnectorError::InvalidInput(i) => with_field("invalid input", i),
         ConnectorError::Unauthorized(i) => with_field("unauthorized", i),
@@ -417,6 +417,21 @@ impl Connection {
                 AccessChange::Revoke => connector.call_remove_access(s, &key, entitlement, options),
             }
         })
+    }
+
+    /// Creates a top-level group; a name in use is `already-exists` with that group's key.
+    pub fn create_group(&mut self, name: &str, options: WriteOptions) -> Result<GroupOutcome, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_create_group(s, name, options))
+    }
+
+    /// Renames a group; its current name writes nothing.
+    pub fn rename_group(&mut self, key: &str, name: &str, options: WriteOptions) -> Result<GroupOutcome, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_rename_group(s, &key.to_owned(), name, options))
+    }
+
+    /// Deletes a group; an absent one is success with `changed` false.
+    pub fn delete_group(&mut self, key: &str, options: WriteOptions) -> Result<GroupOutcome, CallError> {
+        self.call(|i, s| i.iga_gotomeeting_connector().call_delete_group(s, &key.to_owned(), options))
     }
 
     fn call<T>(

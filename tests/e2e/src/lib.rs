@@ -8,6 +8,7 @@
 //! a harness is dropped, every file under its home except the secrets files (the state database
 //! included) is searched too.
 
+pub mod direct;
 pub mod hostile;
 pub mod scim;
 
@@ -18,6 +19,8 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use gotosim::{Gate, SimConfig, Simulator};
 use gtm_host::cli::{Invocation, run};
+use gtm_host::connector::{Connector, Setup};
+use gtm_host::log::Logger;
 use gtm_host::profile::{Environment, LimitsFile, MAX_REQUESTS_PER_SECOND, ProfileFile};
 use gtm_leaks::{Secrets, profile_secrets};
 use serde_json::Value;
@@ -269,6 +272,21 @@ impl Harness {
         let mut secrets = self.sim.issued_tokens();
         secrets.push(hostile::ACCESS_TOKEN.to_owned());
         secrets
+    }
+
+    /// The library's [`Connector`] for this harness's profile, opened as a front end opens it,
+    /// logging to `log`.
+    pub fn connector(&self, log: Logger) -> anyhow::Result<Connector> {
+        let env = self.env();
+        let setup = Setup {
+            env: &env,
+            config_dir: None,
+            profile: PROFILE,
+            overrides: Default::default(),
+            component: None,
+            log,
+        };
+        Connector::open(&setup)
     }
 
     /// Every account key in the simulator, in GoTo's order.

@@ -5,13 +5,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use gtm_host::connector::{Connector, Setup};
 use gtm_host::log::{Level, Logger};
 use gtm_host::serve::{ServeOptions, Service};
 use gtm_leaks::Secrets;
 use serde_json::Value;
 
-use crate::{Captured, Harness, PROFILE};
+use crate::{Captured, Harness};
 
 /// The bearer token the suites' clients present.
 pub const TOKEN: &str = "scim-bearer-7c1d5e93a4b2";
@@ -73,16 +72,7 @@ impl<'h> Scim<'h> {
         h.run_with_stdin(&["secrets", "set", "scim-token"], TOKEN).success();
         let log = Arc::new(Mutex::new(Vec::new()));
         let logger = Logger::new(Level::Debug, Captured(log.clone()));
-        let env = h.env();
-        let setup = Setup {
-            env: &env,
-            config_dir: None,
-            profile: PROFILE,
-            overrides: Default::default(),
-            component: None,
-            log: logger.clone(),
-        };
-        let connector = Connector::open(&setup)?;
+        let connector = h.connector(logger.clone())?;
         let mut options = ServeOptions::from_profile(connector.profile());
         options.listen = "127.0.0.1:0".parse().unwrap();
         adjust(&mut options);

@@ -8,6 +8,7 @@ mod conventions;
 mod doctor;
 mod entitlements;
 mod faults;
+mod groups;
 mod hostile;
 mod hostile_files;
 mod hostile_tokens;
