@@ -161,6 +161,14 @@ impl Shared {
         Ok(versioned(user::to_scim(account, &kept, &self.base, &names)))
     }
 
+    /// The `userName` of `account`: its email, or the client's own where the state keeps it.
+    fn user_name(&self, account: &Account) -> Result<String, Failure> {
+        if !self.keeps_user_names() {
+            return Ok(account.email.clone());
+        }
+        Ok(lock(&self.state).scim_account(&account.key)?.user_name.unwrap_or_else(|| account.email.clone()))
+    }
+
     /// Whether `userName` is the client's own (kept in the state) rather than the GoTo email:
     /// when the profile's mapping computes the email.
     fn keeps_user_names(&self) -> bool {

@@ -226,23 +226,13 @@ async fn search(_body: Bytes) -> Failure {
         .into()
 }
 
-/// GoTo groups are made and removed in the Admin Center: the connector does not create or
-/// delete them.
-async fn create_group(_body: Bytes) -> Failure {
-    groups_are_fixed()
+async fn create_group(State(shared): State<Arc<Shared>>, bytes: Bytes) -> Answer {
+    let group = body(&bytes)?;
+    on_instance(&shared, move |conn, shared| groups::create(conn, shared, &group).map(Reply::Created)).await
 }
 
-async fn delete_group(_body: Bytes) -> Failure {
-    groups_are_fixed()
-}
-
-fn groups_are_fixed() -> Failure {
-    ScimError::new(
-        501,
-        None,
-        "GoTo groups are created and deleted in GoTo's Admin Center; this service reads them and changes their members",
-    )
-    .into()
+async fn delete_group(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
+    on_instance(&shared, move |conn, _| groups::delete(conn, &id).map(|()| Reply::NoContent)).await
 }
 
 /// Runs `job` on a pooled connector instance.

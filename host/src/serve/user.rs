@@ -418,7 +418,10 @@ mod tests {
         let update = plan.update.unwrap();
         assert_eq!(update.fields.first_name.as_deref(), Some("Anne"));
         assert_eq!(update.fields.email, None, "unchanged");
-        assert_eq!(refs(&plan.grant), ["EntitlementKind::License:200", "EntitlementKind::AdminRole:SUPER_USER", "EntitlementKind::Group:8"]);
+        assert_eq!(
+            refs(&plan.grant),
+            ["EntitlementKind::License:200", "EntitlementKind::AdminRole:SUPER_USER", "EntitlementKind::Group:8"]
+        );
         assert_eq!(refs(&plan.revoke), ["EntitlementKind::License:100"], "the group moves, it is not left");
         assert!(!plan.deprovision);
     }

@@ -127,7 +127,8 @@ CREATE TABLE queue (
 
 /// Version 5: what the SCIM service keeps of each GoTo account that GoTo has no field for
 /// (see `scim_accounts.rs`): the client's `externalId`, its `userName` where that is not the
-/// email, and when the client deleted an account that the service only deprovisioned.
+/// email, and when the client deleted an account that the service only deprovisioned; and a
+/// group's `externalId`.
 const V5: &str = "
 CREATE TABLE scim_accounts (
     account_key TEXT PRIMARY KEY,
@@ -136,6 +137,10 @@ CREATE TABLE scim_accounts (
     deleted_at  INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX scim_accounts_by_external_id ON scim_accounts (external_id);
+CREATE TABLE scim_groups (
+    group_key   TEXT PRIMARY KEY,
+    external_id TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];

@@ -4,7 +4,8 @@
 //! deprovisions by default (the account stays in GoTo, suspended, with its meeting history),
 //! yet RFC 7644 §3.6 wants the resource gone (404) afterwards: the service hides accounts
 //! marked deleted here until a create with the same email brings one back. Every change is one
-//! SQL statement, so a killed process leaves each row as before or after.
+//! SQL statement, so a killed process leaves each row as before or after. A group's `externalId`
+//! is kept beside, by group key.
 
 use std::collections::BTreeSet;
 
@@ -89,6 +90,27 @@ impl Store {
         self.keys("SELECT account_key FROM scim_accounts WHERE deleted_at IS NOT NULL", params![])
             .map(|keys| keys.into_iter().collect())
             .doing("listing deleted accounts")
+    }
+
+    /// The external id the client gave the group `key`, if any.
+    pub fn group_external_id(&self, key: &str) -> Result<Option<String>, StateError> {
+        self.keys("SELECT external_id FROM scim_groups WHERE group_key = ?1", [key])
+            .map(|ids| ids.into_iter().next())
+            .doing("reading a group's external id")
+    }
+
+    /// Sets (or, with `None`, forgets) the external id of the group `key`.
+    pub fn set_group_external_id(&mut self, key: &str, external_id: Option<&str>) -> Result<(), StateError> {
+        match external_id {
+            Some(id) => self.conn.execute(
+                "INSERT INTO scim_groups (group_key, external_id) VALUES (?1, ?2)
+                 ON CONFLICT (group_key) DO UPDATE SET external_id = excluded.external_id",
+                params![key, id],
+            ),
+            None => self.conn.execute("DELETE FROM scim_groups WHERE group_key = ?1", params![key]),
+        }
+        .map(drop)
+        .doing("recording a group's external id")
     }
 
     fn keys(&self, sql: &str, parameters: impl rusqlite::Params) -> rusqlite::Result<Vec<String>> {

@@ -229,10 +229,13 @@ pub(super) static GROUP: Schema = Schema {
                     .required()
                     .case_exact(),
                 Attribute::new("display", AttrType::String, "The member's userName.").read_only(),
-                Attribute::new("$ref", AttrType::Reference, "The URI of the member's User resource.")
-                    .read_only()
-                    .references(&["User"])
-                    .case_exact(),
+                Attribute::new(
+                    "$ref",
+                    AttrType::Reference,
+                    "The URI of the member's User resource; the member is its value, so a $ref sent is not needed.",
+                )
+                .references(&["User"])
+                .case_exact(),
                 Attribute::new("type", AttrType::String, "The member's resource type: User (GoTo groups hold users).")
                     .canonical(&["User"]),
             ],

@@ -89,7 +89,8 @@ fn a_version_3_database_gains_an_empty_queue() {
     let env = Env::new();
     drop(env.open());
     let conn = rusqlite::Connection::open(env.path()).unwrap();
-    conn.execute_batch("DROP TABLE queue; DROP TABLE scim_accounts; PRAGMA user_version = 3;").unwrap();
+    conn.execute_batch("DROP TABLE queue; DROP TABLE scim_accounts; DROP TABLE scim_groups; PRAGMA user_version = 3;")
+        .unwrap();
     drop(conn);
     let mut store = env.open();
     assert!(store.queue().unwrap().is_empty());

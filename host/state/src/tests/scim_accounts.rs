@@ -42,11 +42,26 @@ fn a_deleted_account_stays_deleted_across_restarts_until_revived_and_keeps_its_a
 }
 
 #[test]
+fn a_group_s_external_id_is_set_replaced_and_forgotten() {
+    let env = Env::new();
+    let mut store = env.open();
+    assert_eq!(store.group_external_id("9").unwrap(), None);
+    store.set_group_external_id("9", Some("team-a")).unwrap();
+    store.set_group_external_id("9", Some("team-b")).unwrap();
+    assert_eq!(env_reopened(&env, store).group_external_id("9").unwrap().as_deref(), Some("team-b"));
+}
+
+fn env_reopened(env: &Env, store: Store) -> Store {
+    drop(store);
+    env.open()
+}
+
+#[test]
 fn a_version_4_database_gains_an_empty_scim_table() {
     let env = Env::new();
     drop(env.open());
     let conn = rusqlite::Connection::open(env.path()).unwrap();
-    conn.execute_batch("DROP TABLE scim_accounts; PRAGMA user_version = 4;").unwrap();
+    conn.execute_batch("DROP TABLE scim_accounts; DROP TABLE scim_groups; PRAGMA user_version = 4;").unwrap();
     drop(conn);
     let mut store = env.open();
     assert!(store.deleted_accounts().unwrap().is_empty());
