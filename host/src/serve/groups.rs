@@ -14,11 +14,8 @@ use gtm_scim::schema::{GROUP_SCHEMA, group_schema};
 use serde_json::{Value, json};
 
 use super::failure::Failure;
-use super::{Shared, lock};
-use crate::runtime::{
-    AccessChange, AccountQuery, Connection, Entitlement, EntitlementKind, EntitlementQuery, EntitlementRef,
-    WriteOptions,
-};
+use super::{Shared, listing, lock};
+use crate::runtime::{AccessChange, Connection, Entitlement, EntitlementKind, EntitlementRef, WriteOptions};
 
 const WRITE: WriteOptions = WriteOptions { dry_run: false };
 
@@ -164,19 +161,9 @@ fn wants_members(query: &ListQuery) -> bool {
     !members(&query.excluded_attributes) && (query.attributes.is_empty() || members(&query.attributes))
 }
 
-/// The group catalogue, every page.
+/// The group catalogue.
 fn catalogue(conn: &mut Connection) -> Result<Vec<Entitlement>, Failure> {
-    let mut groups = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page =
-            conn.list_entitlements(EntitlementKind::Group, &EntitlementQuery { page_size: Some(1000), cursor })?;
-        groups.extend(page.entitlements);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(groups),
-        }
-    }
+    listing::entitlements(conn, EntitlementKind::Group)
 }
 
 fn find(conn: &mut Connection, id: &str) -> Result<Entitlement, Failure> {
@@ -193,20 +180,19 @@ fn find(conn: &mut Connection, id: &str) -> Result<Entitlement, Failure> {
 fn members(conn: &mut Connection, shared: &Shared) -> Result<Members, Failure> {
     let deleted = shared.deleted()?;
     let mut members = Members::new();
-    let mut cursor = None;
-    loop {
-        let page = conn.list_accounts(&AccountQuery { filter: None, page_size: Some(1000), cursor })?;
-        for account in page.accounts {
+    listing::each_account(
+        conn,
+        None,
+        |_| Ok(()),
+        |account| {
             if let Some(group) = account.group_key.clone().filter(|_| !deleted.contains(&account.key)) {
                 let user_name = shared.user_name(&account)?;
                 members.entry(group).or_default().push((account.key, user_name));
             }
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(members),
-        }
-    }
+            Ok(())
+        },
+    )?;
+    Ok(members)
 }
 
 /// `group` as a SCIM Group, with the external id the state keeps; `members` none when they

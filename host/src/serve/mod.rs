@@ -4,6 +4,7 @@
 //! - [`routes`]: the HTTP surface (authentication, the request log, SCIM's media type);
 //! - [`users`] and [`groups`]: each request as calls of one connector instance, with
 //!   [`user`] mapping accounts to Users;
+//! - [`listing`]: whole listings, page after page;
 //! - [`pool`]: the bounded pool of instances (one rate governor for all of them);
 //! - [`listen`]: the listener, TLS and graceful shutdown;
 //! - [`failure`]: connector errors as SCIM errors.
@@ -11,6 +12,7 @@
 mod failure;
 mod groups;
 mod listen;
+mod listing;
 mod pool;
 mod routes;
 mod user;
@@ -31,7 +33,7 @@ use crate::bad_input::bad_input;
 use crate::connector::Connector;
 use crate::log::{Level, Logger};
 use crate::profile::{Profile, ServeDelete};
-use crate::runtime::{Account, Connection, EntitlementKind, EntitlementQuery};
+use crate::runtime::{Account, Connection, EntitlementKind};
 use failure::Failure;
 use pool::Pool;
 use user::LicenseNames;
@@ -187,17 +189,8 @@ impl Shared {
         {
             return Ok(names.clone());
         }
-        let mut names = LicenseNames::new();
-        let mut cursor = None;
-        loop {
-            let query = EntitlementQuery { page_size: Some(1000), cursor };
-            let page = conn.list_entitlements(EntitlementKind::License, &query)?;
-            names.extend(page.entitlements.into_iter().map(|e| (e.id.key, e.name)));
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
+        let licenses = listing::entitlements(conn, EntitlementKind::License)?;
+        let names: LicenseNames = licenses.into_iter().map(|e| (e.id.key, e.name)).collect();
         let names = Arc::new(names);
         *lock(&self.licenses) = Some((Instant::now(), names.clone()));
         self.log.log(Level::Debug, "scim", format_args!("read {} license names", names.len()));

@@ -11,6 +11,7 @@ use gtm_scim::schema::{USER_SCHEMA, user_schema};
 use serde_json::Value;
 
 use super::failure::Failure;
+use super::listing::{self, MAX_PAGE};
 use super::user::{Desired, Plan};
 use super::{Shared, lock};
 use crate::profile::ServeDelete;
@@ -23,14 +24,11 @@ use crate::runtime::{
 /// a handful; one that does not is refused rather than read without end.
 const MAX_FILTERED: usize = 10_000;
 
-/// The largest page GoTo serves.
-const MAX_PAGE: u64 = 1000;
-
 const WRITE: WriteOptions = WriteOptions { dry_run: false };
 
 /// GET /Users: a page by position, or the accounts a filter selects.
 pub fn list(conn: &mut Connection, shared: &Shared, query: &ListQuery) -> Result<Value, Failure> {
-    let count = query.count.unwrap_or(shared.page_size).min(MAX_PAGE);
+    let count = query.count.unwrap_or(shared.page_size).min(u64::from(MAX_PAGE));
     let (total, users) = match &query.filter {
         None => page(conn, shared, query.start_index, count)?,
         Some(filter) => {
@@ -187,26 +185,22 @@ fn read_one(conn: &mut Connection, key: &str) -> Result<Option<Account>, Failure
     }
 }
 
-/// Every account GoTo's filter selects, page after page, up to [`MAX_FILTERED`].
+/// Every account GoTo's filter selects, up to [`MAX_FILTERED`].
 fn read_all(conn: &mut Connection, filter: AccountFilter) -> Result<Vec<Account>, Failure> {
     let mut accounts = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = AccountQuery { filter: Some(filter.clone()), page_size: Some(MAX_PAGE as u32), cursor };
-        let page = conn.list_accounts(&query)?;
-        if page.total > MAX_FILTERED as u64 {
-            return Err(ScimError::bad_request(
-                ScimType::TooMany,
-                format!("the filter selects {} users, more than {MAX_FILTERED}: narrow it", page.total),
-            )
-            .into());
-        }
-        accounts.extend(page.accounts);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(accounts),
-        }
-    }
+    let too_many = |total: u64| match total > MAX_FILTERED as u64 {
+        true => Err(ScimError::bad_request(
+            ScimType::TooMany,
+            format!("the filter selects {total} users, more than {MAX_FILTERED}: narrow it"),
+        )
+        .into()),
+        false => Ok(()),
+    };
+    listing::each_account(conn, Some(filter), too_many, |account| {
+        accounts.push(account);
+        Ok(())
+    })?;
+    Ok(accounts)
 }
 
 /// GoTo keys are decimal digits; anything else names no user.
