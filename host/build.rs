@@ -17,8 +17,10 @@ const PORTABLE_FILE: &str = "gtm_connector_portable.wasm";
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
+    // Relative to this package, not absolute: a target directory reused by another checkout
+    // (CI's cache) must watch that checkout's sources, not the first one's.
     for watched in ["guest/src", "guest/Cargo.toml", "wit", "portable", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
+        println!("cargo:rerun-if-changed=../{watched}");
     }
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
