@@ -111,7 +111,7 @@ mod tests {
         let members = group_schema().attribute("members").unwrap();
         assert_eq!(
             elements(members, &json!({"value": "42", "display": "ann@x.example", "$ref": "../Users/42"})).unwrap(),
-            vec![json!({"value": "42"})]
+            vec![json!({"value": "42", "$ref": "../Users/42"})]
         );
         assert_eq!(elements(members, &json!([{"value": "1"}, null, {"value": "2"}])).unwrap().len(), 2);
         let name =

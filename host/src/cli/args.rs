@@ -328,7 +328,7 @@ fn parse_run(text: &str) -> Result<RunId, String> {
 pub enum Secrets {
     /// Store a secret; the value is read from stdin (without echo on a terminal)
     Set {
-        /// The secret to store; only those the connector reads are accepted
+        /// The secret to store; only those the connector or the SCIM service reads are accepted
         #[arg(value_parser = PossibleValuesParser::new(storable_secrets()))]
         name: String,
     },

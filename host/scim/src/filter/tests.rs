@@ -142,7 +142,12 @@ fn every_operator_and_value_kind_parses() {
         assert_eq!(filter, compare("meta.lastModified", op, json!("2011-05-13T04:42:34Z")));
     }
     assert_eq!(parse("loginCount gt 5").unwrap(), compare("loginCount", CompareOp::Gt, json!(5)));
-    assert_eq!(parse("x le -1.5e3").unwrap(), compare("x", CompareOp::Le, json!(-1500.0)));
+    // Compared as a number: serde_json may keep the text (arbitrary_precision, which the
+    // guest turns on in a workspace build) or a float.
+    let Filter::Compare { op: CompareOp::Le, value, .. } = parse("x le -1.5e3").unwrap() else {
+        panic!("a comparison")
+    };
+    assert_eq!(value.as_f64(), Some(-1500.0));
     assert_eq!(parse("x eq 0").unwrap(), compare("x", CompareOp::Eq, json!(0)));
 }
 

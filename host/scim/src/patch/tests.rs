@@ -76,7 +76,8 @@ fn rfc_add_members() {
         }]}]),
     );
     assert_eq!(member_values(&group), [BABS, JAMES]);
-    assert_eq!(group["members"][1], json!({"value": JAMES}), "display and $ref are the service's to set");
+    let uri = format!("https://example.com/v2/Users/{JAMES}");
+    assert_eq!(group["members"][1], json!({"value": JAMES, "$ref": uri}), "display is the service's to set");
 }
 
 #[test]

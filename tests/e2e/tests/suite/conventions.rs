@@ -64,7 +64,10 @@ fn help_shows_examples_and_global_options_under_their_own_heading() {
         assert!(help.contains("Examples:") && help.contains(example), "{args:?} lacks {example:?}:\n{help}");
     }
     let help = h.run(&["secrets", "set", "--help"]).success().stdout;
-    assert!(help.contains("[possible values: client-id, client-secret, refresh-token, access-token]"), "{help}");
+    assert!(
+        help.contains("[possible values: client-id, client-secret, refresh-token, access-token, scim-token]"),
+        "{help}"
+    );
 }
 
 #[test]
@@ -206,7 +209,7 @@ fn secrets_set_takes_only_the_names_the_connector_reads_and_confirms_on_stderr()
             .failure(2, &[&format!("invalid value '{typo}'"), &format!("a similar value exists: '{nearest}'")]);
     }
     h.run_with_stdin(&["secrets", "set", "api-key"], "value")
-        .failure(2, &["[possible values: client-id, client-secret, refresh-token, access-token]"]);
+        .failure(2, &["[possible values: client-id, client-secret, refresh-token, access-token, scim-token]"]);
     assert_eq!(std::fs::read(h.secrets_file()).unwrap(), before, "nothing was stored");
 
     let stored = h.run_with_stdin(&["secrets", "set", "client-id"], &h.sim.credentials().client_id).success();
