@@ -17,7 +17,7 @@ const PORTABLE_FILE: &str = "gtm_connector_portable.wasm";
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
-    for watched in ["guest/src", "guest/Cargo.toml", "wit", "portable", "Cargo.lock"] {
+    for watched in ["guest/src", "guest/Cargo.toml", "retry-after", "wit", "portable", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", workspace.join(watched).display());
     }
 
