@@ -194,7 +194,7 @@ impl Store {
             End::Cancelled { reason } => (Completeness::Cancelled { reason }, None),
             End::Finished { deletions } => match deletion::unproven(&open, seen) {
                 Some(reason) => (Completeness::Incomplete { reason }, None),
-                None => (Completeness::Complete, deletion::apply(&tx, &open, &deletions)?),
+                None => (Completeness::Complete, deletion::apply(&tx, &open, &deletions, seen)?),
             },
         };
         let (state, reason) = match &completeness {

@@ -66,12 +66,52 @@ fn the_connection_keeps_commits_durable_with_a_bounded_cache_and_a_long_wal() {
     assert_eq!(mode, "wal");
 }
 
+/// Version 6 drops the index on a run's seen set by pass and replaces the change log's index by
+/// run with one by run and item, which reads a run's changes in the order they are folded.
+#[test]
+fn a_version_5_database_gets_the_indexes_of_version_6() {
+    let env = Env::new();
+    drop(env.open());
+    let conn = rusqlite::Connection::open(env.path()).unwrap();
+    conn.execute_batch(
+        "DROP INDEX changes_by_run_item;
+         CREATE INDEX run_seen_by_pass ON run_seen (run_id, pass);
+         CREATE INDEX changes_by_run ON changes (run_id);
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = env.open();
+    let indexes: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        indexes,
+        ["changes_by_run_item", "items_by_status", "runs_by_scope", "runs_by_state", "scim_accounts_by_external_id"]
+    );
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::records::RUN_CHANGES))
+        .unwrap()
+        .query_map([1], |row| row.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(plan.iter().any(|step| step.contains("changes_by_run_item")), "{plan:?}");
+    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "read in order, not sorted: {plan:?}");
+}
+
 #[test]
 fn a_schema_newer_than_the_crate_is_refused() {
     let env = Env::new();
     rusqlite::Connection::open(env.path()).unwrap().pragma_update(None, "user_version", 99).unwrap();
     let Err(error) = Store::open(&env.path()) else { panic!("expected an error") };
-    assert!(matches!(error, StateError::SchemaTooNew { found: 99, known: 5 }), "{error}");
+    assert!(matches!(error, StateError::SchemaTooNew { found: 99, known: 6 }), "{error}");
 }
 
 #[test]
