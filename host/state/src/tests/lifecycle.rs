@@ -1,7 +1,7 @@
 //! Opening, locking, crash recovery, migrations, run states, parsing, and scale.
 
 use super::*;
-use crate::{Completeness, RunId, RunState, StateError, Status};
+use crate::{Attributes, Completeness, RunId, RunState, StateError, Status};
 
 #[test]
 fn a_second_store_on_the_same_path_is_busy() {
@@ -58,12 +58,43 @@ fn the_connection_keeps_commits_durable_with_a_bounded_cache_and_a_long_wal() {
     let env = Env::new();
     let store = env.open();
     let pragma = |name: &str| store.conn.pragma_query_value(None, name, |row| row.get::<_, i64>(0)).unwrap();
-    // synchronous = FULL (2): every commit, so every recorded page, is synced before it returns.
+    // synchronous = FULL (2): every commit is synced before it returns.
     assert_eq!(pragma("synchronous"), 2);
     assert_eq!(pragma("cache_size"), -16 * 1024);
     assert_eq!(pragma("wal_autocheckpoint"), 8192);
     let mode: String = store.conn.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
+}
+
+/// A run's pages are committed together every few thousand items, each page whole or not at
+/// all: a page that fails half-way leaves nothing of itself, and the pages before it stay.
+#[test]
+fn pages_are_committed_together_and_each_is_recorded_whole() {
+    let env = Env::new();
+    let mut store = env.open();
+    let committed = || {
+        rusqlite::Connection::open(env.path())
+            .unwrap()
+            .query_row("SELECT count(*) FROM items", [], |row| row.get::<_, i64>(0))
+            .unwrap()
+    };
+    let items = accounts(9000);
+    let run = store.begin(Scope::Accounts, None).unwrap();
+    store.record_page(run, 9000, &items[..1000]).unwrap();
+    assert_eq!(committed(), 0, "a page is not committed alone");
+    for chunk in items[1000..].chunks(1000) {
+        store.record_page(run, 9000, chunk).unwrap();
+    }
+    assert_eq!(committed(), 9000, "committed once 8,192 items were recorded");
+
+    let broken = Item { key: "u0000".into(), email: None, attributes: Attributes::stored("{not json".into()) };
+    store.record_page(run, 9000, &[account("late", "x")]).unwrap();
+    assert!(store.record_page(run, 9000, &[account("new", "x"), broken]).is_err());
+    let summary = store.finish(run, finished()).unwrap();
+    assert_eq!(summary.counts.added, 9001, "the page before the broken one, not the broken one's first item");
+    let keys: Vec<String> = store.show(None).unwrap().into_iter().map(|item| item.key).collect();
+    assert!(keys.contains(&"late".to_owned()) && !keys.contains(&"new".to_owned()));
+    assert_eq!(committed(), 9001);
 }
 
 /// Version 6 drops the index on a run's seen set by pass and replaces the change log's index by
