@@ -144,9 +144,10 @@ impl Store {
         tx.commit().doing("noting the run's GoTo account")
     }
 
-    /// Records one page, whole or not at all: upserts each item, notes it seen by this run, logs
-    /// changes, and remembers the total GoTo reported with the page. Pages are committed together
-    /// (see [`COMMIT_EVERY_ITEMS`]), and before anything else is written.
+    /// Records one page: upserts each item, notes it seen by this run, logs changes, and
+    /// remembers the total GoTo reported with the page. Pages are committed together (see
+    /// [`COMMIT_EVERY_ITEMS`]), and before anything else is written; a page that fails is rolled
+    /// back with the pages recorded since the last commit.
     ///
     /// Returns, per item, whether the run had recorded it before, so a caller re-reading a moving
     /// listing passes each item on once, and can tell a page that adds nothing to its pass.
@@ -160,21 +161,16 @@ impl Store {
             self.conn.execute_batch("BEGIN").doing("starting to record pages")?;
             self.uncommitted = Some(0);
         }
-        // A page is recorded whole or not at all, whatever happens to the pages beside it.
-        let page = self.conn.savepoint().doing("starting to record a page")?;
-        let open = OpenRun::load(&page, run)?;
-        let recorded_before = records::record_items(&page, &open, items)?;
-        // The first page of a pass sets the total; the first page that disagrees is remembered,
-        // since one disagreement is enough to make the pass unable to prove absence.
-        page.prepare_cached(
-            "UPDATE runs SET
-                 other_total = CASE WHEN other_total IS NULL AND reported_total <> ?2 THEN ?2 ELSE other_total END,
-                 reported_total = COALESCE(reported_total, ?2)
-             WHERE id = ?1",
-        )
-        .and_then(|mut stmt| stmt.execute(params![run, to_i64(reported_total)]))
-        .doing("noting the page's total")?;
-        page.commit().doing("recording a page")?;
+        let recorded_before = match record(&self.conn, run, reported_total, items) {
+            Ok(recorded_before) => recorded_before,
+            Err(error) => {
+                // Not the page alone: a savepoint per page journals every index page it
+                // touches, which cost more than the commits saved. The run fails either way.
+                self.uncommitted = None;
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        };
         let recorded = self.uncommitted.unwrap_or_default() + items.len();
         self.uncommitted = Some(recorded);
         if recorded >= COMMIT_EVERY_ITEMS {
@@ -260,6 +256,23 @@ impl Drop for Store {
     fn drop(&mut self) {
         let _ = self.commit_pages();
     }
+}
+
+/// Records one page within the open transaction; see [`Store::record_page`].
+fn record(conn: &Connection, run: RunId, reported_total: u64, items: &[Item]) -> Result<Vec<Recorded>, StateError> {
+    let open = OpenRun::load(conn, run)?;
+    let recorded_before = records::record_items(conn, &open, items)?;
+    // The first page of a pass sets the total; the first page that disagrees is remembered,
+    // since one disagreement is enough to make the pass unable to prove absence.
+    conn.prepare_cached(
+        "UPDATE runs SET
+             other_total = CASE WHEN other_total IS NULL AND reported_total <> ?2 THEN ?2 ELSE other_total END,
+             reported_total = COALESCE(reported_total, ?2)
+         WHERE id = ?1",
+    )
+    .and_then(|mut stmt| stmt.execute(params![run, to_i64(reported_total)]))
+    .doing("noting the page's total")?;
+    Ok(recorded_before)
 }
 
 /// Ends a run: counts what it did from the change log, writes the run's row, undoes it if it did
