@@ -17,7 +17,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::args::Format;
-use crate::runtime::{Account, Entitlement, EntitlementDetails, EntitlementKind};
+use crate::runtime::{Account, AccountStatus, Entitlement, EntitlementDetails, EntitlementKind};
 
 /// A flat record: named values in a fixed order, the same names for every record of a kind.
 pub type Record = Vec<(&'static str, Value)>;
