@@ -29,8 +29,9 @@ median_test() {
 "$BIN" --profile bench test >/dev/null
 cold=$(median_test cold)
 warm=$(median_test warm)
-# Where host/build.rs builds the component that the release binary embeds; WASM overrides it.
-wasm="${WASM:-${CARGO_TARGET_DIR:-target}/guest-component/wasm32-wasip2/guest/gtm_guest.wasm}"
+# The component the release binary embeds, with the metadata host/build.rs adds (build.rs puts
+# a copy of the embedded bytes there); WASM overrides it.
+wasm="${WASM:-${CARGO_TARGET_DIR:-target}/guest-component/gtm_connector.wasm}"
 size=$(stat -c %s "$wasm")
 echo "| measure | value | goal | ratio to goal |"
 echo "|---|---:|---:|---:|"

@@ -13,13 +13,15 @@ use sha2::{Digest, Sha256};
 const TARGET: &str = "wasm32-wasip2";
 /// The portable build's file name, in `<target-dir>/guest-component`.
 const PORTABLE_FILE: &str = "gtm_connector_portable.wasm";
+/// A copy of the component the binary embeds, in `<target-dir>/guest-component`.
+const EMBEDDED_COPY_FILE: &str = "gtm_connector.wasm";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
     // Relative to this package, not absolute: a target directory reused by another checkout
     // (CI's cache) must watch that checkout's sources, not the first one's.
-    for watched in ["guest/src", "guest/Cargo.toml", "wit", "portable", "Cargo.lock"] {
+    for watched in ["guest/src", "guest/Cargo.toml", "retry-after", "wit", "portable", "Cargo.lock"] {
         println!("cargo:rerun-if-changed=../{watched}");
     }
 
@@ -60,13 +62,16 @@ fn main() {
     let built_dir = target_dir.join(TARGET).join("guest");
     let named = with_metadata(&read_built(&built_dir.join("gtm_guest.wasm")));
     let embedded = out_dir.join("gtm_guest.wasm");
-    std::fs::write(&embedded, &named).unwrap_or_else(|e| panic!("writing {}: {e}", embedded.display()));
+    write(&embedded, &named);
     println!("cargo:rustc-env=GTM_GUEST_WASM={}", embedded.display());
+    // The embedded bytes again at a path that does not depend on the build's hash, for
+    // bench/first-run.sh to measure what the binary runs.
+    write(&target_dir.join(EMBEDDED_COPY_FILE), &named);
 
     // Beside the guest build, where the README points users to it.
     let portable = compose_portable(&named, read_built(&built_dir.join("gtm_portable_adapter.wasm")));
     let portable_path = target_dir.join(PORTABLE_FILE);
-    std::fs::write(&portable_path, portable).unwrap_or_else(|e| panic!("writing {}: {e}", portable_path.display()));
+    write(&portable_path, &portable);
     println!("cargo:rustc-env=GTM_PORTABLE_WASM={}", portable_path.display());
 
     // The first 16 hex digits, as short commit ids are shown: enough to tell builds apart.
@@ -86,6 +91,15 @@ fn with_metadata(component: &[u8]) -> Vec<u8> {
     metadata.description =
         AddMetadataField::Set(Description::new("GoTo Meeting connector for identity governance (iga:gotomeeting)"));
     metadata.to_wasm(component).expect("adding name and version metadata to the guest component")
+}
+
+/// Writes `bytes` to `path` by renaming a finished temporary file over it: a debug and a release
+/// build share `<target-dir>/guest-component`, and neither may read the other's half-written file.
+fn write(path: &Path, bytes: &[u8]) {
+    let temp = path.with_extension(format!("wasm.{}", std::process::id()));
+    std::fs::write(&temp, bytes)
+        .and_then(|()| std::fs::rename(&temp, path))
+        .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
 }
 
 fn read_built(wasm: &Path) -> Vec<u8> {

@@ -4,6 +4,9 @@
 //! passes through `f64` or `u64`. Keys read from GoTo go into the URL paths of later calls, so
 //! one that is not plain digits (`../x`, `1e5`, `-3`) is refused as it is read.
 
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor, value::MapAccessDeserializer};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{excerpt, invalid_input};
@@ -15,25 +18,52 @@ pub struct Key(pub String);
 
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let text = match serde_json::Value::deserialize(deserializer)? {
-            serde_json::Value::String(s) => s,
-            serde_json::Value::Number(n) => n.to_string(),
-            other => {
-                return Err(D::Error::custom(format!(
-                    "expected a key (string or number), got {}",
-                    excerpt(other.to_string().as_bytes())
-                )));
-            }
-        };
-        if is_key(&text) {
-            Ok(Key(text))
-        } else {
-            Err(D::Error::custom(format!(
-                "expected a key of 1 to {MAX_KEY_DIGITS} decimal digits, got {:?}",
-                excerpt(text.as_bytes())
-            )))
-        }
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+/// Reads a key straight from the JSON text, without building a `serde_json::Value` first.
+struct KeyVisitor;
+
+impl<'de> Visitor<'de> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key (string or number)")
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Key, E> {
+        checked(text.to_owned())
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Key, E> {
+        checked(text)
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Key, E> {
+        checked(number.to_string())
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Key, E> {
+        checked(number.to_string())
+    }
+
+    /// `arbitrary_precision` hands a number beyond 64 bits over as a map holding its exact
+    /// digits.
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Key, A::Error> {
+        let number = serde_json::Number::deserialize(MapAccessDeserializer::new(map))?;
+        checked(number.to_string())
+    }
+}
+
+fn checked<E: de::Error>(text: String) -> Result<Key, E> {
+    if is_key(&text) {
+        Ok(Key(text))
+    } else {
+        Err(E::custom(format!(
+            "expected a key of 1 to {MAX_KEY_DIGITS} decimal digits, got {:?}",
+            excerpt(text.as_bytes())
+        )))
     }
 }
 

@@ -62,7 +62,10 @@ impl HttpResponse {
         // Shorter values are no real credential and would match ordinary text in the body.
         const SHORTEST: usize = 8;
         let secret = secret.as_bytes();
-        let find = |bytes: &[u8]| bytes.windows(secret.len()).position(|w| w == secret);
+        // Every response body is searched, a page of a thousand accounts among them: a
+        // comparison at each of its offsets was a third of the guest's time.
+        let finder = memchr::memmem::Finder::new(secret);
+        let find = |bytes: &[u8]| finder.find(bytes);
         if secret.len() < SHORTEST || find(&self.body).is_none() {
             return self;
         }
@@ -82,4 +85,26 @@ impl HttpResponse {
 /// Sends one request. Errors are `transport` errors: the exchange did not complete.
 pub trait Transport {
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, ConnectorError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: &[u8]) -> HttpResponse {
+        HttpResponse { status: 502, headers: Vec::new(), body: body.to_vec() }
+    }
+
+    #[test]
+    fn every_echo_of_the_secret_is_withheld() {
+        let secret = "tok-3f9a2c71";
+        let mut body = format!("{secret} said: Bearer {secret}, again {secret}{secret}").into_bytes();
+        body.extend_from_slice(b"\xff end ");
+        body.extend_from_slice(secret.as_bytes());
+        let withheld = response(&body).withholding(secret).body;
+        assert_eq!(withheld, b"[withheld] said: Bearer [withheld], again [withheld][withheld]\xff end [withheld]");
+        let partial = b"tok-3f9a2c7 is almost it".to_vec();
+        assert_eq!(response(&partial).withholding(secret).body, partial, "a near miss stays");
+        assert_eq!(response(b"short").withholding("short").body, b"short", "too short to be a credential");
+    }
 }

@@ -15,7 +15,7 @@ use http::Uri;
 use http_body_util::{BodyExt, Full, Limited};
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::governor::{DEFAULT_RATE, Governor};
+use crate::governor::Governor;
 use crate::log::{Level, Logger};
 
 /// A scheme, host and port the guest may call.
@@ -101,8 +101,8 @@ pub struct EgressPolicy {
 }
 
 impl EgressPolicy {
-    /// Allows exactly these origins, with default limits.
-    pub fn allow(allowed: Vec<Origin>) -> Self {
+    /// Allows exactly these origins, with default limits, paced at `requests_per_second`.
+    pub fn allow(allowed: Vec<Origin>, requests_per_second: f64) -> Self {
         EgressPolicy {
             allowed,
             connect_timeout: Duration::from_secs(10),
@@ -110,7 +110,7 @@ impl EgressPolicy {
             between_bytes_timeout: Duration::from_secs(30),
             deadline: Duration::from_secs(120),
             max_response_bytes: 32 << 20,
-            governor: Arc::new(Governor::new(DEFAULT_RATE)),
+            governor: Arc::new(Governor::new(requests_per_second)),
         }
     }
 
@@ -330,6 +330,7 @@ pub fn origins_for(bases: &[(&str, &str)]) -> Result<Vec<Origin>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::governor::DEFAULT_RATE;
 
     fn origin(url: &str) -> Origin {
         Origin::of_url(url).unwrap()
@@ -373,7 +374,8 @@ mod tests {
     /// denied by the check itself.
     #[test]
     fn only_exactly_equal_origins_are_admitted_and_readdressed() {
-        let policy = EgressPolicy::allow(vec![origin("https://api.getgo.com"), origin("http://127.0.0.1:8080")]);
+        let policy =
+            EgressPolicy::allow(vec![origin("https://api.getgo.com"), origin("http://127.0.0.1:8080")], DEFAULT_RATE);
         let admit = |uri: &str| {
             let request = http::Request::builder().uri(uri).header("host", "evil.example").body(()).unwrap();
             policy.admit(request).map(|(r, _)| (r.uri().to_string(), r.headers()["host"].to_str().unwrap().to_owned()))
@@ -408,7 +410,7 @@ mod tests {
         use std::io::{Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let policy = Arc::new(EgressPolicy::allow(vec![origin(&format!("http://127.0.0.1:{port}"))]));
+        let policy = Arc::new(EgressPolicy::allow(vec![origin(&format!("http://127.0.0.1:{port}"))], DEFAULT_RATE));
         let mut hooks = EgressHooks::new(policy, Logger::silent());
         let mut send = |uri: String| {
             let body = http_body_util::Empty::<Bytes>::new().map_err(|never| match never {}).boxed_unsync();
@@ -481,7 +483,7 @@ mod tests {
 
     #[test]
     fn timeouts_are_clamped_to_the_policy() {
-        let policy = EgressPolicy::allow(vec![]);
+        let policy = EgressPolicy::allow(vec![], DEFAULT_RATE);
         let o = policy
             .options(Some(RequestOptions { connect_timeout: Some(Duration::from_secs(600)), ..Default::default() }));
         assert_eq!(o.connect_timeout, Some(policy.connect_timeout));

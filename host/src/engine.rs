@@ -1,6 +1,6 @@
 //! The wasmtime engine and the on-disk cache of compiled components.
 //!
-//! Compiling the component takes about a second in release (more in debug); loading the
+//! Compiling the component takes under a second in release (more in debug); loading the
 //! compiled form takes milliseconds. Cache files are named by the SHA-256 of the component and
 //! the engine's compatibility hash, so a different component or wasmtime build never loads
 //! stale code, and files are written atomically so a crash leaves no torn cache entry.
@@ -46,6 +46,10 @@ pub enum CacheOutcome {
 pub fn new_engine() -> Result<Engine> {
     let mut config = Config::new();
     config.epoch_interruption(true);
+    // The component comes optimised by LLVM: Cranelift's own optimisations cost a first run
+    // about a tenth of its time (0.91 s to 0.81 s on two cores) and saved 3 % of an import's
+    // instructions.
+    config.cranelift_opt_level(wasmtime::OptLevel::None);
     Engine::new(&config).map_err(anyhow::Error::from).context("configuring the wasmtime engine")
 }
 

@@ -62,7 +62,8 @@ impl Governor {
 
     /// Takes in what an answer said about the rate: its status and `Retry-After` header.
     pub fn observe(&self, status: u16, retry_after: Option<&str>) {
-        self.observe_at(status, retry_after.and_then(|v| pause(v, SystemTime::now())), Instant::now());
+        let pause = retry_after.and_then(|value| gtm_retry_after::wait(value, SystemTime::now()));
+        self.observe_at(status, pause, Instant::now());
     }
 
     fn observe_at(&self, status: u16, pause: Option<Duration>, now: Instant) {
@@ -80,16 +81,6 @@ impl Governor {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
         self.pace.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// A `Retry-After` value as a wait from `now`: seconds, or an HTTP date (RFC 9110 §10.2.3).
-fn pause(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -127,14 +118,5 @@ mod tests {
         assert_eq!(governor.rate(), 10.0, "recovered, never above the ceiling");
         governor.observe_at(429, Some(Duration::from_secs(3600)), now);
         assert!(governor.reserve(now) <= MAX_PAUSE + Duration::from_secs(3), "an absurd Retry-After is capped");
-    }
-
-    #[test]
-    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
-        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 12:00:00 GMT").unwrap();
-        assert_eq!(pause(" 7 ", now), Some(Duration::from_secs(7)));
-        assert_eq!(pause("Wed, 02 Dec 2026 12:00:30 GMT", now), Some(Duration::from_secs(30)));
-        assert_eq!(pause("Wed, 02 Dec 2026 11:00:00 GMT", now), Some(Duration::ZERO), "a date past");
-        assert_eq!(pause("later", now), None);
     }
 }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -14,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use gtm_state::DeletionPolicy;
 
 use crate::egress::{self, EgressPolicy};
-use crate::governor::Governor;
+use crate::governor::DEFAULT_RATE;
 use crate::limits::Limits;
 
 /// A snapshot of environment variables (the process's, or a test's own).
@@ -346,16 +345,14 @@ impl Profile {
         let limits_file = file.limits.unwrap_or_default();
         check_limits(&limits_file)?;
         let limits = Limits::from_file(&limits_file);
-        let mut egress = EgressPolicy::allow(origins);
+        let rate = limits_file.requests_per_second.map_or(DEFAULT_RATE, |rate| rate as f64);
+        let mut egress = EgressPolicy::allow(origins, rate);
         if let Some(secs) = limits_file.http_timeout_secs {
             egress.first_byte_timeout = Duration::from_secs(secs);
             egress.between_bytes_timeout = Duration::from_secs(secs);
         }
         if let Some(kib) = limits_file.max_response_kib {
             egress.max_response_bytes = (kib as usize) << 10;
-        }
-        if let Some(rate) = limits_file.requests_per_second {
-            egress.governor = Arc::new(Governor::new(rate as f64));
         }
         let max_items = limits_file.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
         if !(1..=MAX_ITEMS_CEILING).contains(&max_items) {

@@ -119,18 +119,11 @@ fn location_origin(response: &HttpResponse) -> String {
     format!("{scheme}://{host}").chars().filter(|c| !c.is_control()).take(MAX).collect()
 }
 
-/// `Retry-After` in seconds, in either of RFC 9110's forms: a number of seconds, or an HTTP date
-/// (counted from now; a date past is 0). GoTo does not document it, so absent or odd values give
-/// none.
+/// `Retry-After` in whole seconds (see [`gtm_retry_after::wait`]), rounded up: waiting a little
+/// long is fine, retrying early is another 429.
 pub fn retry_after(response: &HttpResponse) -> Option<u32> {
-    let value = response.header("retry-after")?.trim();
-    if let Ok(secs) = value.parse() {
-        return Some(secs);
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    // Rounded up: waiting a little long is fine, retrying early is another 429.
-    let secs = at.duration_since(std::time::SystemTime::now()).map_or(0, |d| d.as_millis().div_ceil(1000));
-    Some(u32::try_from(secs).unwrap_or(u32::MAX))
+    let wait = gtm_retry_after::wait(response.header("retry-after")?, std::time::SystemTime::now())?;
+    Some(u32::try_from(wait.as_millis().div_ceil(1000)).unwrap_or(u32::MAX))
 }
 
 #[cfg(test)]
@@ -219,7 +212,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+    fn retry_after_is_whole_seconds_rounded_up() {
         let with = |value: &str| {
             let mut r = response(429, "application/json", "{}");
             r.headers.push(("Retry-After".into(), value.into()));
@@ -229,7 +222,8 @@ mod tests {
         assert_eq!(with("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0), "a date past: retry now");
         let soon = httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(30));
         assert!(with(&soon).is_some_and(|secs| (29..=30).contains(&secs)), "{:?}", with(&soon));
+        assert_eq!(with("99999999999"), Some(u32::MAX), "saturated, not dropped");
         assert_eq!(with("soon"), None);
-        assert_eq!(with("-1"), None);
+        assert_eq!(retry_after(&response(429, "application/json", "{}")), None, "no header");
     }
 }

@@ -22,8 +22,8 @@ use super::{Context, shown};
 use crate::connector::{Connector, Setup};
 use crate::profile::{Paths, Profile};
 use crate::runtime::{
-    AccessChange, AccountFields, Connection, DeleteMode, DeprovisionOptions, Entitlement, EntitlementDetails,
-    EntitlementKind, NewAccount, WriteOptions,
+    AccessChange, AccountFields, AccountPage, Connection, DeleteMode, DeprovisionOptions, Entitlement,
+    EntitlementDetails, EntitlementKind, EntitlementPage, NewAccount, WriteOptions,
 };
 
 const PROFILE: &str = "demo";
@@ -184,12 +184,12 @@ fn import_accounts(
     let progress = Progress::new(ctx.show_progress, "accounts", &ctx.log);
     let mut file = export_file(output_dir, "accounts")?;
     let mut read = 0;
-    each_account_page(conn, None, Some(500), |event| {
+    each_account_page(conn, None, Some(500), |event: Event<AccountPage>| {
         let page = static_page(event)?;
         for account in &page.accounts {
             *by_status.entry(status_name(&account.status).to_owned()).or_insert(0) += 1;
             if let Some(file) = &mut file {
-                file.write(account_record(account))?;
+                file.write(account_record(account.clone()))?;
             }
         }
         read += page.accounts.len() as u64;
@@ -208,11 +208,11 @@ fn import_entitlements(
 ) -> Result<Vec<Entitlement>> {
     let mut all = Vec::new();
     let mut file = export_file(output_dir, kind_name(kind))?;
-    each_entitlement_page(conn, kind, None, |event| {
+    each_entitlement_page(conn, kind, None, |event: Event<EntitlementPage>| {
         let page = static_page(event)?;
         for entitlement in &page.entitlements {
             if let Some(file) = &mut file {
-                file.write(entitlement_record(entitlement))?;
+                file.write(entitlement_record(entitlement.clone()))?;
             }
         }
         all.extend(page.entitlements.iter().cloned());
@@ -223,7 +223,7 @@ fn import_entitlements(
 }
 
 /// The demo's simulator changes nothing while it is read, so a moving total is a bug.
-fn static_page<P>(event: Event<'_, P>) -> Result<&P> {
+fn static_page<P>(event: Event<P>) -> Result<P> {
     match event {
         Event::Page(page) => Ok(page),
         Event::Restart { from, to } => bail!("the simulated account changed during the demo ({from} then {to})"),

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::args::{Format, Get, Import, Kind, StateFormat};
 use super::output::{Export, Record, account_record, plural, to_object};
-use super::paging::{Event, Paged, each_account_page, each_entitlement_page};
+use super::paging::{Event, Paged, Records, each_account_page, each_entitlement_page};
 use super::progress::Progress;
 use super::reconcile::{self, Recorder};
 use super::report::write_json;
@@ -175,7 +175,7 @@ pub fn get(ctx: &mut Context<'_>, what: &Get) -> Result<()> {
     let Get::Account { key } = what;
     let mut conn = ctx.connect()?;
     let account = conn.get_account(key)?;
-    writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&to_object(account_record(&account)))?)?;
+    writeln!(ctx.stdout, "{}", serde_json::to_string_pretty(&to_object(account_record(account)))?)?;
     Ok(())
 }
 
@@ -189,9 +189,12 @@ struct Listing<'o, 'p> {
 }
 
 impl Listing<'_, '_> {
-    fn on<P: Paged>(&mut self, event: Event<'_, P>) -> Result<()> {
+    fn on(&mut self, event: Event<Records>) -> Result<()> {
         match event {
-            Event::Page(page) => self.page(page.records(), page.total()),
+            Event::Page(page) => {
+                let total = page.total();
+                self.page(page.records, total)
+            }
             Event::Restart { from, to } => {
                 self.log.note(format_args!(
                     "GoTo's total moved from {from} to {to} during the import (data changed between pages); \

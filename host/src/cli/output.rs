@@ -14,32 +14,37 @@ use signal_hook::iterator::Signals;
 
 use anyhow::{Context, Result, bail};
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::args::Format;
-use crate::runtime::{Account, Entitlement, EntitlementDetails, EntitlementKind};
+use crate::runtime::{Account, AccountStatus, Entitlement, EntitlementDetails, EntitlementKind};
 
 /// A flat record: named values in a fixed order, the same names for every record of a kind.
 pub type Record = Vec<(&'static str, Value)>;
 
 pub use crate::runtime::status_name;
 
-pub fn account_record(a: &Account) -> Record {
+/// An account as a record, its strings moved, not copied.
+pub fn account_record(a: Account) -> Record {
+    let status = match a.status {
+        AccountStatus::Other(other) => other,
+        known => status_name(&known).to_owned(),
+    };
     vec![
-        ("key", json!(a.key)),
-        ("email", json!(a.email)),
-        ("first-name", json!(a.first_name)),
-        ("last-name", json!(a.last_name)),
-        ("locale", json!(a.locale)),
-        ("time-zone", json!(a.time_zone)),
-        ("status", json!(status_name(&a.status))),
-        ("license-keys", json!(a.license_keys)),
-        ("products", json!(a.products)),
-        ("group-key", json!(a.group_key)),
-        ("group-name", json!(a.group_name)),
-        ("admin-roles", json!(a.admin_roles)),
-        ("invited-date-ms", json!(a.invited_date_ms)),
-        ("password-created", json!(a.password_created)),
+        ("key", a.key.into()),
+        ("email", a.email.into()),
+        ("first-name", a.first_name.into()),
+        ("last-name", a.last_name.into()),
+        ("locale", a.locale.into()),
+        ("time-zone", a.time_zone.into()),
+        ("status", status.into()),
+        ("license-keys", a.license_keys.into()),
+        ("products", a.products.into()),
+        ("group-key", a.group_key.into()),
+        ("group-name", a.group_name.into()),
+        ("admin-roles", a.admin_roles.into()),
+        ("invited-date-ms", a.invited_date_ms.into()),
+        ("password-created", a.password_created.into()),
     ]
 }
 
@@ -60,29 +65,30 @@ pub fn plural(kind: EntitlementKind) -> &'static str {
     }
 }
 
-pub fn entitlement_record(e: &Entitlement) -> Record {
+/// An entitlement as a record, its strings moved, not copied.
+pub fn entitlement_record(e: Entitlement) -> Record {
     let mut record: Record = vec![
-        ("kind", json!(kind_name(e.id.kind))),
-        ("key", json!(e.id.key)),
-        ("name", json!(e.name)),
-        ("description", json!(e.description)),
+        ("kind", kind_name(e.id.kind).into()),
+        ("key", e.id.key.into()),
+        ("name", e.name.into()),
+        ("description", e.description.into()),
     ];
-    match &e.details {
+    match e.details {
         EntitlementDetails::Group(g) => record.extend([
-            ("parent-key", json!(g.parent_key)),
-            ("name-path", json!(g.name_path)),
-            ("member-count", json!(g.member_count)),
-            ("total-member-count", json!(g.total_member_count)),
+            ("parent-key", g.parent_key.into()),
+            ("name-path", g.name_path.into()),
+            ("member-count", g.member_count.into()),
+            ("total-member-count", g.total_member_count.into()),
         ]),
         EntitlementDetails::License(l) => record.extend([
-            ("seats", json!(l.seats)),
-            ("used", json!(l.used)),
-            ("products", json!(l.products)),
-            ("enabled", json!(l.enabled)),
-            ("license-type", json!(l.license_type)),
+            ("seats", l.seats.into()),
+            ("used", l.used.into()),
+            ("products", l.products.into()),
+            ("enabled", l.enabled.into()),
+            ("license-type", l.license_type.into()),
         ]),
         EntitlementDetails::AdminRole(r) => {
-            record.extend([("documented", json!(r.documented)), ("member-count", json!(r.member_count))])
+            record.extend([("documented", r.documented.into()), ("member-count", r.member_count.into())])
         }
     }
     record
@@ -94,12 +100,27 @@ pub fn to_object(record: Record) -> Value {
 
 /// A record serialised as the JSON object [`to_object`] makes, without building that object:
 /// an import writes every record once, and the copy of every name and value was a large part
-/// of its cost.
-struct AsObject<'r>(&'r Record);
+/// of its cost. `without` leaves one field out (the state keeps the key apart).
+pub struct AsObject<'r> {
+    record: &'r Record,
+    without: Option<&'static str>,
+}
+
+impl<'r> AsObject<'r> {
+    pub fn new(record: &'r Record) -> Self {
+        AsObject { record, without: None }
+    }
+
+    /// The record less the field `name`.
+    pub fn without(record: &'r Record, name: &'static str) -> Self {
+        AsObject { record, without: Some(name) }
+    }
+}
 
 impl Serialize for AsObject<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.0.iter().map(|(name, value)| (name, value)))
+        let kept = self.record.iter().filter(|(name, _)| Some(*name) != self.without);
+        serializer.collect_map(kept.map(|(name, value)| (name, value)))
     }
 }
 
@@ -130,12 +151,12 @@ impl<W: Write> RecordWriter<W> {
     pub fn write(&mut self, record: Record) -> Result<()> {
         match self {
             RecordWriter::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, &AsObject(&record))?;
+                serde_json::to_writer(&mut *out, &AsObject::new(&record))?;
                 out.write_all(b"\n")?;
             }
             RecordWriter::Json { out, written } => {
                 out.write_all(if *written == 0 { b"\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *out, &AsObject(&record))?;
+                serde_json::to_writer(&mut *out, &AsObject::new(&record))?;
                 *written += 1;
             }
             RecordWriter::Csv { out, header } => {
@@ -362,6 +383,7 @@ fn remove_exports_on_interrupt() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn records() -> Vec<Record> {
         vec![
@@ -390,7 +412,10 @@ mod tests {
         assert_eq!(render(Format::Json, vec![]), "[]\n");
         for record in records() {
             let object = serde_json::to_string(&to_object(record.clone())).unwrap();
-            assert_eq!(serde_json::to_string(&AsObject(&record)).unwrap(), object, "the same object, unbuilt");
+            assert_eq!(serde_json::to_string(&AsObject::new(&record)).unwrap(), object, "the same object, unbuilt");
+            let mut keyless = to_object(record.clone());
+            keyless.as_object_mut().unwrap().remove("key");
+            assert_eq!(serde_json::to_value(AsObject::without(&record, "key")).unwrap(), keyless);
         }
     }
 

@@ -18,19 +18,15 @@ use crate::runtime::{
 
 /// A page of a paged listing.
 pub trait Paged: Send {
-    fn records(&self) -> Vec<Record>;
     fn total(&self) -> u64;
     fn next_cursor(&self) -> Option<String>;
     fn ahead(&self) -> &[String];
 }
 
-/// `Paged` for a WIT page record whose items are in `$items` and become records with `$record`.
+/// `Paged` for a WIT page record.
 macro_rules! paged {
-    ($page:ty, $items:ident, $record:path) => {
+    ($page:ty) => {
         impl Paged for $page {
-            fn records(&self) -> Vec<Record> {
-                self.$items.iter().map($record).collect()
-            }
             fn total(&self) -> u64 {
                 self.total
             }
@@ -44,12 +40,36 @@ macro_rules! paged {
     };
 }
 
-paged!(AccountPage, accounts, account_record);
-paged!(EntitlementPage, entitlements, entitlement_record);
+paged!(AccountPage);
+paged!(EntitlementPage);
+paged!(Records);
+
+/// A page made into records on the instance that fetched it, so that whoever takes the pages in
+/// order only records and writes them.
+pub struct Records {
+    pub records: Vec<Record>,
+    total: u64,
+    next_cursor: Option<String>,
+    ahead: Vec<String>,
+}
+
+impl From<AccountPage> for Records {
+    fn from(page: AccountPage) -> Records {
+        let records = page.accounts.into_iter().map(account_record).collect();
+        Records { records, total: page.total, next_cursor: page.next_cursor, ahead: page.ahead }
+    }
+}
+
+impl From<EntitlementPage> for Records {
+    fn from(page: EntitlementPage) -> Records {
+        let records = page.entitlements.into_iter().map(entitlement_record).collect();
+        Records { records, total: page.total, next_cursor: page.next_cursor, ahead: page.ahead }
+    }
+}
 
 /// What a paged read reports as it goes.
-pub enum Event<'a, P> {
-    Page(&'a P),
+pub enum Event<P> {
+    Page(P),
     /// GoTo's total changed between pages, so rows may have been skipped or repeated: the
     /// listing starts again from the first page.
     Restart {
@@ -82,14 +102,15 @@ struct Pass {
 
 impl Pass {
     /// Hands `page` on, or asks for a restart if its total moved (while passes remain).
-    fn take<P: Paged>(&self, page: &P, on_event: &mut dyn FnMut(Event<'_, P>) -> Result<()>) -> Result<Next> {
+    fn take<P: Paged>(&self, page: P, on_event: &mut dyn FnMut(Event<P>) -> Result<()>) -> Result<Next> {
         let total = page.total();
         if total != self.first_total && self.number < MAX_PASSES {
             on_event(Event::Restart { from: self.first_total, to: total })?;
             return Ok(Next::Restart);
         }
+        let next = page.next_cursor().map_or(Next::Done, Next::Page);
         on_event(Event::Page(page))?;
-        Ok(page.next_cursor().map_or(Next::Done, Next::Page))
+        Ok(next)
     }
 }
 
@@ -98,17 +119,18 @@ impl Pass {
 fn drain<P: Paged>(
     conn: &mut Connection,
     fetch: Fetch<'_, P>,
-    mut on_event: impl FnMut(Event<'_, P>) -> Result<()>,
+    mut on_event: impl FnMut(Event<P>) -> Result<()>,
 ) -> Result<()> {
     let depth = conn.pipeline_depth();
     let mut number = 1;
     'pass: loop {
         let first = fetch(conn, None)?;
         let pass = Pass { number, first_total: first.total() };
-        on_event(Event::Page(&first))?;
         let mut next = first.next_cursor().map_or(Next::Done, Next::Page);
-        if depth > 1 && !first.ahead().is_empty() {
-            next = prefetched(conn, depth, first.ahead(), fetch, &pass, &mut on_event)?;
+        let ahead = first.ahead().to_vec();
+        on_event(Event::Page(first))?;
+        if depth > 1 && !ahead.is_empty() {
+            next = prefetched(conn, depth, &ahead, fetch, &pass, &mut on_event)?;
         }
         loop {
             match next {
@@ -117,7 +139,7 @@ fn drain<P: Paged>(
                     number += 1;
                     continue 'pass;
                 }
-                Next::Page(cursor) => next = pass.take(&fetch(conn, Some(cursor))?, &mut on_event)?,
+                Next::Page(cursor) => next = pass.take(fetch(conn, Some(cursor))?, &mut on_event)?,
             }
         }
     }
@@ -131,7 +153,7 @@ fn prefetched<P: Paged>(
     cursors: &[String],
     fetch: Fetch<'_, P>,
     pass: &Pass,
-    on_event: &mut dyn FnMut(Event<'_, P>) -> Result<()>,
+    on_event: &mut dyn FnMut(Event<P>) -> Result<()>,
 ) -> Result<Next> {
     let workers = depth.min(cursors.len());
     let siblings: Vec<Connection> = (0..workers).map(|_| conn.sibling()).collect::<Result<_>>()?;
@@ -158,7 +180,7 @@ fn prefetched<P: Paged>(
         for i in 0..cursors.len() {
             // A sibling sends every page it is given, or an error, before it stops.
             let page = pages[i % workers].recv().map_err(|_| anyhow::anyhow!("a page reader stopped early"))??;
-            match pass.take(&page, on_event)? {
+            match pass.take(page, on_event)? {
                 Next::Page(cursor) if cursors.get(i + 1).is_some_and(|expected| *expected != cursor) => {
                     // The page leads elsewhere than the first page said: read on from there.
                     return Ok(Next::Page(cursor));
@@ -172,25 +194,28 @@ fn prefetched<P: Paged>(
     })
 }
 
-pub fn each_account_page(
+/// Reads every page of accounts, each made into a `P` by the instance that fetched it.
+pub fn each_account_page<P: Paged + From<AccountPage>>(
     conn: &mut Connection,
     filter: Option<AccountFilter>,
     page_size: Option<u32>,
-    on_event: impl FnMut(Event<'_, AccountPage>) -> Result<()>,
+    on_event: impl FnMut(Event<P>) -> Result<()>,
 ) -> Result<()> {
     let fetch = move |conn: &mut Connection, cursor| {
-        conn.list_accounts(&AccountQuery { filter: filter.clone(), page_size, cursor })
+        conn.list_accounts(&AccountQuery { filter: filter.clone(), page_size, cursor }).map(P::from)
     };
     drain(conn, &fetch, on_event)
 }
 
-pub fn each_entitlement_page(
+/// Reads every page of entitlements, each made into a `P` by the instance that fetched it.
+pub fn each_entitlement_page<P: Paged + From<EntitlementPage>>(
     conn: &mut Connection,
     kind: EntitlementKind,
     page_size: Option<u32>,
-    on_event: impl FnMut(Event<'_, EntitlementPage>) -> Result<()>,
+    on_event: impl FnMut(Event<P>) -> Result<()>,
 ) -> Result<()> {
-    let fetch =
-        move |conn: &mut Connection, cursor| conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor });
+    let fetch = move |conn: &mut Connection, cursor| {
+        conn.list_entitlements(kind, &EntitlementQuery { page_size, cursor }).map(P::from)
+    };
     drain(conn, &fetch, on_event)
 }

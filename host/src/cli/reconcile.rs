@@ -7,12 +7,11 @@ use std::path::Path;
 
 use anyhow::Result;
 use gtm_state::{
-    Completeness, CorrelationReport, DeletionPolicy, End, Identity, Item, ItemChange, Recorded, RunId, Scope, Store,
-    Summary,
+    Attributes, Completeness, CorrelationReport, DeletionPolicy, End, Identity, Item, ItemChange, Recorded, RunId,
+    Scope, Store, Summary,
 };
-use serde_json::{Map, Value};
 
-use super::output::Record;
+use super::output::{AsObject, Record};
 use crate::log::{Level, Logger};
 
 /// Lists in the text summary stop after this many entries; `state diff` has them all.
@@ -40,7 +39,7 @@ impl Recorder {
 
     /// Records a page; says per record whether the run had recorded it before.
     pub fn page(&mut self, records: &[Record], reported_total: u64) -> Result<Vec<Recorded>> {
-        let items: Vec<Item> = records.iter().map(item).collect();
+        let items: Vec<Item> = records.iter().map(item).collect::<Result<_>>()?;
         Ok(self.store.record_page(self.run, reported_total, &items)?)
     }
 
@@ -75,14 +74,13 @@ impl Recorder {
 pub use crate::connector::open_state;
 
 /// The state's view of a record: its key, its email (accounts), and the rest as attributes.
-fn item(record: &Record) -> Item {
+fn item(record: &Record) -> Result<Item> {
     let text = |wanted: &str| record.iter().find(|(name, _)| *name == wanted).and_then(|(_, v)| v.as_str());
-    let attributes: Map<String, Value> = record
-        .iter()
-        .filter(|(name, _)| *name != "key")
-        .map(|(name, value)| ((*name).to_owned(), value.clone()))
-        .collect();
-    Item { key: text("key").unwrap_or_default().to_owned(), email: text("email").map(str::to_owned), attributes }
+    Ok(Item {
+        key: text("key").unwrap_or_default().to_owned(),
+        email: text("email").map(str::to_owned),
+        attributes: Attributes::new(&AsObject::without(record, "key"))?,
+    })
 }
 
 /// The run's conclusion in a few lines, for stderr.

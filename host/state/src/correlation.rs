@@ -144,7 +144,7 @@ impl Store {
     /// `run` is the accounts import the correlation is based on.
     pub fn correlate(&mut self, run: RunId, identities: &[Identity]) -> Result<CorrelationReport, StateError> {
         let now = (self.clock)();
-        let tx = self.conn.transaction().doing("starting a correlation")?;
+        let tx = self.commit_pages()?.transaction().doing("starting a correlation")?;
         let scope = run_scope(&tx, run)?;
         if scope != Scope::Accounts {
             return Err(StateError::ScopeMismatch { run, expected: Scope::Accounts, found: scope });

@@ -9,7 +9,7 @@ use crate::error::{Doing, StateError};
 use crate::model::{DeletionPolicy, Scope, Status};
 use crate::records::{self, ChangeKind};
 use crate::run::OpenRun;
-use crate::sql::to_i64;
+use crate::sql::{get_u64, to_i64};
 
 /// Items a complete run would have marked missing, held back by the deletion threshold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -60,9 +60,16 @@ pub(crate) fn unproven(run: &OpenRun, seen: u64) -> Option<String> {
 /// For a complete run: marks the present/active items it did not see as gone and logs them
 /// `missing`, unless the policy holds them. Either way the scope's pending list is replaced
 /// (held candidates, or nothing). Returns what was held.
-pub(crate) fn apply(conn: &Connection, run: &OpenRun, policy: &DeletionPolicy) -> Result<Option<Held>, StateError> {
-    let candidates = candidates(conn, run)?;
-    conn.prepare_cached("DELETE FROM pending WHERE item_id IN (SELECT id FROM items WHERE scope = ?1)")
+/// `seen` is the number of distinct items seen in the run's current pass.
+pub(crate) fn apply(
+    conn: &Connection,
+    run: &OpenRun,
+    policy: &DeletionPolicy,
+    seen: u64,
+) -> Result<Option<Held>, StateError> {
+    let candidates = candidates(conn, run, seen)?;
+    // The pending list is short; the scope may hold many items.
+    conn.prepare_cached("DELETE FROM pending WHERE (SELECT scope FROM items WHERE id = pending.item_id) = ?1")
         .and_then(|mut stmt| stmt.execute([run.scope]))
         .doing("clearing pending deletions")?;
 
@@ -86,8 +93,17 @@ pub(crate) fn apply(conn: &Connection, run: &OpenRun, policy: &DeletionPolicy) -
 }
 
 /// Present/active items of the run's scope not seen in its current pass, as (item id, key).
-fn candidates(conn: &Connection, run: &OpenRun) -> Result<Vec<(i64, String)>, StateError> {
+fn candidates(conn: &Connection, run: &OpenRun, seen: u64) -> Result<Vec<(i64, String)>, StateError> {
     const FINDING: &str = "finding items the run did not see";
+    // Every item the pass saw is present/active, so when as many are present as it saw, none
+    // is a candidate, and no item needs to be looked for in the seen set (the usual case).
+    let present: u64 = conn
+        .prepare_cached("SELECT count(*) FROM items WHERE scope = ?1 AND status = ?2")
+        .and_then(|mut stmt| stmt.query_row(params![run.scope, Status::seen(run.scope)], |row| get_u64(row, 0)))
+        .doing(FINDING)?;
+    if present <= seen {
+        return Ok(Vec::new());
+    }
     let mut stmt = conn
         .prepare_cached(
             "SELECT i.id, i.key FROM items i

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::attributes::NotAnObject;
 use crate::model::{RunId, RunState, Scope};
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +54,9 @@ pub enum StateError {
 
     #[error("invalid run id {0:?}; expected a positive number")]
     InvalidRunId(String),
+
+    #[error(transparent)]
+    Attributes(#[from] NotAnObject),
 }
 
 /// Attaches "what we were doing" to a rusqlite error: `stmt.execute(..).doing("recording a page")?`.

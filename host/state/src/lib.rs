@@ -8,12 +8,13 @@
 //! as deleted, and a run that does not end (failed, cancelled, abandoned) is undone, so a broken
 //! or hostile listing leaves nothing behind.
 //!
-//! Modules form layers, each using only those below it: `sql`, then `model` (the shared
-//! vocabulary), `error`, `input` and `run` (an open run), then `records`, `deletion`, `undo`, `schema`,
+//! Modules form layers, each using only those below it: `sql`, then `attributes` and `model` (the
+//! shared vocabulary), `error`, `input` and `run` (an open run), then `records`, `deletion`, `undo`, `schema`,
 //! then `store`, and on top `queries`, `correlation`, `queue` (the retry queue of write
 //! operations) and `scim_accounts` (what the SCIM service keeps per account), which share only the
 //! database with the rest.
 
+mod attributes;
 mod correlation;
 mod deletion;
 mod error;
@@ -31,6 +32,7 @@ mod store;
 mod tests;
 mod undo;
 
+pub use attributes::{Attributes, NotAnObject};
 pub use correlation::{Account, Ambiguous, CorrelationReport, CorrelationTotals, Identity, Match};
 pub use deletion::Held;
 pub use error::StateError;

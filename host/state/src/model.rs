@@ -1,14 +1,14 @@
 //! The vocabulary shared by every module: what is imported (scopes, items, statuses), how a run
 //! is identified, where it stands, and how the caller ends it. A leaf: it uses no other module
-//! but `sql`, so every module can use it without an import circle.
+//! but `sql` and `attributes`, so every module can use it without an import circle.
 
 use std::fmt;
 
 use rusqlite::ToSql;
 use rusqlite::types::{FromSql, FromSqlResult, ToSqlOutput, ValueRef};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
+use crate::attributes::Attributes;
 use crate::sql::text_enum;
 
 /// What one import run reads from GoTo.
@@ -127,7 +127,7 @@ pub struct Item {
     /// are tracked only if it is also one of the attributes.
     pub email: Option<String>,
     /// Compared per top-level name to detect changes.
-    pub attributes: Map<String, Value>,
+    pub attributes: Attributes,
 }
 
 /// The matching form of an email: trimmed and lowercased; `None` if blank.

@@ -55,7 +55,7 @@ impl Store {
     /// attempt and keeps `failure` as its last error. Returns its id.
     pub fn enqueue(&mut self, operation: &Value, failure: &Failure) -> Result<QueueId, StateError> {
         let now = (self.clock)();
-        self.conn
+        self.commit_pages()?
             .query_row(
                 "INSERT INTO queue (operation, queued_at, last_attempt_at, attempts, error_kind, error_message)
                  VALUES (?1, ?2, ?2, 1, ?3, ?4)
@@ -72,7 +72,7 @@ impl Store {
     /// one that is no longer queued stays gone.
     pub fn record_failure(&mut self, id: QueueId, failure: &Failure) -> Result<(), StateError> {
         let now = (self.clock)();
-        self.conn
+        self.commit_pages()?
             .execute(
                 "UPDATE queue SET attempts = attempts + 1, last_attempt_at = ?2, error_kind = ?3, error_message = ?4
                  WHERE id = ?1",
@@ -85,7 +85,9 @@ impl Store {
     /// Removes a queued operation (it succeeded, or failed for good); removing one that is not
     /// queued does nothing.
     pub fn dequeue(&mut self, id: QueueId) -> Result<(), StateError> {
-        self.conn.execute("DELETE FROM queue WHERE id = ?1", [id.0]).doing("removing an operation from the queue")?;
+        self.commit_pages()?
+            .execute("DELETE FROM queue WHERE id = ?1", [id.0])
+            .doing("removing an operation from the queue")?;
         Ok(())
     }
 

@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::attributes::Attributes;
 use crate::error::{Doing, StateError};
 use crate::model::{Item, RunId, Status, normalize_email};
 use crate::run::OpenRun;
@@ -96,7 +97,7 @@ impl RunChanges {
 struct Stored {
     id: i64,
     status: Status,
-    attributes: Map<String, Value>,
+    attributes: Attributes,
     email: Option<String>,
     last_seen_run: RunId,
 }
@@ -108,10 +109,12 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
     let mut find = conn
         .prepare_cached("SELECT id, status, attributes, email, last_seen_run FROM items WHERE scope = ?1 AND key = ?2")
         .doing(PREPARING)?;
+    // The uniqueness check of the insert is the look-up: a key already stored adds nothing.
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO items (scope, key, status, attributes, email, email_norm, first_seen_run, last_seen_run)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+             ON CONFLICT (scope, key) DO NOTHING
              RETURNING id",
         )
         .doing(PREPARING)?;
@@ -121,8 +124,12 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
              WHERE id = ?1",
         )
         .doing(PREPARING)?;
-    // Most items of most runs are unchanged: only the run that saw them is written.
-    let mut touch = conn.prepare_cached("UPDATE items SET last_seen_run = ?2 WHERE id = ?1").doing(PREPARING)?;
+    // Most items of most runs are unchanged: only the run that saw them is written (and the text
+    // of attributes equal to what was stored but written differently, so it is compared as text
+    // from then on).
+    let mut touch = conn
+        .prepare_cached("UPDATE items SET last_seen_run = ?2, attributes = coalesce(?3, attributes) WHERE id = ?1")
+        .doing(PREPARING)?;
     let mut note_seen = conn
         .prepare_cached(
             "INSERT INTO run_seen (run_id, item_id, pass, last_seen_before) VALUES (?1, ?2, ?3, ?4)
@@ -141,29 +148,47 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
         .doing(PREPARING)?;
 
     let status = Status::seen(run.scope);
+    let pass = to_i64(run.pass);
+    // A scope with nothing present when the run began (a first import) is read with inserts
+    // first; otherwise most keys are stored already, and a look-up comes first.
+    let mostly_new = run.present_before == 0;
     let mut recorded_before = Vec::with_capacity(items.len());
     for item in items {
-        let attributes = Json(&item.attributes);
         let email_norm = item.email.as_deref().and_then(normalize_email);
-        let stored = find
-            .query_row(params![run.scope, item.key], |row| {
-                Ok(Stored {
-                    id: row.get(0)?,
-                    status: row.get(1)?,
-                    attributes: row.get::<_, Json<Map<String, Value>>>(2)?.0,
-                    email: row.get(3)?,
-                    last_seen_run: row.get(4)?,
+        let mut add = || {
+            insert
+                .query_row(
+                    params![run.scope, item.key, status, item.attributes, item.email, email_norm, run.id],
+                    |row| row.get::<_, i64>(0),
+                )
+                .optional()
+                .doing("adding an item")
+        };
+        let added = if mostly_new { add()? } else { None };
+        let stored = match added {
+            Some(_) => None,
+            None => find
+                .query_row(params![run.scope, item.key], |row| {
+                    Ok(Stored {
+                        id: row.get(0)?,
+                        status: row.get(1)?,
+                        attributes: Attributes::stored(row.get(2)?),
+                        email: row.get(3)?,
+                        last_seen_run: row.get(4)?,
+                    })
                 })
-            })
-            .optional()
-            .doing("looking up an item")?;
-        let pass = to_i64(run.pass);
+                .optional()
+                .doing("looking up an item")?,
+        };
         let Some(before) = stored else {
-            let id: i64 = insert
-                .query_row(params![run.scope, item.key, status, attributes, item.email, email_norm, run.id], |row| {
-                    row.get(0)
-                })
-                .doing("adding an item")?;
+            // Not stored: added above, or (looked up first) added now.
+            let id = match added {
+                Some(id) => id,
+                None => add()?.ok_or(StateError::Sqlite {
+                    doing: "adding an item",
+                    source: rusqlite::Error::QueryReturnedNoRows,
+                })?,
+            };
             note_seen.execute(params![run.id, id, pass, None::<RunId>]).doing("noting an item seen")?;
             recorded_before.push(Recorded::First);
             log_change(conn, run.id, id, ChangeKind::Added, &[])?;
@@ -178,18 +203,18 @@ pub(crate) fn record_items(conn: &Connection, run: &OpenRun, items: &[Item]) -> 
             } else {
                 Recorded::InThisPass
             };
-        let same_attributes = before.attributes == item.attributes;
-        if before.status == status && same_attributes && before.email == item.email {
-            touch.execute(params![id, run.id]).doing("updating an item")?;
+        let diffs = attribute_changes(&before.attributes, &item.attributes)?;
+        if before.status == status && diffs.is_empty() && before.email == item.email {
+            let rewritten = (before.attributes != item.attributes).then_some(&item.attributes);
+            touch.execute(params![id, run.id, rewritten]).doing("updating an item")?;
         } else {
             keep_before
-                .execute(params![run.id, id, before.status, Json(&before.attributes), before.email])
+                .execute(params![run.id, id, before.status, before.attributes, before.email])
                 .doing("keeping an item's earlier state")?;
             update
-                .execute(params![id, status, attributes, item.email, email_norm, run.id])
+                .execute(params![id, status, item.attributes, item.email, email_norm, run.id])
                 .doing("updating an item")?;
         }
-        let diffs = if same_attributes { Vec::new() } else { attribute_changes(&before.attributes, &item.attributes) };
         let change = if before.status.is_gone() {
             Some(ChangeKind::Restored)
         } else if diffs.is_empty() {
@@ -225,17 +250,17 @@ pub(crate) fn stored_attributes(value: Option<Json<Vec<AttributeChange>>>) -> Ve
     value.map(|Json(changes)| changes).unwrap_or_default()
 }
 
+/// A run's change log in item order, as [`run_changes`] folds it.
+pub(crate) const RUN_CHANGES: &str =
+    "SELECT c.kind, i.key, c.attributes FROM changes c JOIN items i ON i.id = c.item_id
+     WHERE c.run_id = ?1 ORDER BY c.item_id, c.id";
+
 /// Folds a run's change log into one entry per key, streaming it in key order so that memory
 /// does not grow with the run. A key added in the run stays "added" even if it changed again
 /// later in the run; a restored key stays "restored"; repeated changes merge attribute names.
 pub(crate) fn run_changes(conn: &Connection, run: RunId) -> Result<RunChanges, StateError> {
     const READING: &str = "reading the run's changes";
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT c.kind, i.key, c.attributes FROM changes c JOIN items i ON i.id = c.item_id
-             WHERE c.run_id = ?1 ORDER BY c.item_id, c.id",
-        )
-        .doing(READING)?;
+    let mut stmt = conn.prepare_cached(RUN_CHANGES).doing(READING)?;
     let rows = stmt
         .query_map([run], |row| {
             Ok((row.get::<_, ChangeKind>(0)?, row.get::<_, String>(1)?, stored_attributes(row.get(2)?)))
@@ -282,14 +307,19 @@ fn rank(kind: ChangeKind) -> u8 {
     }
 }
 
-/// The top-level attributes whose values differ, in name order.
-fn attribute_changes(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<AttributeChange> {
+/// The top-level attributes whose values differ, in name order. Equal texts are equal
+/// attributes, found without parsing either.
+fn attribute_changes(before: &Attributes, after: &Attributes) -> Result<Vec<AttributeChange>, StateError> {
+    if before == after {
+        return Ok(Vec::new());
+    }
+    let (before, after) = (before.to_map()?, after.to_map()?);
     let names: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
-    names
+    Ok(names
         .into_iter()
         .filter_map(|name| {
             let (old, new) = (before.get(name), after.get(name));
             (old != new).then(|| AttributeChange { name: name.clone(), before: old.cloned(), after: new.cloned() })
         })
-        .collect()
+        .collect())
 }

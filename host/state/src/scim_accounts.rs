@@ -37,7 +37,7 @@ impl Store {
     /// Sets the client's attributes of the account `key`. A user name another account has is
     /// refused by the database; callers check [`Store::account_with_user_name`] first.
     pub fn set_scim_account(&mut self, key: &str, account: &ScimAccount) -> Result<(), StateError> {
-        self.conn
+        self.commit_pages()?
             .execute(
                 "INSERT INTO scim_accounts (account_key, external_id, user_name) VALUES (?1, ?2, ?3)
                  ON CONFLICT (account_key) DO UPDATE
@@ -64,7 +64,7 @@ impl Store {
     /// Marks the account `key` deleted by the SCIM client, at the store's clock.
     pub fn mark_deleted(&mut self, key: &str) -> Result<(), StateError> {
         let now = (self.clock)();
-        self.conn
+        self.commit_pages()?
             .execute(
                 "INSERT INTO scim_accounts (account_key, deleted_at) VALUES (?1, ?2)
                  ON CONFLICT (account_key) DO UPDATE SET deleted_at = excluded.deleted_at",
@@ -76,7 +76,7 @@ impl Store {
 
     /// Brings back an account marked deleted; returns whether it was.
     pub fn revive(&mut self, key: &str) -> Result<bool, StateError> {
-        self.conn
+        self.commit_pages()?
             .execute(
                 "UPDATE scim_accounts SET deleted_at = NULL WHERE account_key = ?1 AND deleted_at IS NOT NULL",
                 params![key],

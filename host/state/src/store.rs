@@ -19,6 +19,12 @@ use crate::undo;
 
 const ABANDONED: &str = "the process ended before the import finished";
 
+/// A run's pages are committed together once this many items are recorded since the last
+/// commit (and when anything else is written). Each commit writes every database page the items
+/// touched, and a page of 1,000 random keys touches most of the key index: committing a page at
+/// a time wrote the index out again for every page, four times the WAL of committing eight.
+const COMMIT_EVERY_ITEMS: usize = 8192;
+
 /// The reconciliation state of one connector profile: a SQLite database plus the lock that makes
 /// this process its only user.
 pub struct Store {
@@ -26,6 +32,8 @@ pub struct Store {
     pub(crate) conn: Connection,
     _lock: File,
     pub(crate) clock: fn() -> i64,
+    /// Items recorded in the open transaction of pages, if one is open (see [`COMMIT_EVERY_ITEMS`]).
+    uncommitted: Option<usize>,
 }
 
 /// Whether an ended run proved absence. Only `Complete` runs mark (or hold) anything missing.
@@ -91,7 +99,7 @@ impl Store {
         let mut conn = Connection::open(path).doing("opening the state database")?;
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
-        let mut store = Store { conn, _lock: lock, clock };
+        let mut store = Store { conn, _lock: lock, clock, uncommitted: None };
         store.abandon_dead_runs()?;
         Ok(store)
     }
@@ -100,7 +108,7 @@ impl Store {
     /// but never proves absence. Only one run per scope may be running at a time.
     pub fn begin(&mut self, scope: Scope, filter: Option<&str>) -> Result<RunId, StateError> {
         let now = (self.clock)();
-        let tx = self.conn.transaction().doing("starting an import run")?;
+        let tx = self.commit_pages()?.transaction().doing("starting an import run")?;
         let running: Option<RunId> = tx
             .query_row(
                 "SELECT id FROM runs WHERE scope = ?1 AND state = ?2",
@@ -129,15 +137,17 @@ impl Store {
     /// about the items of another, so once a complete run has named its account, a run reading
     /// another one is incomplete.
     pub fn set_account(&mut self, run: RunId, account: &str) -> Result<(), StateError> {
-        let tx = self.conn.transaction().doing("noting the run's GoTo account")?;
+        let tx = self.commit_pages()?.transaction().doing("noting the run's GoTo account")?;
         OpenRun::load(&tx, run)?;
         tx.execute("UPDATE runs SET account = ?2 WHERE id = ?1", params![run, account])
             .doing("noting the run's GoTo account")?;
         tx.commit().doing("noting the run's GoTo account")
     }
 
-    /// Records one page in one transaction: upserts each item, notes it seen by this run, logs
-    /// changes, and remembers the total GoTo reported with the page.
+    /// Records one page: upserts each item, notes it seen by this run, logs changes, and
+    /// remembers the total GoTo reported with the page. Pages are committed together (see
+    /// [`COMMIT_EVERY_ITEMS`]), and before anything else is written; a page that fails is rolled
+    /// back with the pages recorded since the last commit.
     ///
     /// Returns, per item, whether the run had recorded it before, so a caller re-reading a moving
     /// listing passes each item on once, and can tell a page that adds nothing to its pass.
@@ -147,28 +157,41 @@ impl Store {
         reported_total: u64,
         items: &[Item],
     ) -> Result<Vec<Recorded>, StateError> {
-        let tx = self.conn.transaction().doing("starting to record a page")?;
-        let open = OpenRun::load(&tx, run)?;
-        let recorded_before = records::record_items(&tx, &open, items)?;
-        // The first page of a pass sets the total; the first page that disagrees is remembered,
-        // since one disagreement is enough to make the pass unable to prove absence.
-        tx.prepare_cached(
-            "UPDATE runs SET
-                 other_total = CASE WHEN other_total IS NULL AND reported_total <> ?2 THEN ?2 ELSE other_total END,
-                 reported_total = COALESCE(reported_total, ?2)
-             WHERE id = ?1",
-        )
-        .and_then(|mut stmt| stmt.execute(params![run, to_i64(reported_total)]))
-        .doing("noting the page's total")?;
-        tx.commit().doing("committing a page")?;
+        if self.uncommitted.is_none() {
+            self.conn.execute_batch("BEGIN").doing("starting to record pages")?;
+            self.uncommitted = Some(0);
+        }
+        let recorded_before = match record(&self.conn, run, reported_total, items) {
+            Ok(recorded_before) => recorded_before,
+            Err(error) => {
+                // Not the page alone: a savepoint per page journals every index page it
+                // touches, which cost more than the commits saved. The run fails either way.
+                self.uncommitted = None;
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+        };
+        let recorded = self.uncommitted.unwrap_or_default() + items.len();
+        self.uncommitted = Some(recorded);
+        if recorded >= COMMIT_EVERY_ITEMS {
+            self.commit_pages()?;
+        }
         Ok(recorded_before)
+    }
+
+    /// Commits the pages recorded since the last commit, if any; every other write comes after.
+    pub(crate) fn commit_pages(&mut self) -> Result<&mut Connection, StateError> {
+        if self.uncommitted.take().is_some() {
+            self.conn.execute_batch("COMMIT").doing("committing recorded pages")?;
+        }
+        Ok(&mut self.conn)
     }
 
     /// The listing moved under us (the total changed between pages): forgets which keys this run
     /// has seen and the totals noted so far, so the caller can re-read from the first page. Keeps
     /// the attribute updates and change log already written, since they are true.
     pub fn restart_pass(&mut self, run: RunId) -> Result<(), StateError> {
-        let tx = self.conn.transaction().doing("starting a new pass")?;
+        let tx = self.commit_pages()?.transaction().doing("starting a new pass")?;
         OpenRun::load(&tx, run)?;
         // Seen rows stay, tagged with the old pass: they still count the run's distinct keys.
         tx.execute(
@@ -186,7 +209,7 @@ impl Store {
             deletions.validate()?;
         }
         let now = (self.clock)();
-        let tx = self.conn.transaction().doing("starting to finish a run")?;
+        let tx = self.commit_pages()?.transaction().doing("starting to finish a run")?;
         let open = OpenRun::load(&tx, run)?;
         let seen = open.seen_in_pass(&tx)?;
         let (completeness, held) = match end {
@@ -194,7 +217,7 @@ impl Store {
             End::Cancelled { reason } => (Completeness::Cancelled { reason }, None),
             End::Finished { deletions } => match deletion::unproven(&open, seen) {
                 Some(reason) => (Completeness::Incomplete { reason }, None),
-                None => (Completeness::Complete, deletion::apply(&tx, &open, &deletions)?),
+                None => (Completeness::Complete, deletion::apply(&tx, &open, &deletions, seen)?),
             },
         };
         let (state, reason) = match &completeness {
@@ -224,6 +247,32 @@ impl Store {
         }
         tx.commit().doing("abandoning interrupted runs")
     }
+}
+
+impl Drop for Store {
+    /// An orderly drop (an error unwinding past an import) keeps the pages recorded, as a commit
+    /// per page did; only a process killed outright loses those since the last commit, of a run
+    /// that the next open abandons and undoes anyway.
+    fn drop(&mut self) {
+        let _ = self.commit_pages();
+    }
+}
+
+/// Records one page within the open transaction; see [`Store::record_page`].
+fn record(conn: &Connection, run: RunId, reported_total: u64, items: &[Item]) -> Result<Vec<Recorded>, StateError> {
+    let open = OpenRun::load(conn, run)?;
+    let recorded_before = records::record_items(conn, &open, items)?;
+    // The first page of a pass sets the total; the first page that disagrees is remembered,
+    // since one disagreement is enough to make the pass unable to prove absence.
+    conn.prepare_cached(
+        "UPDATE runs SET
+             other_total = CASE WHEN other_total IS NULL AND reported_total <> ?2 THEN ?2 ELSE other_total END,
+             reported_total = COALESCE(reported_total, ?2)
+         WHERE id = ?1",
+    )
+    .and_then(|mut stmt| stmt.execute(params![run, to_i64(reported_total)]))
+    .doing("noting the page's total")?;
+    Ok(recorded_before)
 }
 
 /// Ends a run: counts what it did from the change log, writes the run's row, undoes it if it did

@@ -8,17 +8,16 @@
 //! entries that named them.
 
 use rusqlite::{Connection, params};
-use serde_json::{Map, Value};
 
 use crate::error::{Doing, StateError};
 use crate::model::{RunId, Status, normalize_email};
-use crate::sql::Json;
 
 /// An item as it was before the run changed it.
 struct Earlier {
     item: i64,
     status: Status,
-    attributes: Map<String, Value>,
+    /// As stored: text the state wrote.
+    attributes: String,
     email: Option<String>,
 }
 
@@ -41,12 +40,7 @@ pub(crate) fn undo(conn: &Connection, run: RunId) -> Result<(), StateError> {
         )
         .and_then(|mut stmt| {
             stmt.query_map([run], |row| {
-                Ok(Earlier {
-                    item: row.get(0)?,
-                    status: row.get(1)?,
-                    attributes: row.get::<_, Json<Map<String, Value>>>(2)?.0,
-                    email: row.get(3)?,
-                })
+                Ok(Earlier { item: row.get(0)?, status: row.get(1)?, attributes: row.get(2)?, email: row.get(3)? })
             })?
             .collect()
         })
@@ -56,7 +50,7 @@ pub(crate) fn undo(conn: &Connection, run: RunId) -> Result<(), StateError> {
         .doing(UNDOING)?;
     for Earlier { item, status, attributes, email } in earlier {
         let email_norm = email.as_deref().and_then(normalize_email);
-        restore.execute(params![item, status, Json(&attributes), email, email_norm]).doing(UNDOING)?;
+        restore.execute(params![item, status, attributes, email, email_norm]).doing(UNDOING)?;
     }
 
     conn.execute("DELETE FROM changes WHERE run_id = ?1", [run]).doing(UNDOING)?;

@@ -18,7 +18,7 @@ use crate::error::{ApiError, codes, invented};
 use crate::extract::{JsonBody, Params, PathKeys};
 use crate::filter::{GROUP_ATTRS, LICENSE_ATTRS, USER_ATTRS};
 use crate::keys::{Key, strings};
-use crate::listing::ListQuery;
+use crate::listing::{ListQuery, Ordered};
 use crate::render::{self, Style};
 use crate::state::Shared;
 use crate::stats;
@@ -81,7 +81,7 @@ async fn me(State(s): State<Arc<Shared>>) -> Reply {
 /// Runs a list query and answers with the page envelope of rendered, projected items.
 fn list_page<'a, T: 'a>(
     query: &ListQuery,
-    items: impl ExactSizeIterator<Item = &'a T>,
+    items: impl Ordered<'a, T> + Copy,
     attr: impl Fn(&'a T, usize) -> &'a str,
     hidden: impl Fn(&T) -> bool,
     to_json: impl Fn(&T) -> Map<String, Value>,
@@ -283,7 +283,7 @@ async fn list_groups(State(s): State<Arc<Shared>>, params: Params) -> Reply {
     let style = Style::of(&knobs);
     let world = s.world();
     let groups = world.groups_in_order();
-    list_page(&query, groups.iter().copied(), group_attr, |_| false, |g| render::group(g, style))
+    list_page(&query, groups.as_slice(), |g, i| group_attr(g, i), |_| false, |g| render::group(g, style))
 }
 
 async fn get_group(State(s): State<Arc<Shared>>, keys: PathKeys) -> Reply {
@@ -346,7 +346,7 @@ async fn list_licenses(State(s): State<Arc<Shared>>, params: Params) -> Reply {
     let query = ListQuery::parse(&params, LICENSE_ATTRS, &knobs)?;
     let style = Style::of(&knobs);
     let world = s.world();
-    list_page(&query, world.licenses_ref().iter(), license_attr, |_| false, |l| render::license(l, style))
+    list_page(&query, world.licenses_ref(), license_attr, |_| false, |l| render::license(l, style))
 }
 
 async fn get_license(State(s): State<Arc<Shared>>, keys: PathKeys) -> Reply {

@@ -19,6 +19,7 @@ mod keys;
 mod lenient;
 mod listing;
 mod oauth;
+mod ranked;
 mod ratelimit;
 mod render;
 mod seed;

@@ -4,6 +4,7 @@ use crate::config::Knobs;
 use crate::error::{ApiError, invented};
 use crate::extract::Params;
 use crate::filter::Filter;
+use crate::ranked::RankedMap;
 
 /// A parsed list request for a resource whose filterable attributes are `attrs`.
 pub(crate) struct ListQuery {
@@ -20,6 +21,44 @@ pub(crate) struct ListQuery {
 struct Sort {
     attr: Option<usize>,
     descending: bool,
+}
+
+/// Items in their default order, from which a page is cut without walking the items before it.
+pub(crate) trait Ordered<'a, T: 'a> {
+    /// How many items there are.
+    fn total(self) -> usize;
+    /// Every item, in order.
+    fn all(self) -> impl Iterator<Item = &'a T>;
+    /// Up to `size` items from `offset` on.
+    fn window(self, offset: usize, size: usize) -> impl Iterator<Item = &'a T>;
+}
+
+impl<'a, T> Ordered<'a, T> for &'a [T] {
+    fn total(self) -> usize {
+        self.len()
+    }
+
+    fn all(self) -> impl Iterator<Item = &'a T> {
+        self.iter()
+    }
+
+    fn window(self, offset: usize, size: usize) -> impl Iterator<Item = &'a T> {
+        self.get(offset..).unwrap_or_default().iter().take(size)
+    }
+}
+
+impl<'a, K: Ord, T> Ordered<'a, T> for &'a RankedMap<K, T> {
+    fn total(self) -> usize {
+        self.len()
+    }
+
+    fn all(self) -> impl Iterator<Item = &'a T> {
+        self.values()
+    }
+
+    fn window(self, offset: usize, size: usize) -> impl Iterator<Item = &'a T> {
+        RankedMap::window(self, offset, size)
+    }
 }
 
 impl ListQuery {
@@ -58,15 +97,14 @@ impl ListQuery {
     /// Returns the page and the filtered total.
     pub fn run<'a, T: 'a>(
         &self,
-        items: impl ExactSizeIterator<Item = &'a T>,
+        items: impl Ordered<'a, T> + Copy,
         value: impl Fn(&'a T, usize) -> &'a str,
         hidden: impl Fn(&T) -> bool,
     ) -> (Vec<&'a T>, usize) {
         if self.filter.is_none() && self.sort.is_none() {
-            let total = items.len();
-            return (items.skip(self.offset).take(self.size).collect(), total);
+            return (items.window(self.offset, self.size).collect(), items.total());
         }
-        let matching = items.filter(|item| match &self.filter {
+        let matching = items.all().filter(|item| match &self.filter {
             None => true,
             Some(f) => !hidden(item) && f.matches(&|i| value(item, i)),
         });
@@ -101,7 +139,7 @@ mod tests {
 
     fn run(query: &str, items: &[&'static str]) -> (Vec<&'static str>, usize) {
         let q = ListQuery::parse(&Params::parse(query), &["name"], &Knobs::default()).unwrap();
-        let (page, total) = q.run(items.iter(), |s, _| s, |_| false);
+        let (page, total) = q.run(items, |s, _| s, |_| false);
         (page.into_iter().copied().collect(), total)
     }
 

@@ -1,11 +1,13 @@
 //! The account's state and the invariants that tie it together: one group per user, group paths
 //! and member counts, license seats and user products, derived user status, resurrected keys.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use crate::error::{ApiError, codes, invented};
 use crate::keys::KeyGen;
+use crate::listing::Ordered;
+use crate::ranked::RankedMap;
 
 /// A user's account status (reference §4.1). Derived from licenses and password (quirk 12);
 /// `Inactive` only ever comes from seeding or a test setting it.
@@ -215,8 +217,9 @@ pub struct World {
     account_name: String,
     /// The user the OAuth tokens belong to.
     principal: String,
-    /// Kept in listing order, so pages are read without sorting per request; also the email index.
-    users: BTreeMap<OrderKey, User>,
+    /// Kept in listing order, so pages are cut out at any offset without sorting or walking the
+    /// users before them; also the email index.
+    users: RankedMap<OrderKey, User>,
     /// User key → its slot in `users`.
     by_key: HashMap<String, OrderKey>,
     /// Lowercased email → key of users removed from the account; re-adding revives the key (quirk 14).
@@ -236,7 +239,7 @@ impl World {
             account_key: keys.next(),
             account_name,
             principal: String::new(),
-            users: BTreeMap::new(),
+            users: RankedMap::new(),
             by_key: HashMap::new(),
             deleted: HashMap::new(),
             groups: HashMap::new(),
@@ -278,11 +281,12 @@ impl World {
 
     /// Every user, in GoTo's default order.
     pub fn users(&self) -> Vec<User> {
-        self.users_in_order().cloned().collect()
+        self.users.values().cloned().collect()
     }
 
-    pub(crate) fn users_in_order(&self) -> impl ExactSizeIterator<Item = &User> + '_ {
-        self.users.values()
+    /// Every user, in GoTo's default order, for a listing to cut pages from.
+    pub(crate) fn users_in_order(&self) -> impl Ordered<'_, User> + Copy {
+        &self.users
     }
 
     /// A user by key.
@@ -789,7 +793,7 @@ impl World {
 
 /// A user by key, borrowing only the user maps (so other fields stay usable).
 fn user_mut<'a>(
-    users: &'a mut BTreeMap<OrderKey, User>,
+    users: &'a mut RankedMap<OrderKey, User>,
     by_key: &HashMap<String, OrderKey>,
     key: &str,
 ) -> Option<&'a mut User> {

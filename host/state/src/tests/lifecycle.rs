@@ -1,7 +1,7 @@
 //! Opening, locking, crash recovery, migrations, run states, parsing, and scale.
 
 use super::*;
-use crate::{Completeness, RunId, RunState, StateError, Status};
+use crate::{Attributes, Completeness, RunId, RunState, StateError, Status};
 
 #[test]
 fn a_second_store_on_the_same_path_is_busy() {
@@ -58,7 +58,7 @@ fn the_connection_keeps_commits_durable_with_a_bounded_cache_and_a_long_wal() {
     let env = Env::new();
     let store = env.open();
     let pragma = |name: &str| store.conn.pragma_query_value(None, name, |row| row.get::<_, i64>(0)).unwrap();
-    // synchronous = FULL (2): every commit, so every recorded page, is synced before it returns.
+    // synchronous = FULL (2): every commit is synced before it returns.
     assert_eq!(pragma("synchronous"), 2);
     assert_eq!(pragma("cache_size"), -16 * 1024);
     assert_eq!(pragma("wal_autocheckpoint"), 8192);
@@ -66,12 +66,81 @@ fn the_connection_keeps_commits_durable_with_a_bounded_cache_and_a_long_wal() {
     assert_eq!(mode, "wal");
 }
 
+/// A run's pages are committed together every few thousand items. A page that fails half-way
+/// is rolled back with the pages since the last commit; what was committed stays.
+#[test]
+fn pages_are_committed_together_and_a_failed_page_takes_only_the_uncommitted_ones() {
+    let env = Env::new();
+    let mut store = env.open();
+    let committed = || {
+        rusqlite::Connection::open(env.path())
+            .unwrap()
+            .query_row("SELECT count(*) FROM items", [], |row| row.get::<_, i64>(0))
+            .unwrap()
+    };
+    let items = accounts(9000);
+    let run = store.begin(Scope::Accounts, None).unwrap();
+    store.record_page(run, 9000, &items[..1000]).unwrap();
+    assert_eq!(committed(), 0, "a page is not committed alone");
+    for chunk in items[1000..].chunks(1000) {
+        store.record_page(run, 9000, chunk).unwrap();
+    }
+    assert_eq!(committed(), 9000, "committed once 8,192 items were recorded");
+
+    let broken = Item { key: "u0000".into(), email: None, attributes: Attributes::stored("{not json".into()) };
+    store.record_page(run, 9000, &[account("late", "x")]).unwrap();
+    assert!(store.record_page(run, 9000, &[account("new", "x"), broken]).is_err());
+    let summary = store.finish(run, End::Failed { reason: "a page failed".into() }).unwrap();
+    assert_eq!(summary.counts.added, 9000, "what was committed, not the pages rolled back");
+    assert!(store.show(None).unwrap().is_empty(), "and the failed run is undone");
+}
+
+/// Version 6 drops the index on a run's seen set by pass and replaces the change log's index by
+/// run with one by run and item, which reads a run's changes in the order they are folded.
+#[test]
+fn a_version_5_database_gets_the_indexes_of_version_6() {
+    let env = Env::new();
+    drop(env.open());
+    let conn = rusqlite::Connection::open(env.path()).unwrap();
+    conn.execute_batch(
+        "DROP INDEX changes_by_run_item;
+         CREATE INDEX run_seen_by_pass ON run_seen (run_id, pass);
+         CREATE INDEX changes_by_run ON changes (run_id);
+         PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = env.open();
+    let indexes: Vec<String> = store
+        .conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        indexes,
+        ["changes_by_run_item", "items_by_status", "runs_by_scope", "runs_by_state", "scim_accounts_by_external_id"]
+    );
+    let plan: Vec<String> = store
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::records::RUN_CHANGES))
+        .unwrap()
+        .query_map([1], |row| row.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(plan.iter().any(|step| step.contains("changes_by_run_item")), "{plan:?}");
+    assert!(!plan.iter().any(|step| step.contains("TEMP B-TREE")), "read in order, not sorted: {plan:?}");
+}
+
 #[test]
 fn a_schema_newer_than_the_crate_is_refused() {
     let env = Env::new();
     rusqlite::Connection::open(env.path()).unwrap().pragma_update(None, "user_version", 99).unwrap();
     let Err(error) = Store::open(&env.path()) else { panic!("expected an error") };
-    assert!(matches!(error, StateError::SchemaTooNew { found: 99, known: 5 }), "{error}");
+    assert!(matches!(error, StateError::SchemaTooNew { found: 99, known: 6 }), "{error}");
 }
 
 #[test]

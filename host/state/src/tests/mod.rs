@@ -10,10 +10,10 @@ mod scim_accounts;
 
 use std::path::PathBuf;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::{DeletionPolicy, End, Item, Scope, Store, Summary};
+use crate::{Attributes, DeletionPolicy, End, Item, Scope, Store, Summary};
 
 pub(crate) const NOW: i64 = 1_700_000_000;
 
@@ -40,11 +40,8 @@ impl Env {
     }
 }
 
-pub(crate) fn attrs(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
+pub(crate) fn attrs(value: Value) -> Attributes {
+    Attributes::new(&value).unwrap()
 }
 
 pub(crate) fn account(key: &str, title: &str) -> Item {

@@ -1,5 +1,6 @@
 //! Recording pages: added, changed, unchanged, restored.
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::*;
@@ -22,7 +23,7 @@ fn first_import_adds_everything() {
     assert_eq!(shown.len(), 5);
     assert!(shown.iter().all(|item| item.status == Status::Present && item.first_seen_run == summary.run));
     assert_eq!(shown[0].email.as_deref(), Some("u0000@example.com"));
-    assert_eq!(shown[0].attributes, items[0].attributes);
+    assert_eq!(shown[0].attributes, items[0].attributes.to_map().unwrap());
 }
 
 #[test]
@@ -86,6 +87,42 @@ fn a_reappearing_account_is_restored_with_its_changes() {
     assert_eq!((back.counts.restored, back.counts.unchanged), (1, 1));
     let b = store.show(Some(Scope::Accounts)).unwrap().into_iter().find(|item| item.key == "b").unwrap();
     assert_eq!((b.status, b.last_seen_run), (Status::Present, back.run));
+}
+
+/// A scope with nothing present when a run begins is recorded inserts first (a first import):
+/// the items it still holds, gone, are found all the same, restored and never doubled.
+#[test]
+fn a_run_over_a_scope_with_nothing_present_still_finds_what_it_holds() {
+    let env = Env::new();
+    let mut store = env.open();
+    import(&mut store, Scope::Groups, &[group("g1", "Sales")], finished());
+    assert_eq!(import(&mut store, Scope::Groups, &[], confirmed()).missing, ["g1"]);
+    let back = import(&mut store, Scope::Groups, &[group("g1", "Sales"), group("g2", "Support")], finished());
+    assert_eq!(back.restored, [ItemChange { key: "g1".into(), attributes: vec![] }]);
+    assert_eq!(back.added, ["g2"]);
+    assert_eq!(store.show(Some(Scope::Groups)).unwrap().len(), 2);
+}
+
+/// Attributes are compared as text first; the same attributes written another way are still
+/// unchanged, and are kept as written now, so the next run compares text again.
+#[test]
+fn the_same_attributes_written_another_way_are_unchanged() {
+    #[derive(Serialize)]
+    struct Reordered {
+        title: &'static str,
+        email: &'static str,
+    }
+    let env = Env::new();
+    let mut store = env.open();
+    import(&mut store, Scope::Accounts, &[account("a", "staff")], finished());
+    let attributes = Attributes::new(&Reordered { title: "staff", email: "a@example.com" }).unwrap();
+    assert_ne!(attributes, account("a", "staff").attributes, "written another way");
+    let same = Item { key: "a".into(), email: Some("a@example.com".into()), attributes: attributes.clone() };
+    let summary = import(&mut store, Scope::Accounts, &[same], finished());
+    assert_eq!((summary.counts.changed, summary.counts.unchanged), (0, 1));
+    let stored: String =
+        store.conn.query_row("SELECT attributes FROM items WHERE key = 'a'", [], |row| row.get(0)).unwrap();
+    assert_eq!(stored, attributes.as_str());
 }
 
 #[test]
