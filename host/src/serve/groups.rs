@@ -14,7 +14,7 @@ use gtm_scim::schema::{GROUP_SCHEMA, group_schema};
 use serde_json::{Value, json};
 
 use super::failure::Failure;
-use super::{Shared, listing, lock};
+use super::{Shared, listing, lock, no_such};
 use crate::runtime::{AccessChange, Connection, Entitlement, EntitlementKind, EntitlementRef, WriteOptions};
 
 const WRITE: WriteOptions = WriteOptions { dry_run: false };
@@ -167,13 +167,7 @@ fn catalogue(conn: &mut Connection) -> Result<Vec<Entitlement>, Failure> {
 }
 
 fn find(conn: &mut Connection, id: &str) -> Result<Entitlement, Failure> {
-    catalogue(conn)?.into_iter().find(|g| g.id.key == id).ok_or_else(|| {
-        ScimError::not_found(format!(
-            "no Group with id {}",
-            if id.bytes().all(|b| b.is_ascii_digit()) { id } else { "given" }
-        ))
-        .into()
-    })
+    catalogue(conn)?.into_iter().find(|g| g.id.key == id).ok_or_else(|| no_such("Group", id))
 }
 
 /// Every group's members, from one read of every user; users the client deleted are left out.

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
+use gtm_scim::error::ScimError;
 use gtm_state::Store;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -90,16 +91,16 @@ impl Service {
                 options.listen
             )));
         }
-        let token =
-            connector.secrets()?.get(SCIM_TOKEN).map(|t| Sha256::digest(t.as_bytes()).into()).ok_or_else(|| {
-                bad_input(anyhow::anyhow!(
-                    "no {SCIM_TOKEN} secret: store the bearer token SCIM clients will present with \
+        let secrets = connector.secrets()?;
+        let token = secrets.get(SCIM_TOKEN).map(|t| Sha256::digest(t.as_bytes()).into()).ok_or_else(|| {
+            bad_input(anyhow::anyhow!(
+                "no {SCIM_TOKEN} secret: store the bearer token SCIM clients will present with \
                  `gtm-connector secrets set {SCIM_TOKEN}` (value on stdin)"
-                ))
-            })?;
+            ))
+        })?;
         let tls =
             options.tls.as_ref().map(|(cert, key)| listen::tls_config(cert, key)).transpose().map_err(bad_input)?;
-        let mut seed = connector.connect()?;
+        let mut seed = connector.connect_with(secrets)?;
         let info = seed.test_connection().context("checking the GoTo credentials before serving")?;
         seed.remember_setting("account-key", &info.account_key);
         let state = connector
@@ -220,6 +221,17 @@ fn templated(profile: &Profile) -> BTreeSet<String> {
     let Some(mapping) = profile.provisioning.get("mapping") else { return BTreeSet::new() };
     let Ok(Value::Object(rules)) = serde_json::from_str::<Value>(mapping) else { return BTreeSet::new() };
     rules.into_iter().filter(|(_, rule)| rule.get("template").is_some()).map(|(name, _)| name).collect()
+}
+
+/// GoTo keys are decimal digits; anything else names no resource.
+fn is_key(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// 404 for `/{resource}s/{id}`, quoting the id only when it is a key (not whatever was sent).
+fn no_such(resource: &str, id: &str) -> Failure {
+    let id = if is_key(id) { id } else { "given" };
+    ScimError::not_found(format!("no {resource} with id {id}")).into()
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

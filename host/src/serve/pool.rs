@@ -3,11 +3,12 @@
 //! and the profile's rate governor); at most `queue` more wait for one; beyond that a request
 //! is refused at once (503), so a burst cannot pile up unbounded work or memory.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
 
 use super::failure::{Failure, busy};
+use super::lock;
 use crate::runtime::Connection;
 
 pub struct Pool {
@@ -64,8 +65,4 @@ impl Pool {
             gtm_scim::error::ScimError::new(500, None, format!("could not start a connector instance: {e:#}")).into()
         })
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -45,7 +45,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .fallback(unknown_endpoint)
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate));
     Router::new()
-        .route("/healthz", get(|| async { Reply::ok(json!({"status": "ok"})) }))
+        .route("/healthz", get(|| async { Reply::Ok(json!({"status": "ok"})) }))
         .nest(BASE_PATH, scim)
         .fallback(unknown_endpoint)
         .layer(middleware::from_fn_with_state(shared.clone(), log_request))
@@ -57,12 +57,6 @@ enum Reply {
     Ok(Value),
     Created(Value),
     NoContent,
-}
-
-impl Reply {
-    fn ok(value: Value) -> Reply {
-        Reply::Ok(value)
-    }
 }
 
 impl IntoResponse for Reply {
@@ -145,30 +139,30 @@ fn body(bytes: &Bytes) -> Result<Value, Failure> {
 }
 
 async fn provider_config(State(shared): State<Arc<Shared>>) -> Reply {
-    Reply::ok(service_provider_config(&shared.base, MAX_RESULTS))
+    Reply::Ok(service_provider_config(&shared.base, MAX_RESULTS))
 }
 
 async fn list_resource_types(State(shared): State<Arc<Shared>>) -> Reply {
     let types = resource_types(&shared.base);
     let total = types.len() as u64;
-    Reply::ok(gtm_scim::query::list_response(total, 1, types))
+    Reply::Ok(gtm_scim::query::list_response(total, 1, types))
 }
 
 async fn one_resource_type(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Answer {
     let found =
         resource_types(&shared.base).into_iter().find(|t| t["name"] == name.as_str() || t["id"] == name.as_str());
-    found.map(Reply::ok).ok_or_else(|| ScimError::not_found(format!("no resource type {name}")).into())
+    found.map(Reply::Ok).ok_or_else(|| ScimError::not_found(format!("no resource type {name}")).into())
 }
 
 async fn list_schemas(State(shared): State<Arc<Shared>>) -> Reply {
     let schemas = schemas_document(&shared.base);
     let total = schemas.len() as u64;
-    Reply::ok(gtm_scim::query::list_response(total, 1, schemas))
+    Reply::Ok(gtm_scim::query::list_response(total, 1, schemas))
 }
 
 async fn one_schema(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Answer {
     let found = schemas_document(&shared.base).into_iter().find(|s| s["id"] == id.as_str());
-    found.map(Reply::ok).ok_or_else(|| ScimError::not_found(format!("no schema {id}")).into())
+    found.map(Reply::Ok).ok_or_else(|| ScimError::not_found(format!("no schema {id}")).into())
 }
 
 async fn list_users(State(shared): State<Arc<Shared>>, RawQuery(raw): RawQuery) -> Answer {

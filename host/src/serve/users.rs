@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::failure::Failure;
 use super::listing::{self, MAX_PAGE};
 use super::user::{Desired, Plan};
-use super::{Shared, lock};
+use super::{Shared, is_key, lock, no_such};
 use crate::profile::ServeDelete;
 use crate::runtime::{
     AccessChange, Account, AccountFilter, AccountQuery, CallError, Connection, ConnectorError, DeleteMode,
@@ -203,21 +203,11 @@ fn read_all(conn: &mut Connection, filter: AccountFilter) -> Result<Vec<Account>
     Ok(accounts)
 }
 
-/// GoTo keys are decimal digits; anything else names no user.
-fn is_key(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn not_found(id: &str) -> Failure {
-    let id = if is_key(id) { id } else { "given" };
-    ScimError::not_found(format!("no User with id {id}")).into()
-}
-
 /// The account behind `/Users/{id}`: 404 if GoTo has none or the client deleted it.
 fn current(conn: &mut Connection, shared: &Shared, id: &str) -> Result<Account, Failure> {
-    let account = read_one(conn, id)?.ok_or_else(|| not_found(id))?;
+    let account = read_one(conn, id)?.ok_or_else(|| no_such("User", id))?;
     if shared.deleted()?.contains(&account.key) {
-        return Err(not_found(id));
+        return Err(no_such("User", id));
     }
     Ok(account)
 }

@@ -76,16 +76,7 @@ fn the_service_refuses_to_start_without_a_token_or_on_plain_http_beyond_loopback
     let exposed = Scim::try_start(&h, |o| o.listen = "0.0.0.0:0".parse().unwrap()).err().expect("refused");
     assert!(format!("{exposed:#}").contains("--tls-cert"), "{exposed:#}");
     h.run(&["secrets", "delete", "scim-token"]).success();
-    let env = h.env();
-    let setup = gtm_host::connector::Setup {
-        env: &env,
-        config_dir: None,
-        profile: gtm_e2e::PROFILE,
-        overrides: Default::default(),
-        component: None,
-        log: gtm_host::log::Logger::silent(),
-    };
-    let connector = gtm_host::connector::Connector::open(&setup).unwrap();
+    let connector = h.connector(gtm_host::log::Logger::silent()).unwrap();
     let options = gtm_host::serve::ServeOptions::from_profile(connector.profile());
     let missing = gtm_host::serve::Service::start(&connector, options, gtm_host::log::Logger::silent()).err().unwrap();
     assert!(format!("{missing:#}").contains("secrets set scim-token"), "{missing:#}");
@@ -132,6 +123,12 @@ fn filters_goto_can_answer_are_exact_and_others_are_refused() {
     assert_eq!(projected["userName"], target.email.as_str());
     assert!(projected.get("name").is_none(), "{projected}");
     assert_eq!(projected["id"], target.key.as_str(), "id is always returned");
+    // The request log names method, path, status and time: never the query, which holds emails.
+    let log = scim.log();
+    let requests: Vec<&str> = log.lines().filter(|l| l.contains("] scim: GET ")).collect();
+    assert!(requests.iter().any(|l| l.contains("/scim/v2/Users 200")), "{log}");
+    let email = target.email.split('@').next().unwrap();
+    assert!(requests.iter().all(|l| !l.contains('?') && !l.to_lowercase().contains(email)), "{requests:#?}");
 }
 
 #[test]
