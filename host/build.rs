@@ -2,7 +2,8 @@
 //! test-programs and waki) and tells the host crate where the `.wasm` is, so it can embed it,
 //! and what `--version` reports beside the binary's own: the component's SHA-256, the WIT
 //! package it implements and the wasmtime it runs on. It also composes the portable build: the
-//! component with portable/adapter plugged into its `host` import (see the README's "Other hosts").
+//! component with portable/adapter plugged into its `host` import and portable/templates into
+//! its `templates` import (see the README's "Other hosts").
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -15,13 +16,15 @@ const TARGET: &str = "wasm32-wasip2";
 const PORTABLE_FILE: &str = "gtm_connector_portable.wasm";
 /// A copy of the component the binary embeds, in `<target-dir>/guest-component`.
 const EMBEDDED_COPY_FILE: &str = "gtm_connector.wasm";
+/// The templates component alone, for hosts that plug it in themselves.
+const TEMPLATES_FILE: &str = "gtm_templates.wasm";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
     // Relative to this package, not absolute: a target directory reused by another checkout
     // (CI's cache) must watch that checkout's sources, not the first one's.
-    for watched in ["guest/src", "guest/Cargo.toml", "retry-after", "wit", "portable", "Cargo.lock"] {
+    for watched in ["guest/src", "guest/Cargo.toml", "retry-after", "templates", "wit", "portable", "Cargo.lock"] {
         println!("cargo:rerun-if-changed=../{watched}");
     }
 
@@ -36,6 +39,7 @@ fn main() {
     command
         .current_dir(&workspace)
         .args(["build", "--package", "gtm-guest", "--package", "gtm-portable-adapter"])
+        .args(["--package", "gtm-templates-component"])
         .args(["--target", TARGET, "--profile", "guest"])
         .arg("--target-dir")
         .arg(&target_dir);
@@ -56,7 +60,8 @@ fn main() {
     let status = command.status().expect("failed to run cargo to build the guest component");
     assert!(
         status.success(),
-        "building the guest component and the portable adapter for {TARGET} failed; see the errors above"
+        "building the guest component, the portable adapter and the templates component for {TARGET} failed; \
+         see the errors above"
     );
 
     let built_dir = target_dir.join(TARGET).join("guest");
@@ -68,8 +73,10 @@ fn main() {
     // bench/first-run.sh to measure what the binary runs.
     write(&target_dir.join(EMBEDDED_COPY_FILE), &named);
 
-    // Beside the guest build, where the README points users to it.
-    let portable = compose_portable(&named, read_built(&built_dir.join("gtm_portable_adapter.wasm")));
+    // Beside the guest build, where the README points users to them.
+    let templates = read_built(&built_dir.join("gtm_templates_component.wasm"));
+    write(&target_dir.join(TEMPLATES_FILE), &templates);
+    let portable = compose_portable(&named, read_built(&built_dir.join("gtm_portable_adapter.wasm")), templates);
     let portable_path = target_dir.join(PORTABLE_FILE);
     write(&portable_path, &portable);
     println!("cargo:rustc-env=GTM_PORTABLE_WASM={}", portable_path.display());
@@ -106,9 +113,10 @@ fn read_built(wasm: &Path) -> Vec<u8> {
     std::fs::read(wasm).unwrap_or_else(|e| panic!("the guest build produced no {}: {e}", wasm.display()))
 }
 
-/// The component with the adapter's `host` export plugged into its `host` import: it exports
-/// `connector` and imports only WASI (the component's own, plus wasi:config and wasi:keyvalue).
-fn compose_portable(component: &[u8], adapter: Vec<u8>) -> Vec<u8> {
+/// The component with the adapter's `host` export plugged into its `host` import and the
+/// templates component into its `templates` import: it exports `connector` and imports only WASI
+/// (the component's own, plus wasi:config and wasi:keyvalue).
+fn compose_portable(component: &[u8], adapter: Vec<u8>, templates: Vec<u8>) -> Vec<u8> {
     use wac_graph::{CompositionGraph, EncodeOptions, plug, types::Package};
     let mut graph = CompositionGraph::new();
     let mut register = |name: &str, bytes: Vec<u8>| {
@@ -118,8 +126,9 @@ fn compose_portable(component: &[u8], adapter: Vec<u8>) -> Vec<u8> {
     };
     let socket = register("iga:gotomeeting", component.to_vec());
     let adapter = register("iga:gotomeeting-portable", adapter);
-    plug(&mut graph, vec![adapter], socket)
-        .unwrap_or_else(|e| panic!("plugging the adapter into the component: {e:#}"));
+    let templates = register("iga:gotomeeting-templates", templates);
+    plug(&mut graph, vec![adapter, templates], socket)
+        .unwrap_or_else(|e| panic!("plugging the adapter and the templates into the component: {e:#}"));
     graph.encode(EncodeOptions::default()).unwrap_or_else(|e| panic!("encoding the portable build: {e:#}"))
 }
 

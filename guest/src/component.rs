@@ -9,6 +9,7 @@ use crate::bindings::exports::iga::gotomeeting::connector::{
     WriteOutcome,
 };
 use crate::bindings::iga::gotomeeting::host::{self as wit_host, HostError};
+use crate::bindings::iga::gotomeeting::templates as wit_templates;
 use crate::connector::Connector;
 use crate::cursor::Cursor;
 use crate::error::config;
@@ -126,5 +127,11 @@ impl Host for WitHost {
     }
     fn random_u64(&self) -> u64 {
         wasip2::random::random::get_random_u64()
+    }
+    fn check_template(&self, template: &str) -> Result<(), String> {
+        wit_templates::check(template)
+    }
+    fn render_template(&self, template: &str, identity: &[(String, String)]) -> Result<String, String> {
+        wit_templates::render(template, identity)
     }
 }

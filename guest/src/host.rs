@@ -1,4 +1,5 @@
-//! What the connector needs from its host besides HTTP: the WIT `host` interface plus a clock.
+//! What the connector needs from its host besides HTTP: the WIT `host` and `templates`
+//! interfaces plus a clock.
 
 use std::time::Duration;
 
@@ -6,7 +7,8 @@ use crate::types::ConnectorError;
 
 pub use crate::bindings::iga::gotomeeting::host::LogLevel;
 
-/// Settings, secrets, logging and time, as the embedding host supplies them.
+/// Settings, secrets, logging, time and the mapping's template engine, as the embedding host
+/// supplies them.
 pub trait Host {
     fn setting(&self, key: &str) -> Option<String>;
     fn secret(&self, name: &str) -> Result<Option<String>, ConnectorError>;
@@ -18,4 +20,8 @@ pub trait Host {
     /// A uniformly random number from a real random source (`wasi:random`): retry jitter drawn
     /// from the clock would put parallel runs in lockstep.
     fn random_u64(&self) -> u64;
+    /// Compiles a mapping template; the error says what is wrong.
+    fn check_template(&self, template: &str) -> Result<(), String>;
+    /// Renders a mapping template with the identity's attributes.
+    fn render_template(&self, template: &str, identity: &[(String, String)]) -> Result<String, String>;
 }

@@ -3,12 +3,12 @@
 //!
 //! The host hands over the profile's `[mapping]` table as JSON in the `mapping` setting, e.g.
 //! `{"email": {"template": "{{ mail | lower }}", "pattern": ".*@example\\.com"}}`. Templates are
-//! MiniJinja, evaluated here in the guest so that every host maps the same way. Everything is
-//! compiled when loaded, so a broken template is a configuration error naming its attribute.
+//! MiniJinja, rendered by the host's `templates` interface (one engine, `gtm-templates`, native
+//! in the bundled host and a component for the others). Everything is checked when loaded, so a
+//! broken template is a configuration error naming its attribute.
 
 use std::collections::BTreeMap;
 
-use minijinja::{Environment, UndefinedBehavior, Value};
 use regex_lite::Regex;
 use serde::Deserialize;
 
@@ -17,9 +17,6 @@ use crate::host::Host;
 use crate::types::ConnectorError;
 use crate::validate::Attribute;
 use crate::wit::AccountFields;
-
-/// Caps a template's work, so a runaway loop fails instead of spinning until the host's deadline.
-const TEMPLATE_FUEL: u64 = 50_000;
 
 /// One attribute's entry in the `mapping` setting.
 #[derive(Debug, Default, Deserialize)]
@@ -49,28 +46,19 @@ pub struct Mapping {
     rules: BTreeMap<Attribute, Rule>,
 }
 
-fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    // Printing an attribute the identity lacks is an error, but `{% if manager %}` is allowed.
-    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-    env.set_fuel(Some(TEMPLATE_FUEL));
-    env
-}
-
 impl Mapping {
     /// Reads and compiles the `mapping` setting.
     pub fn load(host: &dyn Host) -> Result<Mapping, ConnectorError> {
         match host.setting("mapping") {
             None => Ok(Mapping::default()),
             Some(raw) if raw.trim().is_empty() => Ok(Mapping::default()),
-            Some(raw) => Mapping::parse(&raw),
+            Some(raw) => Mapping::parse(&raw, host),
         }
     }
 
-    fn parse(raw: &str) -> Result<Mapping, ConnectorError> {
+    fn parse(raw: &str, host: &dyn Host) -> Result<Mapping, ConnectorError> {
         let specs: BTreeMap<String, RuleSpec> =
             serde_json::from_str(raw).map_err(|e| config("mapping", format!("the mapping is not valid: {e}")))?;
-        let env = environment();
         let mut rules = BTreeMap::new();
         for (name, spec) in specs {
             let field = format!("mapping.{name}");
@@ -82,9 +70,8 @@ impl Mapping {
                 )
             })?;
             if let Some(template) = &spec.template {
-                env.template_from_str(template).map_err(|e| {
-                    config(&field, format!("the template for {name} does not compile: {}", describe(&e)))
-                })?;
+                host.check_template(template)
+                    .map_err(|e| config(&field, format!("the template for {name} does not compile: {e}")))?;
             }
             let pattern = spec
                 .pattern
@@ -117,6 +104,7 @@ impl Mapping {
     /// the templates. A template that renders to blank leaves its attribute unset.
     pub fn resolve(
         &self,
+        host: &dyn Host,
         given: &AccountFields,
         identity: &[(String, String)],
     ) -> Result<AccountFields, ConnectorError> {
@@ -124,14 +112,12 @@ impl Mapping {
         if identity.is_empty() {
             return Ok(fields);
         }
-        let env = environment();
-        let context = context(identity);
         for (attribute, rule) in &self.rules {
             let (Some(template), None) = (&rule.template, attribute.of(given)) else { continue };
-            let rendered = env.render_str(template, context.clone()).map_err(|e| {
+            let rendered = host.render_template(template, identity).map_err(|e| {
                 invalid_input(
                     &format!("mapping.{}", attribute.name()),
-                    format!("the template for {} failed for this identity: {}", attribute.name(), describe(&e)),
+                    format!("the template for {} failed for this identity: {e}", attribute.name()),
                 )
             })?;
             let value = rendered.trim();
@@ -168,32 +154,25 @@ impl Mapping {
     }
 }
 
-/// Template variables: each identity attribute by name, and all of them as `identity`, for
-/// names that are not identifiers (`{{ identity["employee-id"] }}`).
-fn context(identity: &[(String, String)]) -> Value {
-    let attributes: BTreeMap<String, Value> =
-        identity.iter().map(|(name, value)| (name.clone(), Value::from(value.as_str()))).collect();
-    let mut variables = attributes.clone();
-    variables.insert("identity".to_owned(), Value::from(attributes));
-    Value::from(variables)
-}
-
-/// A MiniJinja error in one line, with its position when known.
-fn describe(e: &minijinja::Error) -> String {
-    let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
-    match e.line() {
-        Some(line) => format!("{}{detail} (line {line})", e.kind()),
-        None => format!("{}{detail}", e.kind()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::NO_FIELDS;
+    use crate::testing::{FakeHost, NO_FIELDS};
 
     fn identity(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn parse(raw: &str) -> Result<Mapping, ConnectorError> {
+        Mapping::parse(raw, &FakeHost::default())
+    }
+
+    fn resolve(
+        mapping: &Mapping,
+        given: &AccountFields,
+        identity: &[(String, String)],
+    ) -> Result<AccountFields, ConnectorError> {
+        mapping.resolve(&FakeHost::default(), given, identity)
     }
 
     fn error_field(e: ConnectorError) -> (String, String) {
@@ -205,7 +184,7 @@ mod tests {
 
     #[test]
     fn templates_map_with_conditions_and_string_functions() {
-        let mapping = Mapping::parse(
+        let mapping = parse(
             r#"{
               "email": {"template": "{{ given | lower }}.{{ family | lower | replace(' ', '') }}@example.com"},
               "first-name": {"template": "{{ given | title }}"},
@@ -215,9 +194,9 @@ mod tests {
         )
         .unwrap();
         let given = AccountFields { first_name: Some("Explicit".into()), ..NO_FIELDS };
-        let fields = mapping
-            .resolve(&given, &identity(&[("given", "ANNA"), ("family", "Van Dijk"), ("preferred", "")]))
-            .unwrap();
+        let fields =
+            resolve(&mapping, &given, &identity(&[("given", "ANNA"), ("family", "Van Dijk"), ("preferred", "")]))
+                .unwrap();
         assert_eq!(fields.email.as_deref(), Some("anna.vandijk@example.com"));
         assert_eq!(fields.first_name.as_deref(), Some("Explicit"), "a given value wins over the template");
         assert_eq!(fields.last_name.as_deref(), Some("Van Dijk"));
@@ -226,37 +205,35 @@ mod tests {
 
     #[test]
     fn a_broken_template_fails_at_load_naming_the_attribute() {
-        let (field, message) =
-            error_field(Mapping::parse(r#"{"last-name": {"template": "{{ sn | upper "}}"#).unwrap_err());
+        let (field, message) = error_field(parse(r#"{"last-name": {"template": "{{ sn | upper "}}"#).unwrap_err());
         assert_eq!(field, "mapping.last-name");
         assert!(message.contains("does not compile"), "{message}");
 
-        let (field, _) = error_field(Mapping::parse(r#"{"manager": {"template": "x"}}"#).unwrap_err());
+        let (field, _) = error_field(parse(r#"{"manager": {"template": "x"}}"#).unwrap_err());
         assert_eq!(field, "mapping.manager");
-        let (field, _) = error_field(Mapping::parse(r#"{"email": {"pattern": "("}}"#).unwrap_err());
+        let (field, _) = error_field(parse(r#"{"email": {"pattern": "("}}"#).unwrap_err());
         assert_eq!(field, "mapping.email");
-        let (field, _) = error_field(Mapping::parse(r#"{"email": {"tempalte": "x"}}"#).unwrap_err());
+        let (field, _) = error_field(parse(r#"{"email": {"tempalte": "x"}}"#).unwrap_err());
         assert_eq!(field, "mapping");
     }
 
     #[test]
     fn a_missing_identity_attribute_is_an_input_error_naming_the_mapping() {
-        let mapping = Mapping::parse(r#"{"email": {"template": "{{ mail }}"}}"#).unwrap();
-        let (field, message) = error_field(mapping.resolve(&NO_FIELDS, &identity(&[("other", "x")])).unwrap_err());
+        let mapping = parse(r#"{"email": {"template": "{{ mail }}"}}"#).unwrap();
+        let (field, message) = error_field(resolve(&mapping, &NO_FIELDS, &identity(&[("other", "x")])).unwrap_err());
         assert_eq!(field, "mapping.email");
         assert!(message.contains("undefined"), "{message}");
     }
 
     #[test]
     fn a_runaway_template_runs_out_of_fuel() {
-        let mapping =
-            Mapping::parse(r#"{"email": {"template": "{% for i in range(100000) %}{% endfor %}a@b.c"}}"#).unwrap();
-        assert!(mapping.resolve(&NO_FIELDS, &identity(&[("x", "y")])).is_err());
+        let mapping = parse(r#"{"email": {"template": "{% for i in range(100000) %}{% endfor %}a@b.c"}}"#).unwrap();
+        assert!(resolve(&mapping, &NO_FIELDS, &identity(&[("x", "y")])).is_err());
     }
 
     #[test]
     fn rules_check_required_pattern_and_length() {
-        let mapping = Mapping::parse(
+        let mapping = parse(
             r#"{"email": {"required": true, "pattern": "[a-z.]+@example\\.com"},
                 "first-name": {"min-length": 2, "max-length": 5}}"#,
         )

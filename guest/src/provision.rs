@@ -58,7 +58,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         mapping: &Mapping,
         options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
-        let fields = mapping.resolve(&new.fields, &new.identity)?;
+        let fields = mapping.resolve(self.session.host(), &new.fields, &new.identity)?;
         validate::account_fields(&fields, Completeness::New)?;
         mapping.check(&fields, true)?;
         let access = Access::sorted(&new.entitlements)?;
@@ -129,7 +129,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         options: WriteOptions,
     ) -> Result<WriteOutcome, ConnectorError> {
         keys::validate("key", key)?;
-        let fields = mapping.resolve(&changes.fields, &changes.identity)?;
+        let fields = mapping.resolve(self.session.host(), &changes.fields, &changes.identity)?;
         validate::account_fields(&fields, Completeness::Partial)?;
         mapping.check(&fields, false)?;
         if Attribute::ALL.iter().all(|a| a.of(&fields).is_none()) {

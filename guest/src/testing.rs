@@ -129,4 +129,10 @@ impl Host for FakeHost {
     fn random_u64(&self) -> u64 {
         self.random.get().unwrap_or(u64::MAX)
     }
+    fn check_template(&self, template: &str) -> Result<(), String> {
+        gtm_templates::check(template)
+    }
+    fn render_template(&self, template: &str, identity: &[(String, String)]) -> Result<String, String> {
+        gtm_templates::render(template, identity)
+    }
 }

@@ -547,6 +547,17 @@ impl HostState {
 
 impl bindings::iga::gotomeeting::types::Host for HostState {}
 
+/// The mapping's templates, rendered natively by the engine the templates component is built on.
+impl bindings::iga::gotomeeting::templates::Host for HostState {
+    fn check(&mut self, template: String) -> Result<(), String> {
+        gtm_templates::check(&template)
+    }
+
+    fn render(&mut self, template: String, identity: Vec<(String, String)>) -> Result<String, String> {
+        gtm_templates::render(&template, &identity)
+    }
+}
+
 impl wit_host::Host for HostState {
     fn get_setting(&mut self, key: String) -> Option<String> {
         self.settings.get(&key).cloned()

@@ -33,9 +33,12 @@ async function load(componentPath) {
   try {
     const { files } = await transpile(readFileSync(componentPath), {
       name: "connector",
-      // The custom import goes to our JS host. Mapping to the absolute file URL makes the
+      // The custom imports go to our JS host. Mapping to the absolute file URL makes the
       // component and this script share one instance of host.mjs, so we can inspect its state.
-      map: { "iga:gotomeeting/host": pathToFileURL(join(here, "host.mjs")).href },
+      map: {
+        "iga:gotomeeting/host": pathToFileURL(join(here, "host.mjs")).href,
+        "iga:gotomeeting/templates": pathToFileURL(join(here, "templates.mjs")).href,
+      },
       // jco's typings name this `noTypescript`, but the transpiler underneath only reads this.
       emitTypescriptDeclarations: false,
       quiet: true,

@@ -155,6 +155,12 @@ impl Host for NativeHost {
     fn random_u64(&self) -> u64 {
         rand::random()
     }
+    fn check_template(&self, template: &str) -> Result<(), String> {
+        gtm_templates::check(template)
+    }
+    fn render_template(&self, template: &str, identity: &[(String, String)]) -> Result<String, String> {
+        gtm_templates::render(template, identity)
+    }
 }
 
 /// The guest's `Transport` natively, over ureq.

@@ -77,6 +77,40 @@ fn the_portable_build_names_a_missing_credential_under_the_wasmtime_cli() {
     assert_eq!(h.sim.stats().admin_writes, 0);
 }
 
+/// The portable build has the templates component plugged in: a mapping renders under the
+/// wasmtime CLI exactly as in the bundled host, and a broken template is the engine's own error.
+#[test]
+fn the_portable_build_renders_mapping_templates_under_the_wasmtime_cli() {
+    let cli = require_wasmtime_cli();
+    let h = Harness::new(unthrottled(73, 20));
+    let credentials = h.sim.credentials();
+    let secrets = [
+        ("client-id", credentials.client_id.as_str()),
+        ("client-secret", credentials.client_secret.as_str()),
+        ("refresh-token", credentials.refresh_token.as_str()),
+    ];
+    let mapped = |mapping: &'static str| [secrets.as_slice(), &[("mapping", mapping)]].concat();
+    let create = "create-account({fields: {email: none, first-name: some(\"Ada\"), \
+                  last-name: some(\"Lovelace\"), locale: none, time-zone: none}, \
+                  identity: [(\"given\", \"ADA\"), (\"family\", \"Lovelace\")], entitlements: []}, \
+                  {dry-run: true})";
+    let template = r#"{"email": {"template": "{{ given | lower }}.{{ family | lower }}@example.com"}}"#;
+    let (status, stdout, stderr) = run_portable(&h, &cli, &mapped(template), create);
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(stdout.starts_with("ok("), "the dry run succeeds:\n{stdout}");
+    assert!(stdout.contains("create ada.lovelace@example.com"), "the email is rendered from the template:\n{stdout}");
+
+    let broken = r#"{"email": {"template": "{{ given | lower "}}"#;
+    let (status, stdout, stderr) = run_portable(&h, &cli, &mapped(broken), "check-configuration()");
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(stdout.starts_with("err(config("), "a broken template is a configuration error:\n{stdout}");
+    assert!(
+        stdout.contains("mapping.email") && stdout.contains("does not compile: syntax error"),
+        "the error names the attribute and carries the engine's reason:\n{stdout}"
+    );
+    assert_eq!(h.sim.stats().admin_writes, 0);
+}
+
 /// `test-connection()` under the wasmtime CLI with the simulator's credentials and `extra`
 /// config succeeds and reports the simulator's account; returns wasmtime's stderr.
 fn portable_test_connection(seed: u64, extra: &[(&str, &str)]) -> String {
