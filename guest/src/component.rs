@@ -134,4 +134,10 @@ impl Host for WitHost {
     fn render_template(&self, template: &str, identity: &[(String, String)]) -> Result<String, String> {
         wit_templates::render(template, identity)
     }
+    fn check_pattern(&self, pattern: &str) -> Result<(), String> {
+        wit_templates::check_pattern(pattern)
+    }
+    fn pattern_matches(&self, pattern: &str, value: &str) -> Result<bool, String> {
+        wit_templates::matches_pattern(pattern, value)
+    }
 }

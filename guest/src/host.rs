@@ -7,8 +7,8 @@ use crate::types::ConnectorError;
 
 pub use crate::bindings::iga::gotomeeting::host::LogLevel;
 
-/// Settings, secrets, logging, time and the mapping's template engine, as the embedding host
-/// supplies them.
+/// Settings, secrets, logging, time and the mapping's template and pattern engines, as the
+/// embedding host supplies them.
 pub trait Host {
     fn setting(&self, key: &str) -> Option<String>;
     fn secret(&self, name: &str) -> Result<Option<String>, ConnectorError>;
@@ -24,4 +24,8 @@ pub trait Host {
     fn check_template(&self, template: &str) -> Result<(), String>;
     /// Renders a mapping template with the identity's attributes.
     fn render_template(&self, template: &str, identity: &[(String, String)]) -> Result<String, String>;
+    /// Compiles a mapping pattern; the error says what is wrong.
+    fn check_pattern(&self, pattern: &str) -> Result<(), String>;
+    /// Whether the whole of `value` matches a mapping pattern.
+    fn pattern_matches(&self, pattern: &str, value: &str) -> Result<bool, String>;
 }

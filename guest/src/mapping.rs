@@ -3,13 +3,13 @@
 //!
 //! The host hands over the profile's `[mapping]` table as JSON in the `mapping` setting, e.g.
 //! `{"email": {"template": "{{ mail | lower }}", "pattern": ".*@example\\.com"}}`. Templates are
-//! MiniJinja, rendered by the host's `templates` interface (one engine, `gtm-templates`, native
-//! in the bundled host and a component for the others). Everything is checked when loaded, so a
-//! broken template is a configuration error naming its attribute.
+//! MiniJinja and patterns are regular expressions, both run by the host's `templates` interface
+//! (one crate, `gtm-templates`, native in the bundled host and a component for the others).
+//! Everything is checked when loaded, so a broken template or pattern is a configuration error
+//! naming its attribute.
 
 use std::collections::BTreeMap;
 
-use regex_lite::Regex;
 use serde::Deserialize;
 
 use crate::error::{config, invalid_input};
@@ -34,8 +34,8 @@ struct RuleSpec {
 struct Rule {
     template: Option<String>,
     required: bool,
-    /// Anchored: the whole value must match.
-    pattern: Option<(String, Regex)>,
+    /// Checked when loaded; the whole value must match.
+    pattern: Option<String>,
     min_length: Option<usize>,
     max_length: Option<usize>,
 }
@@ -73,14 +73,10 @@ impl Mapping {
                 host.check_template(template)
                     .map_err(|e| config(&field, format!("the template for {name} does not compile: {e}")))?;
             }
-            let pattern = spec
-                .pattern
-                .map(|p| {
-                    Regex::new(&format!("^(?:{p})$"))
-                        .map(|re| (p.clone(), re))
-                        .map_err(|e| config(&field, format!("the pattern for {name} is not a valid regex: {e}")))
-                })
-                .transpose()?;
+            if let Some(pattern) = &spec.pattern {
+                host.check_pattern(pattern)
+                    .map_err(|e| config(&field, format!("the pattern for {name} is not a valid regex: {e}")))?;
+            }
             if let (Some(min), Some(max)) = (spec.min_length, spec.max_length)
                 && min > max
             {
@@ -91,7 +87,7 @@ impl Mapping {
                 Rule {
                     template: spec.template,
                     required: spec.required,
-                    pattern,
+                    pattern: spec.pattern,
                     min_length: spec.min_length,
                     max_length: spec.max_length,
                 },
@@ -128,7 +124,7 @@ impl Mapping {
 
     /// Applies the configured rules. `required` applies only when `creating`, since an update
     /// leaves unmentioned attributes alone.
-    pub fn check(&self, fields: &AccountFields, creating: bool) -> Result<(), ConnectorError> {
+    pub fn check(&self, host: &dyn Host, fields: &AccountFields, creating: bool) -> Result<(), ConnectorError> {
         for (attribute, rule) in &self.rules {
             let name = attribute.name();
             let Some(value) = attribute.of(fields) else {
@@ -144,10 +140,13 @@ impl Mapping {
             if let Some(max) = rule.max_length.filter(|max| length > *max) {
                 return Err(invalid_input(name, format!("{name} must be at most {max} characters, got {value:?}")));
             }
-            if let Some((pattern, re)) = &rule.pattern
-                && !re.is_match(value)
-            {
-                return Err(invalid_input(name, format!("{name} must match the pattern {pattern}, got {value:?}")));
+            if let Some(pattern) = &rule.pattern {
+                let matches = host
+                    .pattern_matches(pattern, value)
+                    .map_err(|e| config(&format!("mapping.{name}"), format!("the pattern for {name} failed: {e}")))?;
+                if !matches {
+                    return Err(invalid_input(name, format!("{name} must match the pattern {pattern}, got {value:?}")));
+                }
             }
         }
         Ok(())
@@ -239,14 +238,14 @@ mod tests {
         )
         .unwrap();
         let ok = AccountFields { email: Some("a.b@example.com".into()), ..NO_FIELDS };
-        assert!(mapping.check(&ok, true).is_ok());
-        assert_eq!(error_field(mapping.check(&NO_FIELDS, true).unwrap_err()).0, "email");
-        assert!(mapping.check(&NO_FIELDS, false).is_ok());
+        assert!(mapping.check(&FakeHost::default(), &ok, true).is_ok());
+        assert_eq!(error_field(mapping.check(&FakeHost::default(), &NO_FIELDS, true).unwrap_err()).0, "email");
+        assert!(mapping.check(&FakeHost::default(), &NO_FIELDS, false).is_ok());
         let foreign = AccountFields { email: Some("a@example.com.evil".into()), ..NO_FIELDS };
-        assert!(error_field(mapping.check(&foreign, true).unwrap_err()).1.contains("pattern"));
+        assert!(error_field(mapping.check(&FakeHost::default(), &foreign, true).unwrap_err()).1.contains("pattern"));
         let short = AccountFields { first_name: Some("A".into()), ..ok.clone() };
-        assert!(error_field(mapping.check(&short, true).unwrap_err()).1.contains("at least 2"));
+        assert!(error_field(mapping.check(&FakeHost::default(), &short, true).unwrap_err()).1.contains("at least 2"));
         let long = AccountFields { first_name: Some("Abcdef".into()), ..ok };
-        assert!(error_field(mapping.check(&long, true).unwrap_err()).1.contains("at most 5"));
+        assert!(error_field(mapping.check(&FakeHost::default(), &long, true).unwrap_err()).1.contains("at most 5"));
     }
 }

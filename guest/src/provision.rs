@@ -60,7 +60,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
     ) -> Result<WriteOutcome, ConnectorError> {
         let fields = mapping.resolve(self.session.host(), &new.fields, &new.identity)?;
         validate::account_fields(&fields, Completeness::New)?;
-        mapping.check(&fields, true)?;
+        mapping.check(self.session.host(), &fields, true)?;
         let access = Access::sorted(&new.entitlements)?;
         let email = fields.email.clone().unwrap_or_default();
         // A retried create finds the account it made the first time, before any seat is
@@ -131,7 +131,7 @@ impl<'s, 'a> Provisioner<'s, 'a> {
         keys::validate("key", key)?;
         let fields = mapping.resolve(self.session.host(), &changes.fields, &changes.identity)?;
         validate::account_fields(&fields, Completeness::Partial)?;
-        mapping.check(&fields, false)?;
+        mapping.check(self.session.host(), &fields, false)?;
         if Attribute::ALL.iter().all(|a| a.of(&fields).is_none()) {
             return Err(invalid_input("changes", "nothing to change: give at least one attribute"));
         }

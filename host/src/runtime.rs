@@ -547,7 +547,8 @@ impl HostState {
 
 impl bindings::iga::gotomeeting::types::Host for HostState {}
 
-/// The mapping's templates, rendered natively by the engine the templates component is built on.
+/// The mapping's templates and patterns, run natively by the engines the templates component is
+/// built on.
 impl bindings::iga::gotomeeting::templates::Host for HostState {
     fn check(&mut self, template: String) -> Result<(), String> {
         gtm_templates::check(&template)
@@ -555,6 +556,14 @@ impl bindings::iga::gotomeeting::templates::Host for HostState {
 
     fn render(&mut self, template: String, identity: Vec<(String, String)>) -> Result<String, String> {
         gtm_templates::render(&template, &identity)
+    }
+
+    fn check_pattern(&mut self, pattern: String) -> Result<(), String> {
+        gtm_templates::check_pattern(&pattern)
+    }
+
+    fn matches_pattern(&mut self, pattern: String, value: String) -> Result<bool, String> {
+        gtm_templates::matches_pattern(&pattern, &value)
     }
 }
 

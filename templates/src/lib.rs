@@ -1,13 +1,16 @@
-//! The attribute mapping's template engine: MiniJinja, configured in one place.
+//! The attribute mapping's engines, configured in one place: MiniJinja for templates, regex-lite
+//! for patterns.
 //!
-//! The guest component asks for it through the WIT `templates` interface instead of linking it:
-//! the engine is about half of the component's code, and the bundled host runs it natively.
+//! The guest component asks for them through the WIT `templates` interface instead of linking
+//! them: MiniJinja was about half of the component's code and regex-lite a tenth of the rest,
+//! and the bundled host runs them natively.
 //! Other hosts get the same engine, and so the same renderings, as the templates component
 //! (`portable/templates`), which the portable build composes in.
 
 use std::collections::BTreeMap;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
+use regex_lite::Regex;
 
 /// Caps a template's work, so a runaway loop fails instead of spinning until the host's deadline.
 const FUEL: u64 = 50_000;
@@ -33,6 +36,21 @@ pub fn render(template: &str, identity: &[(String, String)]) -> Result<String, S
     let mut variables = attributes.clone();
     variables.insert("identity", Value::from(attributes));
     environment().render_str(template, Value::from(variables)).map_err(|e| describe(&e))
+}
+
+/// Compiles `pattern`, anchored so that it must match a whole value.
+fn anchored(pattern: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{pattern})$")).map_err(|e| e.to_string())
+}
+
+/// Checks that `pattern` compiles; the error says what is wrong.
+pub fn check_pattern(pattern: &str) -> Result<(), String> {
+    anchored(pattern).map(drop)
+}
+
+/// Whether the whole of `value` matches `pattern`.
+pub fn matches_pattern(pattern: &str, value: &str) -> Result<bool, String> {
+    anchored(pattern).map(|regex| regex.is_match(value))
 }
 
 /// A MiniJinja error in one line, with its position when known.
@@ -75,6 +93,23 @@ mod tests {
         let message = render("{{ mail }}", &identity(&[("other", "x")])).unwrap_err();
         assert!(message.contains("undefined"), "{message}");
         assert_eq!(render("{% if mail %}m{% endif %}x", &identity(&[])).unwrap(), "x");
+    }
+
+    #[test]
+    fn patterns_match_whole_values_only() {
+        assert_eq!(matches_pattern("[a-z.]+@example\\.com", "a.b@example.com"), Ok(true));
+        assert_eq!(matches_pattern("[a-z.]+@example\\.com", "a@example.com.evil"), Ok(false));
+        assert_eq!(matches_pattern("[a-z]+", "ab1"), Ok(false), "anchored at the end");
+        assert_eq!(matches_pattern("b|a", "ab"), Ok(false), "an alternation is anchored as a whole");
+        assert_eq!(matches_pattern("a|b", "b"), Ok(true));
+    }
+
+    #[test]
+    fn a_broken_pattern_is_described() {
+        let message = check_pattern("(").unwrap_err();
+        assert!(message.contains("unclosed") || message.contains("without closing"), "{message}");
+        assert_eq!(matches_pattern("(", "x").unwrap_err(), message, "matching reports the same error");
+        assert!(check_pattern("[a-z]{2,5}").is_ok());
     }
 
     #[test]

@@ -15,8 +15,9 @@ from wasmtime.component import Linker, Variant
 
 # The interface's name as the component imports it.
 INTERFACE = "iga:gotomeeting/host@0.1.0"
-# This minimal host renders no mapping templates and says so (wit/templates.wit); a host that
-# needs them links the templates component (gtm_templates.wasm) for this interface instead.
+# This minimal host renders no mapping templates nor checks patterns, and says so
+# (wit/templates.wit); a host that needs them links the templates component (gtm_templates.wasm)
+# for this interface instead.
 TEMPLATES = "iga:gotomeeting/templates@0.1.0"
 TEMPLATES_REFUSAL = "this host renders no mapping templates: plug in gtm_templates.wasm"
 
@@ -86,8 +87,10 @@ class Host:
                 host.add_func("set-secret", self.set_secret)
                 host.add_func("log", self.log)
             with root.add_instance(TEMPLATES) as templates:
-                # `result<_, string>` is untagged in wasmtime-py (a string is `err`);
-                # `result<string, string>` is tagged.
+                # `result<_, string>` and `result<bool, string>` are untagged in wasmtime-py (a
+                # string is `err`); `result<string, string>` is tagged.
                 templates.add_func("check", lambda _store, _template: TEMPLATES_REFUSAL)
                 templates.add_func("render", lambda _store, _t, _i: Variant("err", TEMPLATES_REFUSAL))
+                templates.add_func("check-pattern", lambda _store, _pattern: TEMPLATES_REFUSAL)
+                templates.add_func("matches-pattern", lambda _store, _p, _v: TEMPLATES_REFUSAL)
         return linker

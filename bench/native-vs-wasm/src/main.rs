@@ -161,6 +161,12 @@ impl Host for NativeHost {
     fn render_template(&self, template: &str, identity: &[(String, String)]) -> Result<String, String> {
         gtm_templates::render(template, identity)
     }
+    fn check_pattern(&self, pattern: &str) -> Result<(), String> {
+        gtm_templates::check_pattern(pattern)
+    }
+    fn pattern_matches(&self, pattern: &str, value: &str) -> Result<bool, String> {
+        gtm_templates::matches_pattern(pattern, value)
+    }
 }
 
 /// The guest's `Transport` natively, over ureq.

@@ -1,5 +1,5 @@
-//! The connector's `templates` interface as a component, built on `gtm-templates` like the
-//! bundled host's native one, so every host renders a mapping the same way. The portable build
+//! The connector's `templates` interface (templates and patterns) as a component, built on `gtm-templates` like the
+//! bundled host's native one, so every host renders and checks a mapping the same way. The portable build
 //! composes it in; a host that implements `host` itself can plug it in too.
 
 mod bindings {
@@ -22,6 +22,14 @@ impl Guest for Templates {
 
     fn render(template: String, identity: Vec<(String, String)>) -> Result<String, String> {
         gtm_templates::render(&template, &identity)
+    }
+
+    fn check_pattern(pattern: String) -> Result<(), String> {
+        gtm_templates::check_pattern(&pattern)
+    }
+
+    fn matches_pattern(pattern: String, value: String) -> Result<bool, String> {
+        gtm_templates::matches_pattern(&pattern, &value)
     }
 }
 

@@ -82,13 +82,19 @@ fn mapping_rules_reject_values_before_any_write() {
 }
 
 #[test]
-fn a_broken_template_is_a_configuration_error_at_load_naming_the_attribute() {
+fn a_broken_template_or_pattern_is_a_configuration_error_at_load_naming_the_attribute() {
     let h = Harness::new(unthrottled(343, 20));
     h.append_to_profile("[mapping.first-name]\ntemplate = \"{{ given | title \"\n");
     let requests = h.sim.stats().total;
     for args in [vec!["test"], vec!["import", "accounts"], vec!["grant", "1", "--role", "RUN_REPORTS"]] {
         h.run(&args).failure(2, &["configuration (mapping.first-name)", "does not compile"]);
     }
+    assert_eq!(h.sim.stats().total, requests, "nothing was sent");
+
+    let h = Harness::new(unthrottled(346, 10));
+    h.append_to_profile("[mapping.email]\npattern = '[a-z'\n");
+    let requests = h.sim.stats().total;
+    h.run(&["test"]).failure(2, &["configuration (mapping.email)", "not a valid regex"]);
     assert_eq!(h.sim.stats().total, requests, "nothing was sent");
 
     let h = Harness::new(unthrottled(344, 10));

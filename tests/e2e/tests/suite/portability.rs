@@ -77,10 +77,11 @@ fn the_portable_build_names_a_missing_credential_under_the_wasmtime_cli() {
     assert_eq!(h.sim.stats().admin_writes, 0);
 }
 
-/// The portable build has the templates component plugged in: a mapping renders under the
-/// wasmtime CLI exactly as in the bundled host, and a broken template is the engine's own error.
+/// The portable build has the templates component plugged in: a mapping renders and checks its
+/// patterns under the wasmtime CLI exactly as in the bundled host, and a broken template or
+/// pattern is the engine's own error.
 #[test]
-fn the_portable_build_renders_mapping_templates_under_the_wasmtime_cli() {
+fn the_portable_build_renders_mapping_templates_and_checks_patterns_under_the_wasmtime_cli() {
     let cli = require_wasmtime_cli();
     let h = Harness::new(unthrottled(73, 20));
     let credentials = h.sim.credentials();
@@ -99,6 +100,27 @@ fn the_portable_build_renders_mapping_templates_under_the_wasmtime_cli() {
     assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
     assert!(stdout.starts_with("ok("), "the dry run succeeds:\n{stdout}");
     assert!(stdout.contains("create ada.lovelace@example.com"), "the email is rendered from the template:\n{stdout}");
+
+    // Each mapping holds no comma: wasmtime's `-S config-var` splits its value at commas.
+    let create_ada = create.replace("email: none", "email: some(\"ada@example.com\")");
+    let checked = r#"{"last-name": {"pattern": "[A-Z][a-z]+"}}"#;
+    let (status, stdout, stderr) = run_portable(&h, &cli, &mapped(checked), &create_ada);
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(stdout.contains("create ada@example.com"), "the value matches its pattern:\n{stdout}");
+    let refused = r#"{"last-name": {"pattern": "[a-z]+"}}"#;
+    let (status, stdout, stderr) = run_portable(&h, &cli, &mapped(refused), &create_ada);
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(
+        stdout.starts_with("err(invalid-input(") && stdout.contains("last-name must match the pattern [a-z]+"),
+        "a value outside its pattern is refused, the pattern anchored at both ends:\n{stdout}"
+    );
+    let unclosed = r#"{"email": {"pattern": "("}}"#;
+    let (status, stdout, stderr) = run_portable(&h, &cli, &mapped(unclosed), "check-configuration()");
+    assert!(status.success(), "wasmtime run failed ({status}); stderr:\n{stderr}\nstdout:\n{stdout}");
+    assert!(
+        stdout.starts_with("err(config(") && stdout.contains("the pattern for email is not a valid regex"),
+        "a broken pattern is a configuration error naming the attribute:\n{stdout}"
+    );
 
     let broken = r#"{"email": {"template": "{{ given | lower "}}"#;
     let (status, stdout, stderr) = run_portable(&h, &cli, &mapped(broken), "check-configuration()");
