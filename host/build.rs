@@ -23,8 +23,11 @@ fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap());
     let workspace = manifest_dir.parent().unwrap().to_path_buf();
     // Relative to this package, not absolute: a target directory reused by another checkout
-    // (CI's cache) must watch that checkout's sources, not the first one's.
-    for watched in ["guest/src", "guest/Cargo.toml", "retry-after", "templates", "wit", "portable", "Cargo.lock"] {
+    // (CI's cache) must watch that checkout's sources, not the first one's. The workspace's
+    // Cargo.toml holds the `guest` profile the component is built with.
+    for watched in
+        ["guest/src", "guest/Cargo.toml", "retry-after", "templates", "wit", "portable", "Cargo.toml", "Cargo.lock"]
+    {
         println!("cargo:rerun-if-changed=../{watched}");
     }
 
