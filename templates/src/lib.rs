@@ -3,9 +3,9 @@
 //!
 //! The guest component asks for them through the WIT `templates` interface instead of linking
 //! them: MiniJinja was about half of the component's code and regex-lite a tenth of the rest,
-//! and the bundled host runs them natively.
-//! Other hosts get the same engine, and so the same renderings, as the templates component
-//! (`portable/templates`), which the portable build composes in.
+//! and the bundled host runs them natively. Other hosts get the same engines, and so the same
+//! renderings and matches, as the templates component (`portable/templates`), which the portable
+//! build composes in.
 
 use std::collections::BTreeMap;
 

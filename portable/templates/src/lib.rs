@@ -1,6 +1,7 @@
-//! The connector's `templates` interface (templates and patterns) as a component, built on `gtm-templates` like the
-//! bundled host's native one, so every host renders and checks a mapping the same way. The portable build
-//! composes it in; a host that implements `host` itself can plug it in too.
+//! The connector's `templates` interface (templates and patterns) as a component, built on
+//! `gtm-templates` like the bundled host's native one, so every host renders and checks a mapping
+//! the same way. The portable build composes it in; a host that implements `host` itself can plug
+//! it in too.
 
 mod bindings {
     wit_bindgen::generate!({
